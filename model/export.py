@@ -1,0 +1,88 @@
+"""Compact generator-only exports: an fp16 state dict plus everything needed to use it.
+
+The file is a plain dict of tensors, strings, numbers and lists, so it loads with
+``torch.load(path, weights_only=True)`` and never executes pickled code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.networks import Generator, GeneratorConfig
+
+EXPORT_FORMAT = "context-encoder-generator/1"
+
+
+class WeightsError(ValueError):
+    """A weights file is missing, unreadable or not a Context Encoder generator export."""
+
+
+@dataclass
+class GeneratorMeta:
+    """What a generator was trained for and how it was measured."""
+
+    mask_type: str
+    mean_colour: list[float]
+    overlap: int = 4
+    training: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+
+
+def export_generator(generator: Generator, meta: GeneratorMeta, path: str | Path) -> Path:
+    """Write the fp16 export atomically (a crash never leaves a half-written file)."""
+    path = Path(path)
+    state = {
+        k: (v.detach().to("cpu", torch.float16) if v.is_floating_point() else v.detach().cpu())
+        for k, v in generator.state_dict().items()
+    }
+    payload = {
+        "format": EXPORT_FORMAT,
+        "config": generator.config.to_dict(),
+        "mask_type": meta.mask_type,
+        "mean_colour": [float(c) for c in meta.mean_colour],
+        "overlap": int(meta.overlap),
+        "training": meta.training,
+        "evaluation": meta.evaluation,
+        "state_dict": state,
+    }
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def read_export(path: str | Path) -> dict[str, Any]:
+    """Load and validate an export with ``weights_only=True``; clear errors name the path."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"generator weights not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt files
+        raise WeightsError(f"cannot read generator weights {path}: {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != EXPORT_FORMAT:
+        raise WeightsError(f"{path} is not a Context Encoder generator export ({EXPORT_FORMAT})")
+    return payload
+
+
+def build_generator(payload: dict[str, Any]) -> tuple[Generator, GeneratorMeta]:
+    """Rebuild the float32 generator (eval mode) and its metadata from a loaded export."""
+    generator = Generator(GeneratorConfig.from_dict(payload["config"]))
+    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
+    try:
+        generator.load_state_dict(state)
+    except RuntimeError as exc:
+        raise WeightsError(f"weights do not match the recorded generator config: {exc}") from exc
+    generator.eval()
+    meta = GeneratorMeta(
+        mask_type=str(payload["mask_type"]),
+        mean_colour=[float(c) for c in payload["mean_colour"]],
+        overlap=int(payload.get("overlap", 4)),
+        training=dict(payload.get("training", {})),
+        evaluation=dict(payload.get("evaluation", {})),
+    )
+    return generator, meta

@@ -1,0 +1,61 @@
+"""Joint loss: masked L2 on the hole (heavier on the overlap band) plus an adversarial term."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+DEFAULT_OVERLAP = 4
+DEFAULT_OVERLAP_WEIGHT = 10.0
+
+
+def overlap_band(hole: torch.Tensor, overlap: int = DEFAULT_OVERLAP) -> torch.Tensor:
+    """Context pixels within ``overlap`` px (square neighbourhood) of the hole.
+
+    hole: (B, 1, H, W) float 0/1. The generator predicts these too, so its output meets
+    the context seamlessly; they are context, never counted as filled in evaluation.
+    """
+    if overlap <= 0:
+        return torch.zeros_like(hole)
+    grown = F.max_pool2d(hole, kernel_size=2 * overlap + 1, stride=1, padding=overlap)
+    return grown - hole
+
+
+def reconstruction_weights(
+    hole: torch.Tensor, overlap: int = DEFAULT_OVERLAP, overlap_weight: float = DEFAULT_OVERLAP_WEIGHT
+) -> torch.Tensor:
+    """Per-pixel weights: 1 in the hole, ``overlap_weight`` on the band, 0 elsewhere."""
+    return hole + overlap_weight * overlap_band(hole, overlap)
+
+
+def masked_l2(
+    prediction: torch.Tensor,
+    target: torch.Tensor,
+    hole: torch.Tensor,
+    overlap: int = DEFAULT_OVERLAP,
+    overlap_weight: float = DEFAULT_OVERLAP_WEIGHT,
+) -> torch.Tensor:
+    """Weighted mean squared error over hole + overlap band, normalised by total weight.
+
+    An all-empty mask (the autoencoder pretext, ``--mask none``) reconstructs every pixel.
+    """
+    weights = reconstruction_weights(hole, overlap, overlap_weight)
+    if float(weights.sum()) == 0.0:
+        weights = torch.ones_like(hole)
+    sq = (prediction.float() - target.float()).pow(2).mean(dim=1, keepdim=True)
+    return (sq * weights).sum() / weights.sum()
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    real = F.binary_cross_entropy_with_logits(real_logits.float(), torch.ones_like(real_logits, dtype=torch.float))
+    fake = F.binary_cross_entropy_with_logits(fake_logits.float(), torch.zeros_like(fake_logits, dtype=torch.float))
+    return real + fake
+
+
+def generator_adversarial_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Non-saturating GAN loss: the generator wants its completions judged real."""
+    return F.binary_cross_entropy_with_logits(fake_logits.float(), torch.ones_like(fake_logits, dtype=torch.float))
+
+
+def joint_loss(rec: torch.Tensor, adv: torch.Tensor, lambda_rec: float = 0.999, lambda_adv: float = 0.001) -> torch.Tensor:
+    return lambda_rec * rec + lambda_adv * adv

@@ -1,0 +1,208 @@
+"""Hole masks, each drawn from a seeded ``numpy.random.Generator``.
+
+A mask is a (size, size) bool array, True = hole (to be filled). Coverage bounds:
+
+==========  ================================================================
+center      exactly the central (size/2)^2 square: 25 %
+block       several random rectangles, 3 % to 25 %
+region      object silhouettes (or procedural blobs), 3 % to 25 %
+freeform    brush strokes as people paint them, 3 % to 40 %
+mixed       region 40 %, freeform 35 %, block 25 % of the draws
+none        no hole (autoencoder pretext)
+==========  ================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+MASK_TYPES = ("center", "block", "region", "freeform", "mixed", "none")
+MAX_REGION_COVERAGE = 0.25
+MAX_FREEFORM_COVERAGE = 0.40
+MIN_COVERAGE = 0.03
+
+MaskFn = Callable[[np.random.Generator], np.ndarray]
+
+
+def center_mask(rng: np.random.Generator | None = None, size: int = 128) -> np.ndarray:
+    """The paper's protocol: the central (size/2)^2 square."""
+    mask = np.zeros((size, size), dtype=bool)
+    q = size // 4
+    mask[q : size - q, q : size - q] = True
+    return mask
+
+
+def empty_mask(rng: np.random.Generator | None = None, size: int = 128) -> np.ndarray:
+    return np.zeros((size, size), dtype=bool)
+
+
+def _target_coverage(rng: np.random.Generator, high: float) -> float:
+    return float(rng.uniform(MIN_COVERAGE * 2, high))
+
+
+def block_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
+    """Random axis-aligned rectangles added until a random coverage (<= 1/4) is reached."""
+    mask = np.zeros((size, size), dtype=bool)
+    target = _target_coverage(rng, MAX_REGION_COVERAGE)
+    for _ in range(64):
+        h, w = rng.integers(size // 16, size // 3, size=2)
+        y, x = rng.integers(0, size - h), rng.integers(0, size - w)
+        trial = mask.copy()
+        trial[y : y + h, x : x + w] = True
+        if trial.mean() > MAX_REGION_COVERAGE:
+            continue
+        mask = trial
+        if mask.mean() >= target:
+            break
+    return _at_least(mask, rng, size)
+
+
+def _at_least(mask: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Guarantee the minimum coverage with one extra square if the draws stayed tiny."""
+    if mask.mean() >= MIN_COVERAGE:
+        return mask
+    side = int(np.ceil(np.sqrt(MIN_COVERAGE * 1.5) * size))
+    y, x = rng.integers(0, size - side, size=2)
+    mask = mask.copy()
+    mask[y : y + side, x : x + side] = True
+    return mask
+
+
+class ShapeBank:
+    """Object silhouettes (PNG, 255 = object) loaded once, used as random-region holes.
+
+    Loads a seeded subset so start-up stays fast on the 17k-shape VOC folder.
+    """
+
+    def __init__(self, folder: str | Path, max_shapes: int = 4000, seed: int = 0) -> None:
+        files = sorted(p for p in Path(folder).rglob("*.png"))
+        if not files:
+            raise FileNotFoundError(f"no PNG silhouettes under {folder}")
+        rng = np.random.default_rng(seed)
+        if len(files) > max_shapes:
+            files = [files[i] for i in sorted(rng.choice(len(files), max_shapes, replace=False))]
+        self.shapes: list[np.ndarray] = []
+        for path in files:
+            try:
+                with Image.open(path) as im:
+                    arr = np.asarray(im.convert("L")) > 127
+            except OSError:
+                continue
+            if arr.sum() >= 16:
+                self.shapes.append(arr)
+        if not self.shapes:
+            raise ValueError(f"no usable silhouettes under {folder}")
+
+    def __len__(self) -> int:
+        return len(self.shapes)
+
+    def sample(self, rng: np.random.Generator, size: int, scale: float) -> np.ndarray:
+        shape = self.shapes[int(rng.integers(len(self.shapes)))]
+        h, w = shape.shape
+        factor = scale * size / max(h, w)
+        nh, nw = max(4, min(size, round(h * factor))), max(4, min(size, round(w * factor)))
+        img = Image.fromarray(shape.astype(np.uint8) * 255).resize((nw, nh), Image.Resampling.NEAREST)
+        if rng.random() < 0.5:
+            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        return np.asarray(img) > 127
+
+
+def _blob(rng: np.random.Generator, size: int, scale: float) -> np.ndarray:
+    """Procedural object-like shape: a few overlapping ellipses along a short random walk."""
+    side = max(8, int(scale * size))
+    img = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(img)
+    cx, cy = side / 2, side / 2
+    for _ in range(int(rng.integers(3, 8))):
+        rx, ry = rng.uniform(0.12, 0.3, size=2) * side
+        draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=255)
+        cx = float(np.clip(cx + rng.normal(0, side * 0.15), side * 0.25, side * 0.75))
+        cy = float(np.clip(cy + rng.normal(0, side * 0.15), side * 0.25, side * 0.75))
+    return np.asarray(img) > 127
+
+
+def region_mask(rng: np.random.Generator, size: int = 128, shapes: ShapeBank | None = None) -> np.ndarray:
+    """Object-shaped holes: silhouettes (or procedural blobs), scaled and shifted at random,
+    added until a random coverage up to 1/4 of the image."""
+    mask = np.zeros((size, size), dtype=bool)
+    target = _target_coverage(rng, MAX_REGION_COVERAGE)
+    for _ in range(24):
+        scale = float(rng.uniform(0.2, 0.6))
+        piece = shapes.sample(rng, size, scale) if shapes is not None else _blob(rng, size, scale)
+        h, w = piece.shape
+        y, x = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+        trial = mask.copy()
+        trial[y : y + h, x : x + w] |= piece
+        if trial.mean() > MAX_REGION_COVERAGE:
+            continue
+        mask = trial
+        if mask.mean() >= target:
+            break
+    return _at_least(mask, rng, size)
+
+
+def freeform_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
+    """Brush strokes like the NVIDIA irregular masks: a few jittery polylines with a round
+    brush of random width, the way people paint over things in the editor."""
+    target = float(rng.uniform(MIN_COVERAGE * 2, MAX_FREEFORM_COVERAGE))
+    img = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(img)
+    mask = np.zeros((size, size), dtype=bool)
+    for _ in range(12):
+        width = int(rng.integers(max(3, size // 24), max(4, size // 7)))
+        x, y = rng.uniform(0, size, size=2)
+        angle = rng.uniform(0, 2 * np.pi)
+        points = [(x, y)]
+        for _ in range(int(rng.integers(2, 7))):
+            angle += rng.normal(0, 0.8)
+            length = rng.uniform(size * 0.08, size * 0.3)
+            x = float(np.clip(x + length * np.cos(angle), 0, size - 1))
+            y = float(np.clip(y + length * np.sin(angle), 0, size - 1))
+            points.append((x, y))
+        trial_img = img.copy()
+        trial_draw = ImageDraw.Draw(trial_img)
+        trial_draw.line(points, fill=255, width=width, joint="curve")
+        r = width / 2
+        for px, py in points:
+            trial_draw.ellipse([px - r, py - r, px + r, py + r], fill=255)
+        trial = np.asarray(trial_img) > 127
+        if trial.mean() > MAX_FREEFORM_COVERAGE:
+            continue
+        img, draw, mask = trial_img, trial_draw, trial
+        if mask.mean() >= target:
+            break
+    return _at_least(mask, rng, size)
+
+
+def mixed_mask(rng: np.random.Generator, size: int = 128, shapes: ShapeBank | None = None) -> np.ndarray:
+    """What the editor sees: object silhouettes, painted strokes and rectangles."""
+    u = rng.random()
+    if u < 0.40:
+        return region_mask(rng, size, shapes)
+    if u < 0.75:
+        return freeform_mask(rng, size)
+    return block_mask(rng, size)
+
+
+def mask_fn(kind: str, size: int = 128, shapes: ShapeBank | None = None) -> MaskFn:
+    """The mask sampler for a ``--mask`` name."""
+    table: dict[str, MaskFn] = {
+        "center": lambda rng: center_mask(rng, size),
+        "block": lambda rng: block_mask(rng, size),
+        "region": lambda rng: region_mask(rng, size, shapes),
+        "freeform": lambda rng: freeform_mask(rng, size),
+        "mixed": lambda rng: mixed_mask(rng, size, shapes),
+        "none": lambda rng: empty_mask(rng, size),
+    }
+    if kind not in table:
+        raise ValueError(f"unknown mask type {kind!r}; choose one of {', '.join(MASK_TYPES)}")
+    return table[kind]
+
+
+def mask_batch(fn: MaskFn, rng: np.random.Generator, n: int) -> np.ndarray:
+    """(n, size, size) bool masks."""
+    return np.stack([fn(rng) for _ in range(n)])

@@ -1,0 +1,197 @@
+"""Generator and discriminator of the Context Encoder.
+
+The generator is pool-free (strided convolutions only), squeezes the image into a 4x4x512
+code, connects every location of each feature map to every other location with a
+channel-wise fully-connected layer (no weights across maps, so m*n^4 instead of m^2*n^4
+weights), mixes channels with a 1x1 convolution and decodes with five up-convolutions
+(nearest upsampling then a 3x3 convolution) back to the full image.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Shape of a generator; stored in every export so a file rebuilds its own network."""
+
+    image_size: int = 128
+    encoder_widths: tuple[int, ...] = (64, 64, 128, 256, 512)
+    decoder_widths: tuple[int, ...] = (256, 128, 64, 64)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GeneratorConfig:
+        return cls(
+            image_size=int(data["image_size"]),
+            encoder_widths=tuple(int(w) for w in data["encoder_widths"]),
+            decoder_widths=tuple(int(w) for w in data["decoder_widths"]),
+        )
+
+    @property
+    def bottleneck_size(self) -> int:
+        return self.image_size // 2 ** len(self.encoder_widths)
+
+
+class ChannelWiseFC(nn.Module):
+    """A fully-connected layer per feature map: each of the m maps of n x n gets its own
+    n^2 x n^2 weight matrix (m*n^4 weights), with no weights between maps.
+
+    This is what lets a 4x4 code reason about the whole image without the m^2*n^4 cost of
+    a full fully-connected layer; the original Lua code and its PyTorch port omit it.
+    """
+
+    def __init__(self, channels: int, size: int) -> None:
+        super().__init__()
+        self.channels = channels
+        self.size = size
+        self.weight = nn.Parameter(torch.empty(channels, size * size, size * size))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # Same fan-in scaling as nn.Linear, applied to each map's own matrix.
+        bound = 1.0 / math.sqrt(self.size * self.size)
+        nn.init.uniform_(self.weight, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        if c != self.channels or h != self.size or w != self.size:
+            raise ValueError(f"expected (B, {self.channels}, {self.size}, {self.size}), got {tuple(x.shape)}")
+        # (C, B, HW) @ (C, HW, HW) -> (C, B, HW): one batched matmul, one matrix per map.
+        flat = x.reshape(b, c, h * w).transpose(0, 1)
+        out = torch.bmm(flat, self.weight.to(flat.dtype))
+        return out.transpose(0, 1).reshape(b, c, h, w)
+
+
+def _down(in_ch: int, out_ch: int, batch_norm: bool) -> nn.Sequential:
+    layers: list[nn.Module] = [nn.Conv2d(in_ch, out_ch, 4, stride=2, padding=1, bias=not batch_norm)]
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(out_ch))
+    layers.append(nn.LeakyReLU(0.2, inplace=True))
+    return nn.Sequential(*layers)
+
+
+def _up(in_ch: int, out_ch: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_ch),
+        nn.ReLU(inplace=True),
+    )
+
+
+class Encoder(nn.Module):
+    """Pool-free encoder: 4x4 stride-2 convolutions from 128x128x3 down to 4x4x512.
+
+    Kept as its own module so the feature-transfer study can reuse it as a backbone.
+    """
+
+    def __init__(self, widths: tuple[int, ...] = (64, 64, 128, 256, 512)) -> None:
+        super().__init__()
+        layers = []
+        in_ch = 3
+        for i, width in enumerate(widths):
+            layers.append(_down(in_ch, width, batch_norm=i > 0))
+            in_ch = width
+        self.layers = nn.Sequential(*layers)
+        self.out_channels = in_ch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class Generator(nn.Module):
+    """Encoder -> channel-wise FC -> 1x1 channel mix -> five up-convolutions -> tanh image."""
+
+    def __init__(self, config: GeneratorConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or GeneratorConfig()
+        cfg = self.config
+        if cfg.image_size % 2 ** len(cfg.encoder_widths):
+            raise ValueError("image_size must be divisible by 2**len(encoder_widths)")
+        if len(cfg.decoder_widths) + 1 != len(cfg.encoder_widths):
+            raise ValueError("the decoder needs one up-convolution per encoder stage")
+        self.encoder = Encoder(cfg.encoder_widths)
+        code = self.encoder.out_channels
+        self.channel_fc = ChannelWiseFC(code, cfg.bottleneck_size)
+        self.channel_mix = nn.Sequential(
+            nn.Conv2d(code, code, 1, stride=1, bias=False),
+            nn.BatchNorm2d(code),
+            nn.ReLU(inplace=True),
+        )
+        ups = []
+        in_ch = code
+        for width in cfg.decoder_widths:
+            ups.append(_up(in_ch, width))
+            in_ch = width
+        ups.append(nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_ch, 3, 3, padding=1)))
+        self.decoder = nn.Sequential(*ups)
+        init_dcgan_(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, 3, S, S) in [-1, 1] with the hole already filled by the mean colour."""
+        code = self.channel_mix(self.channel_fc(self.encoder(x)))
+        return torch.tanh(self.decoder(code))
+
+
+class Discriminator(nn.Module):
+    """DCGAN discriminator on the whole (completed) image; not conditioned on the context."""
+
+    def __init__(self, image_size: int = 128, widths: tuple[int, ...] = (64, 128, 256, 512)) -> None:
+        super().__init__()
+        layers = []
+        in_ch = 3
+        for i, width in enumerate(widths):
+            layers.append(_down(in_ch, width, batch_norm=i > 0))
+            in_ch = width
+        final = image_size // 2 ** len(widths)
+        layers.append(nn.Conv2d(in_ch, 1, final, stride=1, padding=0))
+        self.layers = nn.Sequential(*layers)
+        init_dcgan_(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Returns one real/fake logit per image, shape (B,)."""
+        return self.layers(x).flatten()
+
+
+def init_dcgan_(module: nn.Module) -> None:
+    """DCGAN initialisation: N(0, 0.02) convolutions, N(1, 0.02) batch-norm scales."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def generator_flops(config: GeneratorConfig | None = None) -> int:
+    """Multiply-accumulates of one 128x128 forward pass, counted from the layer shapes."""
+    cfg = config or GeneratorConfig()
+    macs = 0
+    size = cfg.image_size
+    in_ch = 3
+    for width in cfg.encoder_widths:
+        size //= 2
+        macs += in_ch * width * 16 * size * size
+        in_ch = width
+    n = cfg.bottleneck_size
+    macs += in_ch * (n * n) ** 2  # channel-wise FC
+    macs += in_ch * in_ch * n * n  # 1x1 mix
+    for width in (*cfg.decoder_widths, 3):
+        size *= 2
+        macs += in_ch * width * 9 * size * size
+        in_ch = width
+    return macs

@@ -1,0 +1,421 @@
+"""Train a Context Encoder: ``python -m model.train --data DIR --out RUN_DIR``.
+
+Joint objective ``0.999 * masked L2 + 0.001 * adversarial`` (``--adv 0`` for the
+reconstruction-only model, ``--mask none --adv 0`` for the autoencoder baseline). The same
+code runs on one CPU, one GPU, or several GPUs under ``torchrun`` (DDP).
+
+RUN_DIR gets: ``checkpoint.pt`` (full state, ``--resume``), ``generator.pt`` (fp16
+generator-only export), ``metrics.jsonl``, ``samples/step_*.png``, ``val_files.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import platform
+import random
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+from tqdm import tqdm
+
+from model import distributed
+from model.data import (
+    augment,
+    cached_images,
+    center_view,
+    list_images,
+    mean_colour,
+    split_files,
+    to_unit_range,
+)
+from model.export import GeneratorMeta, export_generator
+from model.losses import (
+    DEFAULT_OVERLAP,
+    DEFAULT_OVERLAP_WEIGHT,
+    discriminator_loss,
+    generator_adversarial_loss,
+    joint_loss,
+    masked_l2,
+)
+from model.masks import MASK_TYPES, ShapeBank, center_mask, mask_batch, mask_fn
+from model.metrics import hole_errors
+from model.networks import Discriminator, Generator, GeneratorConfig
+from model.samples import save_sample_grid
+
+log = logging.getLogger("model.train")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ce-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, type=Path, help="folder of photographs (recursive jpg/png/webp)")
+    p.add_argument("--out", required=True, type=Path, help="run folder for checkpoints, exports, metrics, samples")
+    p.add_argument("--mask", default="mixed", choices=MASK_TYPES, help="hole shapes to train on (default: mixed)")
+    p.add_argument("--masks", type=Path, default=None, help="folder of object silhouettes (PNG) for region masks")
+    p.add_argument("--steps", type=int, default=None, help="optimisation steps (default: from --epochs)")
+    p.add_argument("--epochs", type=float, default=10.0, help="passes over the training images when --steps is not given")
+    p.add_argument("--batch-size", type=int, default=32, help="images per step per process")
+    p.add_argument("--lr", type=float, default=2e-4, help="generator learning rate (Adam, beta1 0.5)")
+    p.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate (default: lr / 10, as in the paper)")
+    p.add_argument("--adv", type=float, default=0.001, help="adversarial weight lambda_adv (0 = reconstruction only)")
+    p.add_argument("--rec", type=float, default=None, help="reconstruction weight (default: 1 - adv)")
+    p.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP, help="overlap band width in pixels")
+    p.add_argument("--overlap-weight", type=float, default=DEFAULT_OVERLAP_WEIGHT, help="loss weight of the overlap band")
+    p.add_argument("--image-size", type=int, default=128)
+    p.add_argument("--val-count", type=int, default=300, help="files held out (seeded) for validation")
+    p.add_argument("--exclude", type=Path, default=None, help="text file of image paths never to train on")
+    p.add_argument("--cache", type=Path, default=None, help="decoded-image cache folder (default: OUT/../.cache)")
+    p.add_argument("--mask-pool", type=int, default=8192, help="masks drawn once and reused with random flips/rotations")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--sample-every", type=int, default=500)
+    p.add_argument("--ckpt-every", type=int, default=500)
+    p.add_argument("--no-progress", action="store_true", help="no tqdm bar (logs only)")
+    return p
+
+
+class MaskPool:
+    """Masks drawn once from the seeded sampler and reused with the 8 flips/rotations of the
+    square, so hole generation never bounds a fast GPU. ``center`` and ``none`` are constant."""
+
+    def __init__(self, kind: str, size: int, count: int, seed: int, shapes: ShapeBank | None, device: torch.device):
+        rng = np.random.default_rng(seed)
+        fn = mask_fn(kind, size, shapes)
+        n = 1 if kind in ("center", "none") else count
+        self.kind = kind
+        self.masks = torch.from_numpy(mask_batch(fn, rng, n)).to(device)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """(n, 1, S, S) float masks, 1 = hole."""
+        dev = self.masks.device
+        idx = torch.randint(len(self.masks), (n,), generator=generator, device=generator.device).to(dev)
+        masks = self.masks[idx]
+        if len(self.masks) > 1:
+            k = int(torch.randint(4, (1,), generator=generator, device=generator.device))
+            masks = torch.rot90(masks, k, dims=(1, 2))
+            if bool(torch.randint(2, (1,), generator=generator, device=generator.device)):
+                masks = masks.flip(2)
+        return masks.unsqueeze(1).float()
+
+
+def fill_hole(images: torch.Tensor, hole: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    """The encoder's input: the image with its hole painted in the dataset's mean colour."""
+    return images * (1 - hole) + mean.view(1, 3, 1, 1) * hole
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    return module.module if isinstance(module, DDP) else module
+
+
+def _atomic_save(obj: object, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+class Trainer:
+    """Owns the networks, optimisers, data and state of one training run."""
+
+    def __init__(self, args: argparse.Namespace, rt: distributed.Runtime) -> None:
+        self.args = args
+        self.rt = rt
+        self.dev = rt.device
+        self.cuda = self.dev.type == "cuda"
+        self.out: Path = args.out
+        if rt.is_main:
+            (self.out / "samples").mkdir(parents=True, exist_ok=True)
+        self._load_data()
+        self._build_models()
+        self.step = 0
+        self.images_seen = 0
+        self.train_seconds = 0.0
+        self.gen = torch.Generator(device="cpu").manual_seed(args.seed * 1000 + rt.rank)
+        if args.resume:
+            self._resume()
+
+    # ---------------------------------------------------------------- data
+    def _load_data(self) -> None:
+        args = self.args
+        files = list_images(args.data)
+        if args.exclude is not None:
+            excluded = {str(Path(line.strip()).resolve()) for line in args.exclude.read_text().splitlines() if line.strip()}
+            files = [f for f in files if str(f.resolve()) not in excluded]
+        val_count = min(args.val_count, len(files) // 5)
+        train_files, val_files = split_files(files, val_count, args.seed)
+        if self.rt.is_main:
+            (self.out / "val_files.txt").write_text("".join(f"{f}\n" for f in val_files))
+        cache_dir = args.cache or (self.out.parent / ".cache")
+        # rank 0 decodes first; the others then read its cache instead of decoding again
+        if not self.rt.is_main:
+            distributed.barrier(self.rt)
+        train = cached_images(train_files, cache_dir)
+        val = cached_images(val_files, cache_dir) if val_files else train
+        if self.rt.is_main:
+            distributed.barrier(self.rt)
+            if train.skipped:
+                log.warning("skipped %d unreadable training images", len(train.skipped))
+        self.train_pixels = torch.from_numpy(np.ascontiguousarray(train.pixels)).to(self.dev)
+        self.n_train = len(train.files)
+        self.n_skipped = len(train.skipped)
+        self.mean = mean_colour(train.pixels, seed=args.seed)
+        self.mean_t = torch.tensor(self.mean, device=self.dev) * 2 - 1
+        fixed = torch.from_numpy(np.ascontiguousarray(val.pixels[:256])).to(self.dev)
+        self.val_images = center_view(to_unit_range(fixed), args.image_size)
+        shapes = ShapeBank(args.masks, seed=args.seed) if args.masks and args.mask in ("region", "mixed") else None
+        self.masks = MaskPool(args.mask, args.image_size, args.mask_pool, args.seed, shapes, self.dev)
+        val_rng = np.random.default_rng(args.seed + 12345)
+        n_val = len(self.val_images)
+        self.val_holes = {
+            "center": torch.from_numpy(np.stack([center_mask(None, args.image_size)] * n_val)).unsqueeze(1).float().to(self.dev),
+            "mixed": torch.from_numpy(mask_batch(mask_fn("mixed", args.image_size, shapes), val_rng, n_val)).unsqueeze(1).float().to(self.dev),
+        }
+        if args.mask not in ("mixed", "center", "none"):
+            self.val_holes[args.mask] = torch.from_numpy(
+                mask_batch(mask_fn(args.mask, args.image_size, shapes), val_rng, n_val)
+            ).unsqueeze(1).float().to(self.dev)
+        self.sample_hole = self.val_holes["center" if args.mask in ("center", "none") else "mixed"][:8]
+
+    # -------------------------------------------------------------- models
+    def _build_models(self) -> None:
+        args = self.args
+        self.G = Generator(GeneratorConfig(image_size=args.image_size)).to(self.dev)
+        self.use_adv = args.adv > 0
+        self.lambda_adv = args.adv
+        self.lambda_rec = args.rec if args.rec is not None else 1.0 - args.adv
+        self.D = Discriminator(args.image_size).to(self.dev) if self.use_adv else None
+        # channels_last is faster on both CPU (oneDNN, ~1.7x measured) and CUDA tensor cores
+        self.G = self.G.to(memory_format=torch.channels_last)
+        if self.D is not None:
+            self.D = self.D.to(memory_format=torch.channels_last)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=args.lr, betas=(0.5, 0.999))
+        lr_d = args.lr_d if args.lr_d is not None else args.lr / 10
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr_d, betas=(0.5, 0.999)) if self.D is not None else None
+        if self.rt.distributed:
+            ids = [self.dev.index] if self.cuda else None
+            self.G = DDP(self.G, device_ids=ids)
+            if self.D is not None:
+                self.D = DDP(self.D, device_ids=ids)
+
+    def _autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16) if self.cuda else nullcontext()
+
+    # ------------------------------------------------------------ one step
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        bs = self.args.batch_size
+        idx = torch.randint(self.n_train, (bs,), generator=self.gen).to(self.dev)
+        images = augment(to_unit_range(self.train_pixels[idx]), self.args.image_size, self.gen)
+        hole = self.masks.sample(bs, self.gen)
+        return images.contiguous(memory_format=torch.channels_last), hole
+
+    def train_step(self) -> dict[str, float]:
+        real, hole = self.batch()
+        self.G.train()
+        inp = fill_hole(real, hole, self.mean_t)
+        with self._autocast():
+            fake = self.G(inp)
+        rec = masked_l2(fake, real, hole, self.args.overlap, self.args.overlap_weight)
+        stats = {"rec": rec.item()}
+        if not self.use_adv:
+            loss = rec
+        else:
+            completed = real * (1 - hole) + fake.float() * hole
+            # discriminator: real photographs vs completed ones
+            self.opt_d.zero_grad(set_to_none=True)
+            with self._autocast():
+                d_loss = discriminator_loss(self.D(real), self.D(completed.detach()))
+            d_loss.backward()
+            self.opt_d.step()
+            # generator: fool the (frozen) discriminator while reconstructing the hole
+            d_plain = _unwrap(self.D)
+            d_plain.requires_grad_(False)
+            with self._autocast():
+                adv = generator_adversarial_loss(d_plain(completed))
+            d_plain.requires_grad_(True)
+            loss = joint_loss(rec, adv, self.lambda_rec, self.lambda_adv)
+            stats.update(adv=adv.item(), d=d_loss.item())
+        if self.use_adv or self.lambda_rec != 1.0:
+            stats["loss"] = loss.item()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        return stats
+
+    # -------------------------------------------------------- measurement
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        g = _unwrap(self.G)
+        g.eval()
+        out: dict[str, float] = {}
+        truth = (self.val_images + 1) / 2
+        for name, hole in self.val_holes.items():
+            preds = []
+            for i in range(0, len(self.val_images), 64):
+                with self._autocast():
+                    preds.append(g(fill_hole(self.val_images[i : i + 64], hole[i : i + 64], self.mean_t)).float())
+            pred = (torch.cat(preds) + 1) / 2
+            errs = hole_errors(pred.clamp(0, 1), truth, hole)
+            out[f"val_{name}_psnr"] = float(errs["psnr"].nanmean())
+            out[f"val_{name}_l1"] = float(errs["l1"].nanmean())
+        return out
+
+    @torch.no_grad()
+    def save_samples(self) -> Path:
+        g = _unwrap(self.G)
+        g.eval()
+        real = self.val_images[:8]
+        hole = self.sample_hole[: len(real)]
+        inp = fill_hole(real, hole, self.mean_t)
+        with self._autocast():
+            fake = g(inp).float()
+        completed = real * (1 - hole) + fake * hole
+        path = self.out / "samples" / f"step_{self.step:07d}.png"
+        save_sample_grid([inp, completed, real], path)
+        return path
+
+    # --------------------------------------------------------- persistence
+    def meta(self) -> GeneratorMeta:
+        a = self.args
+        return GeneratorMeta(
+            mask_type=a.mask,
+            mean_colour=self.mean,
+            overlap=a.overlap,
+            training={
+                "data": str(a.data),
+                "train_images": self.n_train,
+                "skipped_images": self.n_skipped,
+                "val_images": len(self.val_images),
+                "steps": self.step,
+                "images_seen": self.images_seen,
+                "batch_size": a.batch_size * self.rt.world_size,
+                "lr_g": a.lr,
+                "lr_d": a.lr_d if a.lr_d is not None else a.lr / 10,
+                "lambda_rec": self.lambda_rec,
+                "lambda_adv": self.lambda_adv if self.use_adv else 0.0,
+                "overlap_weight": a.overlap_weight,
+                "masks_folder": str(a.masks) if a.masks else None,
+                "seed": a.seed,
+                "hardware": self.hardware(),
+                "train_seconds": round(self.train_seconds, 1),
+            },
+        )
+
+    def hardware(self) -> str:
+        if self.cuda:
+            return f"{self.rt.world_size}x {torch.cuda.get_device_name(self.dev)}"
+        return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+
+    def save(self) -> None:
+        if not self.rt.is_main:
+            return
+        state = {
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "train_seconds": self.train_seconds,
+            "G": _unwrap(self.G).state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "D": _unwrap(self.D).state_dict() if self.D is not None else None,
+            "opt_d": self.opt_d.state_dict() if self.opt_d is not None else None,
+            "gen_state": self.gen.get_state(),
+            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(self.args).items()},
+        }
+        _atomic_save(state, self.out / "checkpoint.pt")
+        export_generator(_unwrap(self.G), self.meta(), self.out / "generator.pt")
+
+    def _resume(self) -> None:
+        path = self.out / "checkpoint.pt"
+        if not path.is_file():
+            log.info("no checkpoint at %s: starting fresh", path)
+            return
+        state = torch.load(path, map_location=self.dev, weights_only=False)
+        _unwrap(self.G).load_state_dict(state["G"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        if self.D is not None and state.get("D") is not None:
+            _unwrap(self.D).load_state_dict(state["D"])
+            self.opt_d.load_state_dict(state["opt_d"])
+        self.step = int(state["step"])
+        self.images_seen = int(state["images_seen"])
+        self.train_seconds = float(state.get("train_seconds", 0.0))
+        self.gen.set_state(state["gen_state"].cpu())
+        log.info("resumed from step %d", self.step)
+
+    def log_metrics(self, record: dict) -> None:
+        if self.rt.is_main:
+            with (self.out / "metrics.jsonl").open("a") as fh:
+                fh.write(json.dumps(record) + "\n")
+
+
+def total_steps(args: argparse.Namespace, n_train: int, world: int) -> int:
+    if args.steps is not None:
+        return args.steps
+    return max(1, math.ceil(args.epochs * n_train / (args.batch_size * world)))
+
+
+def train(args: argparse.Namespace) -> Path:
+    """Run (or resume) training; returns the path of the generator export."""
+    rt = distributed.setup(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    seed = args.seed * 1000 + rt.rank
+    torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        trainer = Trainer(args, rt)
+        steps = total_steps(args, trainer.n_train, rt.world_size)
+        if rt.is_main and trainer.step == 0:
+            trainer.log_metrics({"step": 0, "event": "start", "train_images": trainer.n_train, "mean_colour": trainer.mean, **trainer.validate()})
+        bar = tqdm(
+            total=steps, initial=trainer.step, disable=args.no_progress or not rt.is_main,
+            mininterval=2.0, dynamic_ncols=True, file=sys.stderr,
+        )
+        window_start, window_images = time.perf_counter(), 0
+        while trainer.step < steps:
+            t0 = time.perf_counter()
+            stats = trainer.train_step()
+            trainer.train_seconds += time.perf_counter() - t0
+            trainer.step += 1
+            n = args.batch_size * rt.world_size
+            trainer.images_seen += n
+            window_images += n
+            bar.update(1)
+            if trainer.step % args.log_every == 0 or trainer.step == steps:
+                ips = window_images / (time.perf_counter() - window_start)
+                window_start, window_images = time.perf_counter(), 0
+                bar.set_postfix({k: f"{v:.4f}" for k, v in stats.items()} | {"img/s": f"{ips:.1f}"})
+                trainer.log_metrics({"step": trainer.step, **stats, "img_per_s": round(ips, 2), "images_seen": trainer.images_seen})
+            if rt.is_main and (trainer.step % args.sample_every == 0 or trainer.step == steps):
+                trainer.save_samples()
+            if trainer.step % args.ckpt_every == 0 or trainer.step == steps:
+                if rt.is_main:
+                    trainer.log_metrics({"step": trainer.step, "event": "validation", **trainer.validate()})
+                trainer.save()
+                window_start, window_images = time.perf_counter(), 0
+        bar.close()
+        return args.out / "generator.pt"
+    finally:
+        distributed.teardown(rt)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        path = train(args)
+    except (ValueError, FileNotFoundError) as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    print(f"generator export: {path}")
+
+
+if __name__ == "__main__":
+    main()
