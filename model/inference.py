@@ -153,7 +153,9 @@ def prepare(image: Image.Image, mask: np.ndarray, size: int = 128) -> InpaintJob
         pixels = _crop(rgb, win.top, win.left, win.side)
         # every hole in the window is unknown to the network, not only this cluster's
         hole = _crop(mask, win.top, win.left, win.side, fill_mode="constant")
-        inputs[i] = np.asarray(Image.fromarray(pixels).resize((size, size), Image.Resampling.BICUBIC, reducing_gap=None))
+        inputs[i] = np.asarray(
+            Image.fromarray(pixels).resize((size, size), Image.Resampling.BICUBIC, reducing_gap=None)
+        )
         # a pixel even partly covered by the hole counts as hole, so no erased colour leaks in
         small = Image.fromarray(hole.astype(np.uint8) * 255).resize((size, size), Image.Resampling.BILINEAR)
         holes[i] = np.asarray(small) > 0
@@ -186,11 +188,12 @@ def finish(job: InpaintJob, outputs: np.ndarray, feather: int = FEATHER) -> np.n
     return out
 
 
-def inpaint(image: Image.Image, mask: np.ndarray | Image.Image, model: InpaintModel, feather: int = FEATHER) -> Image.Image:
+def inpaint(
+    image: Image.Image, mask: np.ndarray | Image.Image, model: InpaintModel, feather: int = FEATHER
+) -> Image.Image:
     """Fill the masked pixels (True / white = fill) of ``image``; returns an RGB image of the
     same size in which only masked pixels differ."""
     hole = mask_from_image(mask) if isinstance(mask, Image.Image) else np.asarray(mask, dtype=bool)
     job = prepare(image, hole, model.size)
     outputs = model.fill(job.inputs, job.holes)
     return Image.fromarray(finish(job, outputs, feather))
-

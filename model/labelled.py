@@ -22,7 +22,9 @@ def class_names(root: str | Path) -> list[str]:
     return names
 
 
-def labelled_split(root: str | Path, test_fraction: float = 0.2, seed: int = 0) -> tuple[LabelledFiles, LabelledFiles, list[str]]:
+def labelled_split(
+    root: str | Path, test_fraction: float = 0.2, seed: int = 0
+) -> tuple[LabelledFiles, LabelledFiles, list[str]]:
     """Stratified split: ``test_fraction`` of each class (at least one image) is held out."""
     names = class_names(root)
     rng = np.random.default_rng(seed)

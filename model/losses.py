@@ -57,5 +57,7 @@ def generator_adversarial_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits.float(), torch.ones_like(fake_logits, dtype=torch.float))
 
 
-def joint_loss(rec: torch.Tensor, adv: torch.Tensor, lambda_rec: float = 0.999, lambda_adv: float = 0.001) -> torch.Tensor:
+def joint_loss(
+    rec: torch.Tensor, adv: torch.Tensor, lambda_rec: float = 0.999, lambda_adv: float = 0.001
+) -> torch.Tensor:
     return lambda_rec * rec + lambda_adv * adv

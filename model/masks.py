@@ -150,7 +150,6 @@ def freeform_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
     brush of random width, the way people paint over things in the editor."""
     target = float(rng.uniform(MIN_COVERAGE * 2, MAX_FREEFORM_COVERAGE))
     img = Image.new("L", (size, size), 0)
-    draw = ImageDraw.Draw(img)
     mask = np.zeros((size, size), dtype=bool)
     for _ in range(12):
         width = int(rng.integers(max(3, size // 24), max(4, size // 7)))
@@ -172,7 +171,7 @@ def freeform_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
         trial = np.asarray(trial_img) > 127
         if trial.mean() > MAX_FREEFORM_COVERAGE:
             continue
-        img, draw, mask = trial_img, trial_draw, trial
+        img, mask = trial_img, trial
         if mask.mean() >= target:
             break
     return _at_least(mask, rng, size)

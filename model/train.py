@@ -55,25 +55,35 @@ log = logging.getLogger("model.train")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ce-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="ce-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--data", required=True, type=Path, help="folder of photographs (recursive jpg/png/webp)")
     p.add_argument("--out", required=True, type=Path, help="run folder for checkpoints, exports, metrics, samples")
     p.add_argument("--mask", default="mixed", choices=MASK_TYPES, help="hole shapes to train on (default: mixed)")
     p.add_argument("--masks", type=Path, default=None, help="folder of object silhouettes (PNG) for region masks")
     p.add_argument("--steps", type=int, default=None, help="optimisation steps (default: from --epochs)")
-    p.add_argument("--epochs", type=float, default=10.0, help="passes over the training images when --steps is not given")
+    p.add_argument(
+        "--epochs", type=float, default=10.0, help="passes over the training images when --steps is not given"
+    )
     p.add_argument("--batch-size", type=int, default=32, help="images per step per process")
     p.add_argument("--lr", type=float, default=2e-4, help="generator learning rate (Adam, beta1 0.5)")
-    p.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate (default: lr / 10, as in the paper)")
+    p.add_argument(
+        "--lr-d", type=float, default=None, help="discriminator learning rate (default: lr / 10, as in the paper)"
+    )
     p.add_argument("--adv", type=float, default=0.001, help="adversarial weight lambda_adv (0 = reconstruction only)")
     p.add_argument("--rec", type=float, default=None, help="reconstruction weight (default: 1 - adv)")
     p.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP, help="overlap band width in pixels")
-    p.add_argument("--overlap-weight", type=float, default=DEFAULT_OVERLAP_WEIGHT, help="loss weight of the overlap band")
+    p.add_argument(
+        "--overlap-weight", type=float, default=DEFAULT_OVERLAP_WEIGHT, help="loss weight of the overlap band"
+    )
     p.add_argument("--image-size", type=int, default=128)
     p.add_argument("--val-count", type=int, default=300, help="files held out (seeded) for validation")
     p.add_argument("--exclude", type=Path, default=None, help="text file of image paths never to train on")
     p.add_argument("--cache", type=Path, default=None, help="decoded-image cache folder (default: OUT/../.cache)")
-    p.add_argument("--mask-pool", type=int, default=8192, help="masks drawn once and reused with random flips/rotations")
+    p.add_argument(
+        "--mask-pool", type=int, default=8192, help="masks drawn once and reused with random flips/rotations"
+    )
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--seed", type=int, default=0)
@@ -149,7 +159,9 @@ class Trainer:
         args = self.args
         files = list_images(args.data)
         if args.exclude is not None:
-            excluded = {str(Path(line.strip()).resolve()) for line in args.exclude.read_text().splitlines() if line.strip()}
+            excluded = {
+                str(Path(line.strip()).resolve()) for line in args.exclude.read_text().splitlines() if line.strip()
+            }
             files = [f for f in files if str(f.resolve()) not in excluded]
         val_count = min(args.val_count, len(files) // 5)
         train_files, val_files = split_files(files, val_count, args.seed)
@@ -177,13 +189,22 @@ class Trainer:
         val_rng = np.random.default_rng(args.seed + 12345)
         n_val = len(self.val_images)
         self.val_holes = {
-            "center": torch.from_numpy(np.stack([center_mask(None, args.image_size)] * n_val)).unsqueeze(1).float().to(self.dev),
-            "mixed": torch.from_numpy(mask_batch(mask_fn("mixed", args.image_size, shapes), val_rng, n_val)).unsqueeze(1).float().to(self.dev),
+            "center": torch.from_numpy(np.stack([center_mask(None, args.image_size)] * n_val))
+            .unsqueeze(1)
+            .float()
+            .to(self.dev),
+            "mixed": torch.from_numpy(mask_batch(mask_fn("mixed", args.image_size, shapes), val_rng, n_val))
+            .unsqueeze(1)
+            .float()
+            .to(self.dev),
         }
         if args.mask not in ("mixed", "center", "none"):
-            self.val_holes[args.mask] = torch.from_numpy(
-                mask_batch(mask_fn(args.mask, args.image_size, shapes), val_rng, n_val)
-            ).unsqueeze(1).float().to(self.dev)
+            self.val_holes[args.mask] = (
+                torch.from_numpy(mask_batch(mask_fn(args.mask, args.image_size, shapes), val_rng, n_val))
+                .unsqueeze(1)
+                .float()
+                .to(self.dev)
+            )
         self.sample_hole = self.val_holes["center" if args.mask in ("center", "none") else "mixed"][:8]
 
     # -------------------------------------------------------------- models
@@ -374,10 +395,22 @@ def train(args: argparse.Namespace) -> Path:
         trainer = Trainer(args, rt)
         steps = total_steps(args, trainer.n_train, rt.world_size)
         if rt.is_main and trainer.step == 0:
-            trainer.log_metrics({"step": 0, "event": "start", "train_images": trainer.n_train, "mean_colour": trainer.mean, **trainer.validate()})
+            trainer.log_metrics(
+                {
+                    "step": 0,
+                    "event": "start",
+                    "train_images": trainer.n_train,
+                    "mean_colour": trainer.mean,
+                    **trainer.validate(),
+                }
+            )
         bar = tqdm(
-            total=steps, initial=trainer.step, disable=args.no_progress or not rt.is_main,
-            mininterval=2.0, dynamic_ncols=True, file=sys.stderr,
+            total=steps,
+            initial=trainer.step,
+            disable=args.no_progress or not rt.is_main,
+            mininterval=2.0,
+            dynamic_ncols=True,
+            file=sys.stderr,
         )
         window_start, window_images = time.perf_counter(), 0
         while trainer.step < steps:
@@ -393,7 +426,9 @@ def train(args: argparse.Namespace) -> Path:
                 ips = window_images / (time.perf_counter() - window_start)
                 window_start, window_images = time.perf_counter(), 0
                 bar.set_postfix({k: f"{v:.4f}" for k, v in stats.items()} | {"img/s": f"{ips:.1f}"})
-                trainer.log_metrics({"step": trainer.step, **stats, "img_per_s": round(ips, 2), "images_seen": trainer.images_seen})
+                trainer.log_metrics(
+                    {"step": trainer.step, **stats, "img_per_s": round(ips, 2), "images_seen": trainer.images_seen}
+                )
             if rt.is_main and (trainer.step % args.sample_every == 0 or trainer.step == steps):
                 trainer.save_samples()
             if trainer.step % args.ckpt_every == 0 or trainer.step == steps:
