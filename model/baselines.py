@@ -1,0 +1,76 @@
+"""Non-learned hole fillers to measure the Context Encoder against, on the same images and holes.
+
+``mean`` paints the hole in the generator's dataset mean colour: exactly the encoder's input,
+so it is the floor a trained network has to beat. ``telea`` and ``ns`` are OpenCV's diffusion
+inpainting (Telea 2004, Navier-Stokes), radius 5; OpenCV is an optional extra, imported lazily.
+
+All fillers take (N, H, W, 3) uint8 RGB images with (N, H, W) bool holes (True = fill) and
+return (N, H, W, 3) uint8 in which only hole pixels differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+
+import numpy as np
+
+BASELINES = ("mean", "telea", "ns")
+OPENCV_BASELINES = ("telea", "ns")
+INPAINT_RADIUS = 5
+
+
+class MissingDependency(RuntimeError):
+    """An optional package a baseline needs is not installed."""
+
+
+def mean_colour_uint8(mean_colour: Sequence[float]) -> np.ndarray:
+    """The [0, 1] mean RGB as the uint8 colour the network's input holds in the hole."""
+    return np.clip(np.round(np.asarray(mean_colour, np.float64) * 255.0), 0, 255).astype(np.uint8)
+
+
+def mean_fill(images: np.ndarray, holes: np.ndarray, mean_colour: Sequence[float]) -> np.ndarray:
+    """The hole painted in the dataset mean colour (the encoder's input, as a picture)."""
+    out = np.array(images, dtype=np.uint8, copy=True)
+    out[np.asarray(holes, bool)] = mean_colour_uint8(mean_colour)
+    return out
+
+
+def _cv2() -> ModuleType:
+    try:
+        import cv2
+    except ImportError as exc:
+        raise MissingDependency("the telea/ns baselines need OpenCV: pip install opencv-python-headless") from exc
+    return cv2
+
+
+def opencv_available() -> bool:
+    try:
+        _cv2()
+    except MissingDependency:
+        return False
+    return True
+
+
+def opencv_fill(images: np.ndarray, holes: np.ndarray, method: str, radius: int = INPAINT_RADIUS) -> np.ndarray:
+    """``cv2.inpaint`` per image (``method`` 'telea' or 'ns'); raises MissingDependency without OpenCV."""
+    cv2 = _cv2()
+    flags = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
+    if method not in flags:
+        raise ValueError(f"unknown OpenCV inpainting method {method!r}; choose telea or ns")
+    out = np.empty_like(images, dtype=np.uint8)
+    for i, (image, hole) in enumerate(zip(images, holes, strict=True)):
+        mask = np.asarray(hole, np.uint8) * 255
+        # the algorithms treat channels alike, so RGB order needs no BGR conversion
+        filled = cv2.inpaint(np.ascontiguousarray(image, np.uint8), mask, radius, flags[method])
+        out[i] = np.where(hole[..., None], filled, image)
+    return out
+
+
+def run_baseline(name: str, images: np.ndarray, holes: np.ndarray, mean_colour: Sequence[float]) -> np.ndarray:
+    """Fill with the baseline called ``name`` (one of BASELINES)."""
+    if name == "mean":
+        return mean_fill(images, holes, mean_colour)
+    if name in OPENCV_BASELINES:
+        return opencv_fill(images, holes, name)
+    raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)}")
