@@ -1,0 +1,198 @@
+"""Evaluation protocol: hole-only metrics with hand-computed values, the per-image PSNR
+convention, the baselines, real free-form masks and the ``ce-eval`` CLI end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from model import evaluate
+from model.baselines import mean_colour_uint8, mean_fill, opencv_fill
+from model.data import list_images, load_eval_images, to_unit_range
+from model.evaluate import FreeformMasks, composite, eval_holes, score, summarise
+from model.losses import overlap_band
+from model.masks import center_mask
+from model.metrics import psnr
+from model.train import fill_hole
+
+SIZE = 128
+
+
+def _truth(seed: int = 0) -> np.ndarray:
+    """A textured image with headroom, so adding up to 90 never clips."""
+    return np.random.default_rng(seed).integers(20, 150, size=(SIZE, SIZE, 3), dtype=np.uint8)
+
+
+def _band(hole: np.ndarray, overlap: int = 4) -> np.ndarray:
+    t = torch.from_numpy(hole)[None, None].float()
+    return overlap_band(t, overlap)[0, 0].numpy() > 0
+
+
+def test_known_error_gives_hand_computed_psnr_on_the_hole_only() -> None:
+    truth = _truth()
+    hole = center_mask(None, SIZE)
+    band = _band(hole)
+    output = truth.astype(np.int16)
+    output[hole] += 10  # the only error that may count
+    output[band] += 60  # overlap band: context the network saw, never counted
+    output[~hole & ~band] += 90  # far context
+    output = output.astype(np.uint8)
+
+    completed = composite(output[None], truth[None], hole[None])
+    assert np.array_equal(completed[0][~hole], truth[~hole])
+    for candidate in (completed, output[None]):  # composited or not, only the hole is measured
+        s = score(candidate, truth[None], hole[None])
+        # hole_errors works in float32, hence the tolerances
+        assert s["l1"][0] == pytest.approx(10 / 255, rel=1e-6)
+        assert s["l2"][0] == pytest.approx((10 / 255) ** 2, rel=1e-6)
+        assert s["psnr"][0] == pytest.approx(20 * math.log10(255 / 10), abs=1e-4)  # 28.1308 dB
+
+
+def test_perfect_fill_scores_ssim_one_and_truth_sharpness() -> None:
+    truth = _truth(1)
+    hole = center_mask(None, SIZE)
+    s = score(truth[None], truth[None], hole[None])
+    assert s["ssim"][0] == pytest.approx(1.0)
+    assert s["l1"][0] == 0.0
+    assert s["psnr"][0] == pytest.approx(100.0)  # capped
+    assert s["sharpness"][0] > 0.01  # a textured hole is not flat
+
+
+def test_psnr_is_the_mean_of_per_image_psnr() -> None:
+    truth = np.stack([_truth(2), _truth(3)])
+    holes = np.stack([center_mask(None, SIZE)] * 2)
+    pred = truth.copy()
+    pred[0][holes[0]] += 5
+    pred[1][holes[1]] += 20
+    summary = summarise(score(pred, truth, holes))
+    per_image = [20 * math.log10(255 / 5), 20 * math.log10(255 / 20)]
+    assert summary["psnr"] == pytest.approx(np.mean(per_image), abs=1e-4)
+    pooled = 10 * math.log10(1 / np.mean([(5 / 255) ** 2, (20 / 255) ** 2]))
+    assert abs(summary["psnr"] - pooled) > 1.0  # the other convention would differ by ~2.6 dB
+    assert summary["l1"] == pytest.approx(np.mean([5 / 255, 20 / 255]), rel=1e-6)
+
+
+def test_mean_fill_is_the_networks_input_colour() -> None:
+    mean = [0.46, 0.45, 0.42]
+    truth = _truth(4)[None]
+    hole = center_mask(None, SIZE)[None]
+    out = mean_fill(truth, hole, mean)
+    assert mean_colour_uint8(mean).tolist() == [117, 115, 107]  # round(0.46*255 = 117.3) etc.
+    assert np.all(out[0][hole[0]] == [117, 115, 107])
+    assert np.array_equal(out[0][~hole[0]], truth[0][~hole[0]])
+    # the same picture the training code builds, up to uint8 rounding
+    hole_t = torch.from_numpy(hole).unsqueeze(1).float()
+    seen = fill_hole(to_unit_range(torch.from_numpy(truth)), hole_t, torch.tensor(mean) * 2 - 1)
+    assert torch.allclose(to_unit_range(torch.from_numpy(out)), seen, atol=0.5 / 127.5 + 1e-6)
+
+
+@pytest.mark.parametrize("method", ["telea", "ns"])
+def test_opencv_baselines_fill_flat_regions_flat_and_keep_context(method: str) -> None:
+    pytest.importorskip("cv2")
+    flat = np.zeros((1, SIZE, SIZE, 3), np.uint8) + np.array([90, 140, 200], np.uint8)
+    textured = _truth(5)[None]
+    hole = center_mask(None, SIZE)[None]
+    drift = np.abs(opencv_fill(flat, hole, method).astype(int) - flat)[0][hole[0]]
+    assert drift.mean() < 2 and drift.max() <= 8  # Telea drifts ~1 level on flat colour (measured)
+    out = opencv_fill(textured, hole, method)
+    assert np.array_equal(out[0][~hole[0]], textured[0][~hole[0]])
+    assert not np.array_equal(out[0][hole[0]], textured[0][hole[0]])
+
+
+@pytest.fixture(scope="module")
+def freeform_dir(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every 40th real NVIDIA irregular test mask (50 files): all hole sizes, loads fast."""
+    src = sorted((shared_data / "masks" / "freeform" / "nvidia_irregular_test").glob("*.png"))[::40]
+    dst = tmp_path_factory.mktemp("freeform")
+    for path in src:
+        shutil.copy(path, dst / path.name)
+    return dst
+
+
+def test_real_freeform_masks_are_resized_filtered_and_seeded(freeform_dir: Path) -> None:
+    bank = FreeformMasks(freeform_dir, SIZE)
+    assert 0 < len(bank) < bank.total == 50  # some real masks fall outside 5 %-40 %
+    fractions = bank.masks.mean(axis=(1, 2))
+    assert bank.masks.shape[1:] == (SIZE, SIZE)
+    assert fractions.min() >= 0.05 and fractions.max() <= 0.40
+    a = eval_holes("freeform", 7, SIZE, seed=3, freeform=bank)
+    b = eval_holes("freeform", 7, SIZE, seed=3, freeform=bank)
+    c = eval_holes("freeform", 7, SIZE, seed=4, freeform=bank)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert len({m.tobytes() for m in a}) == 7  # no repeats while the bank lasts
+
+
+def test_cli_end_to_end_on_kodak(
+    shared_data: Path, tiny_weights: Path, freeform_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    kodak = shared_data / "test" / "kodak24"
+    listing = tmp_path / "held_out.txt"
+    listing.write_text(f"{kodak / 'kodim23.png'}\n\n{kodak / 'kodim05.png'}\n")
+    out_json, out_grid = tmp_path / "eval.json", tmp_path / "eval.png"
+    argv = ["--weights", str(tiny_weights), "--images", str(kodak), "--images", str(listing), "--limit", "4"]
+    argv += ["--masks", "center,freeform", "--freeform-dir", str(freeform_dir), "--grid-count", "3"]
+    argv += ["--json", str(out_json), "--grid", str(out_grid), "--device", "cpu", "--threads", "1"]
+    assert evaluate.main(argv) == 0
+
+    printed = capsys.readouterr().out
+    assert "### kodak24 · center — 4 images, hole 25.0% of pixels" in printed
+    assert "| mean (baseline) |" in printed and "| ce-test |" in printed and "| truth |" in printed
+
+    doc = json.loads(out_json.read_text())
+    assert {"settings", "models", "sets", "results", "tables", "grid", "protocol"} <= set(doc)
+    assert doc["settings"]["crops"] == 1 and doc["settings"]["masks"] == ["center", "freeform"]
+    assert [s["name"] for s in doc["sets"]] == ["kodak24", "held_out"]
+    assert [s["images"] for s in doc["sets"]] == [4, 2]
+    assert [(r["set"], r["mask"]) for r in doc["results"]] == [
+        ("kodak24", "center"),
+        ("kodak24", "freeform"),
+        ("held_out", "center"),
+        ("held_out", "freeform"),
+    ]
+    methods = ["ce-test", "mean", "telea", "ns"]
+    for result in doc["results"]:
+        assert list(result["methods"]) == methods
+        for m in result["methods"].values():
+            assert set(m) == {"l1", "l2", "psnr", "ssim", "sharpness"}
+            assert 0 <= m["l1"] <= 1 and 0 <= m["l2"] <= 1 and 0 < m["psnr"] < 100
+    assert doc["results"][0]["hole_fraction"] == 0.25
+    assert 0.05 <= doc["results"][1]["hole_fraction"] <= 0.40
+
+    # the mean baseline's PSNR, recomputed by hand on the same images and holes
+    truth = load_eval_images(evaluate.subset(list_images(kodak), 4, 0), SIZE) / 255.0
+    hole = center_mask(None, SIZE)
+    mean = np.round(np.array([0.46, 0.45, 0.42]) * 255) / 255
+    by_hand = np.mean([psnr(np.broadcast_to(mean, t[hole].shape), t[hole]) for t in truth])
+    assert doc["results"][0]["methods"]["mean"]["psnr"] == pytest.approx(by_hand, abs=1e-6)
+
+    # grid: a header, then 3 + 3 + 2 + 2 rows of input | model | 3 baselines | truth
+    assert doc["grid"]["columns"] == ["input", *methods, "truth"]
+    assert [r["count"] for r in doc["grid"]["rows"]] == [3, 3, 2, 2]
+    with Image.open(out_grid) as grid:
+        assert grid.size == (6 * (SIZE + 2) + 2, evaluate.GRID_HEADER + 10 * (SIZE + 2) + 2)
+
+
+@pytest.mark.parametrize(
+    ("make_args", "message"),
+    [
+        (lambda d, w: ["--weights", str(w), "--images", str(d / "absent")], "no such folder or file"),
+        (lambda d, w: ["--weights", str(w), "--images", str(d / "empty")], "no images"),
+        (lambda d, w: ["--weights", str(d / "bad.pt"), "--images", str(d / "empty")], "cannot read generator weights"),
+        (lambda d, w: ["--weights", str(d / "none.pt"), "--images", str(d)], "not found"),
+        (lambda d, w: ["--weights", str(w), "--images", str(d), "--masks", "center,blobs"], "unknown"),
+    ],
+)
+def test_cli_errors_are_clear(tmp_path: Path, tiny_weights: Path, make_args, message: str) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad.pt").write_text("not a torch file")
+    with pytest.raises(SystemExit) as exc:
+        evaluate.main(make_args(tmp_path, tiny_weights))
+    assert message in str(exc.value)
+    assert str(exc.value).startswith("error:")
