@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -129,8 +130,21 @@ def test_real_freeform_masks_are_resized_filtered_and_seeded(freeform_dir: Path)
     assert len({m.tobytes() for m in a}) == 7  # no repeats while the bank lasts
 
 
+@pytest.fixture
+def restore_threads() -> Iterator[None]:
+    """``--threads`` sets torch's process-wide thread count; give it back to the other tests."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
 def test_cli_end_to_end_on_kodak(
-    shared_data: Path, tiny_weights: Path, freeform_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+    restore_threads: None,
+    shared_data: Path,
+    tiny_weights: Path,
+    freeform_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
 ) -> None:
     kodak = shared_data / "test" / "kodak24"
     listing = tmp_path / "held_out.txt"
