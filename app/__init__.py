@@ -1,0 +1,1 @@
+"""FastAPI server of the Context Encoder inpainting web app (``uvicorn app.main:app``)."""

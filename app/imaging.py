@@ -1,0 +1,149 @@
+"""Decode, validate and encode uploads.
+
+Everything here runs on untrusted bytes, so every failure becomes an ``ApiError`` with the
+status a client should see: the pixel limit is checked from the header before any pixel is
+decoded (no decompression bombs), only PNG, JPEG and WebP decoders are ever tried, and a
+truncated or corrupt file is a 422, never a 500.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+from app.errors import ApiError
+from model.inference import mask_from_image
+
+ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
+ALPHA_THRESHOLD = 127  # alpha <= this is "transparent" (fill); same cut as mask_from_image
+EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+@dataclass
+class Upload:
+    """A decoded request: the photo as RGB and the pixels to fill."""
+
+    image: Image.Image  # RGB, EXIF orientation applied
+    hole: np.ndarray  # (H, W) bool, True = fill
+    holes: int  # separate (8-connected) holes in the mask
+
+    @property
+    def rgb(self) -> np.ndarray:
+        return np.asarray(self.image, dtype=np.uint8)
+
+
+def open_checked(data: bytes, field: str, max_pixels: int) -> Image.Image:
+    """Open the header only and enforce the pixel limit before anything is decoded."""
+    if not data:
+        raise ApiError(422, f"{field} is empty")
+    try:
+        img = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except Image.DecompressionBombError as exc:
+        raise ApiError(413, f"{field} is too large to decode safely: {exc}") from None
+    except UnidentifiedImageError:
+        raise ApiError(415, f"{field} is not a PNG, JPEG or WebP image") from None
+    except Exception as exc:  # Pillow raises many types on a malformed header
+        raise ApiError(422, f"{field} could not be read (corrupt header): {exc}") from None
+    width, height = img.size
+    if width < 1 or height < 1:
+        raise ApiError(422, f"{field} has no pixels ({width}x{height})")
+    if width * height > max_pixels:
+        raise ApiError(
+            413,
+            f"{field} is {width}x{height} = {width * height:,} pixels, over the limit of {max_pixels:,} pixels",
+        )
+    return img
+
+
+def decode(img: Image.Image, field: str) -> Image.Image:
+    """Decode all pixels (truncated or corrupt data -> 422) and apply EXIF orientation, so the
+    result matches what a browser shows and a mask painted on it lines up."""
+    try:
+        img.load()
+    except Image.DecompressionBombError as exc:
+        raise ApiError(413, f"{field} is too large to decode safely: {exc}") from None
+    except MemoryError:
+        raise ApiError(413, f"{field} is too large to decode") from None
+    except Exception as exc:  # OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error...
+        raise ApiError(422, f"{field} is truncated or corrupt: {exc}") from None
+    try:
+        return ImageOps.exif_transpose(img)
+    except Exception:  # a malformed EXIF block must not lose the photo: keep it unrotated
+        return img
+
+
+def to_rgb(img: Image.Image, field: str) -> Image.Image:
+    """8-bit RGB from any decoded mode; 16-bit greyscale is scaled, not clipped."""
+    try:
+        if img.mode.startswith("I;16") or img.mode == "I":
+            scaled = np.asarray(img, dtype=np.float64) / 257.0
+            img = Image.fromarray(np.clip(np.round(scaled), 0, 255).astype(np.uint8))
+        elif img.mode == "F":
+            img = Image.fromarray(np.clip(np.round(np.asarray(img)), 0, 255).astype(np.uint8))
+        return img if img.mode == "RGB" else img.convert("RGB")
+    except Exception as exc:
+        raise ApiError(422, f"{field} has an unsupported pixel format ({img.mode}): {exc}") from None
+
+
+def alpha_hole(img: Image.Image) -> np.ndarray | None:
+    """Transparent pixels of the image (True = fill), or None when it has no transparency."""
+    if not img.has_transparency_data:
+        return None
+    return np.asarray(img.convert("RGBA"))[..., 3] <= ALPHA_THRESHOLD
+
+
+def count_holes(hole: np.ndarray) -> int:
+    """Separate holes as a person sees them (8-connected regions)."""
+    if not hole.any():
+        return 0
+    return int(ndimage.label(hole, structure=EIGHT_CONNECTED)[1])
+
+
+def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int) -> Upload:
+    """Validate and decode a request's image and optional mask.
+
+    Both headers are checked before either is decoded. Without a mask file the image's own
+    transparency is the mask (transparent = fill); with one, the image's alpha is ignored.
+    """
+    image = open_checked(image_data, "image", max_pixels)
+    mask = open_checked(mask_data, "mask", max_pixels) if mask_data is not None else None
+    image = decode(image, "image")
+    if mask is None:
+        hole = alpha_hole(image)
+        if hole is None:
+            raise ApiError(
+                422,
+                "no mask: send a mask file (white or opaque = fill), "
+                "or an image whose transparent pixels mark what to fill",
+            )
+    else:
+        mask = decode(mask, "mask")
+        if mask.size != image.size:
+            raise ApiError(
+                422,
+                f"mask is {mask.size[0]}x{mask.size[1]} but image is {image.size[0]}x{image.size[1]}; "
+                "they must be the same size",
+            )
+        try:
+            hole = mask_from_image(mask)
+        except Exception as exc:
+            raise ApiError(422, f"mask has an unsupported pixel format ({mask.mode}): {exc}") from None
+    return Upload(to_rgb(image, "image"), hole, count_holes(hole))
+
+
+MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
+
+
+def encode(rgb: np.ndarray, fmt: str) -> bytes:
+    """PNG (lossless, fast compression: big photos are common) or high-quality 4:4:4 JPEG."""
+    buffer = io.BytesIO()
+    image = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8))
+    if fmt == "jpeg":
+        image.save(buffer, "JPEG", quality=95, subsampling=0)
+    else:
+        image.save(buffer, "PNG", compress_level=3)
+    return buffer.getvalue()

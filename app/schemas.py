@@ -1,0 +1,73 @@
+"""Response bodies, as pydantic models so /docs shows exactly what each endpoint returns."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorResponse(BaseModel):
+    """Every refusal (4xx, 503) and server error has this shape."""
+
+    detail: str = Field(description="What is wrong, in words a person can act on.")
+
+
+class ModelInfo(BaseModel):
+    """One way of filling holes that POST /inpaint accepts as ``model``."""
+
+    name: str = Field(description="Value to send as the `model` form field.")
+    kind: Literal["context-encoder", "classical"] = Field(
+        description="`context-encoder`: a trained generator; `classical`: an OpenCV algorithm (no learning)."
+    )
+    default: bool = Field(description="True for the model used when `model` is omitted.")
+    description: str = Field(description="One line about what it is.")
+    mask_type: str | None = Field(
+        None, description="Holes the generator was trained on (center, random, region, mixed...); null if classical."
+    )
+    input_size: int | None = Field(
+        None, description="Side in px of the square window the generator sees; each hole gets one. Null if classical."
+    )
+    parameters: int | None = Field(None, description="Generator parameter count; null if classical.")
+    file: str | None = Field(None, description="File name of the generator export; null if classical.")
+    training: dict[str, Any] = Field(
+        default_factory=dict, description="Training summary recorded in the export (data, steps, losses, hardware)."
+    )
+    evaluation: dict[str, Any] = Field(
+        default_factory=dict, description="Evaluation numbers recorded in the export (e.g. PSNR, L1 on held-out data)."
+    )
+
+
+class QueueStats(BaseModel):
+    """Micro-batching counters of one model since start-up."""
+
+    calls: int = Field(description="Batched inference calls made.")
+    jobs: int = Field(description="Requests served.")
+    items: int = Field(description="Generator windows (or whole images, for classical) processed.")
+    batched_calls: int = Field(description="Calls that served more than one request at once.")
+    max_jobs_per_call: int = Field(description="Most requests served by one call.")
+    max_items_per_call: int = Field(description="Most windows processed by one call.")
+    failed_jobs: int = Field(description="Requests whose inference failed.")
+    rejected: int = Field(description="Requests refused with 503 because the queue was full.")
+    pending: int = Field(description="Requests waiting right now.")
+    queue_size: int = Field(description="Most requests that may wait before new ones get 503.")
+
+
+class Limits(BaseModel):
+    """Effective request limits."""
+
+    max_upload_mb: float = Field(description="Largest request body, MiB.")
+    max_pixels: int = Field(description="Largest image, width x height.")
+    max_holes: int = Field(description="Most separate holes per context-encoder request.")
+
+
+class Health(BaseModel):
+    """Liveness: the server answers and its models are loaded."""
+
+    status: Literal["ok"] = Field(description="Always `ok` when the server answers.")
+    device: str = Field(description="Where the generators run (cpu, cuda:0...).")
+    default_model: str = Field(description="Model used when `model` is omitted.")
+    models: list[str] = Field(description="Every name POST /inpaint accepts as `model`.")
+    skipped: list[str] = Field(description="Files in the models folder that could not be loaded, with why.")
+    limits: Limits
+    queues: dict[str, QueueStats] = Field(description="Per-model micro-batching counters.")

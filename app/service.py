@@ -1,0 +1,95 @@
+"""One inpainting request from uploaded bytes to encoded result.
+
+CPU-heavy steps (decode, window preparation, compositing, encoding) run in worker threads
+behind a limiter sized to the cores, so a burst of big uploads cannot pile up unbounded
+working memory; generator calls go through the model's micro-batcher.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import numpy as np
+from scipy import ndimage
+
+from app.batching import BatcherClosed, QueueFull
+from app.errors import ApiError
+from app.imaging import MEDIA_TYPES, Upload, encode, read_upload
+from app.registry import ModelEntry, Runtime
+from model.inference import CLUSTER_GAP, InpaintJob, finish, prepare
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+RETRY_AFTER_S = 1
+
+
+@dataclass
+class Result:
+    content: bytes
+    media_type: str
+    holes: int  # separate holes in the mask
+    pixels: int  # pixels filled
+
+
+async def in_thread(runtime: Runtime, fn: Callable[..., T], *args: Any) -> T:
+    return await anyio.to_thread.run_sync(fn, *args, limiter=runtime.cpu_limiter)
+
+
+def prepare_windows(upload: Upload, size: int, max_holes: int) -> InpaintJob:
+    """Cut the generator windows, refusing masks that would need more than ``max_holes``."""
+    if upload.holes > max_holes:
+        # nearby holes share a window; only count clusters when raw holes exceed the limit
+        grown = ndimage.binary_dilation(upload.hole, iterations=CLUSTER_GAP)
+        clusters = int(ndimage.label(grown)[1])
+        if clusters > max_holes:
+            raise ApiError(
+                422,
+                f"mask has {upload.holes} separate holes ({clusters} after merging close ones); "
+                f"at most {max_holes} per image: merge nearby strokes or fill in several passes",
+            )
+    return prepare(upload.image, upload.hole, size)
+
+
+def finish_and_encode(job: InpaintJob, outputs: np.ndarray, fmt: str) -> bytes:
+    return encode(finish(job, outputs), fmt)
+
+
+async def infer(entry: ModelEntry, payload: Any) -> Any:
+    """Run through the model's batcher: full queue -> 503; inference failure -> 500 (logged)."""
+    try:
+        return await entry.batcher.run(payload)
+    except QueueFull:
+        raise ApiError(
+            503,
+            f"model {entry.name!r} is busy ({entry.batcher.queue_size} requests already waiting); retry shortly",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        ) from None
+    except BatcherClosed:
+        raise ApiError(503, "server is shutting down", headers={"Retry-After": str(RETRY_AFTER_S)}) from None
+    except Exception as exc:
+        log.error("inference with %s failed: %r", entry.name, exc)
+        raise ApiError(500, f"inpainting with {entry.name!r} failed on the server; see the server log") from None
+
+
+async def inpaint_bytes(
+    runtime: Runtime, entry: ModelEntry, image_data: bytes, mask_data: bytes | None, fmt: str
+) -> Result:
+    """Validate, fill and encode; an empty mask returns the image unchanged (no inference)."""
+    limits = runtime.settings
+    upload = await in_thread(runtime, read_upload, image_data, mask_data, limits.max_pixels)
+    pixels, holes = int(upload.hole.sum()), upload.holes
+    if pixels == 0:
+        content = await in_thread(runtime, encode, upload.rgb, fmt)
+    elif entry.generator is not None:
+        job = await in_thread(runtime, prepare_windows, upload, entry.generator.size, limits.max_holes)
+        del upload  # the job keeps its own copy of the pixels while it waits in the queue
+        outputs = await infer(entry, (job.inputs, job.holes))
+        content = await in_thread(runtime, finish_and_encode, job, outputs, fmt)
+    else:
+        filled = await infer(entry, (upload.rgb, upload.hole))
+        content = await in_thread(runtime, encode, filled, fmt)
+    return Result(content, MEDIA_TYPES[fmt], holes, pixels)

@@ -1,0 +1,68 @@
+"""Server configuration from ``CE_*`` environment variables (pydantic-settings).
+
+Every limit that protects the server from a single request lives here, so an operator can
+see and change them in one place; ``GET /healthz`` and the editor page show the effective
+values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import model
+
+WEIGHTS_DIR = Path(model.__file__).resolve().parent / "weights"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "ce-region.pt"
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """All knobs of the server; each field is read from ``CE_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="CE_", extra="ignore")
+
+    weights: Path = Field(
+        DEFAULT_WEIGHTS,
+        description="Default generator export; the server refuses to start if it is missing or corrupt.",
+    )
+    models_dir: Path | None = Field(
+        None,
+        description=(
+            "Folder whose *.pt generator exports are all served, each named by its file stem "
+            "(default: the shipped model/weights folder; an explicit folder must exist)."
+        ),
+    )
+    host: str = Field("127.0.0.1", description="Interface for ce-serve (loopback unless you expose it).")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port for ce-serve.")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest request body in MiB (image + mask + form).")
+    max_pixels: int = Field(
+        4096 * 4096,
+        ge=1,
+        description=(
+            "Largest image in pixels (width x height), checked from the header before decoding: "
+            "16.7 MP keeps one request's working memory under ~0.5 GB and admits 4096x4096."
+        ),
+    )
+    max_holes: int = Field(
+        256, ge=1, description="Most separate holes (generator windows) one context-encoder request may ask for."
+    )
+    workers: int = Field(1, ge=1, le=64, description="Inference threads per model (each runs whole batches).")
+    queue_size: int = Field(32, ge=1, description="Requests that may wait per model before new ones get 503.")
+    max_batch: int = Field(32, ge=1, description="Most generator windows in one batched forward pass.")
+    batch_wait_ms: float = Field(
+        5.0, ge=0, le=1000, description="How long a batch waits for more requests before it runs (ms)."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = CUDA when available, else CPU.")
+
+    @property
+    def models_folder(self) -> Path:
+        """The folder actually scanned for generator exports."""
+        return self.models_dir if self.models_dir is not None else WEIGHTS_DIR
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * MIB)
