@@ -183,6 +183,16 @@ def score(completed: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> dict[s
     return errs
 
 
+def score_chunked(
+    completed: np.ndarray, truth: np.ndarray, holes: np.ndarray, chunk: int = 256
+) -> dict[str, np.ndarray]:
+    """``score`` a few hundred images at a time, so float64 copies of a big set never pile up."""
+    parts = [
+        score(completed[i : i + chunk], truth[i : i + chunk], holes[i : i + chunk]) for i in range(0, len(truth), chunk)
+    ]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
 def summarise(per_image: dict[str, np.ndarray]) -> dict[str, float]:
     """Means over images; PSNR is the mean of per-image PSNR, not the PSNR of the mean L2."""
     return {k: float(np.nanmean(per_image[k])) for k in METRICS}
@@ -256,7 +266,7 @@ def evaluate_images(
     for name, method in methods.items():
         log.info("%s / %s: %s on %d images", set_name, mask, name, len(truth))
         completed = composite(method(truth, holes), truth, holes)
-        scores[name] = summarise(score(completed, truth, holes))
+        scores[name] = summarise(score_chunked(completed, truth, holes))
         columns.append(completed[rows])
     columns.append(truth[rows])
     real = truth.astype(np.float64) / 255.0
@@ -379,6 +389,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError(f"--masks: unknown or hole-less type(s) {bad}; choose from {', '.join(MASK_TYPES[:-1])}")
     if args.limit is not None and args.limit < 1:
         raise ValueError("--limit must be at least 1")
+    if args.grid is not None and args.grid_count < 1:
+        raise ValueError("--grid-count must be at least 1")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
