@@ -1,0 +1,707 @@
+"""The HTTP API through httpx against the ASGI app (lifespan included): real photographs,
+a generator exported by the tests, every kind of bad input, micro-batching and start-up
+failures. No timing assertions: waits only poll for a state, with a generous safety limit."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import struct
+import threading
+import time
+import zlib
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import httpx
+import numpy as np
+import pytest
+import torch
+from fastapi import FastAPI
+from PIL import Image
+
+from app.batching import Batcher, BatcherClosed, QueueFull
+from app.main import create_app
+from app.registry import StartupError
+from app.settings import DEFAULT_WEIGHTS, Settings
+
+pytestmark = pytest.mark.anyio
+
+UPLOAD_MB = 2.0  # the photo (~0.55 MB) fits; tests of the limit need only a few MB
+SAFETY_S = 60.0  # a wait that never ends fails the test instead of hanging it
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def settings_for(weights: Path, **overrides) -> Settings:
+    values = {"weights": weights, "models_dir": weights.parent, "max_upload_mb": UPLOAD_MB, "device": "cpu"}
+    return Settings(**{**values, **overrides})
+
+
+@asynccontextmanager
+async def serve(settings: Settings, **client_kwargs) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The app with its lifespan running, and a client talking to it in-process."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, **client_kwargs)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=SAFETY_S) as client:
+            yield app, client
+
+
+@pytest.fixture(scope="module")
+async def served(tiny_weights: Path) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    async with serve(settings_for(tiny_weights)) as pair:
+        yield pair
+
+
+@pytest.fixture
+def client(served: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return served[1]
+
+
+@pytest.fixture
+def app(served: tuple[FastAPI, httpx.AsyncClient]) -> FastAPI:
+    return served[0]
+
+
+# --------------------------------------------------------------------------- helpers
+def png(array_or_image: np.ndarray | Image.Image, **save) -> bytes:
+    image = array_or_image if isinstance(array_or_image, Image.Image) else Image.fromarray(array_or_image)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **save)
+    return buffer.getvalue()
+
+
+def encoded(image: Image.Image, fmt: str, **save) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+def painted_mask(height: int, width: int) -> np.ndarray:
+    """A rectangle and a round brush dab: two separate holes, like a person paints them."""
+    hole = np.zeros((height, width), bool)
+    hole[200:296, 300:396] = True
+    yy, xx = np.mgrid[:height, :width]
+    hole |= (yy - 400) ** 2 + (xx - 150) ** 2 < 30**2
+    return hole
+
+
+def mask_png(hole: np.ndarray) -> bytes:
+    return png(hole.astype(np.uint8) * 255)
+
+
+def decode(content: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(content)))
+
+
+@pytest.fixture(scope="module")
+def photo(photo_path: Path) -> Image.Image:
+    return Image.open(photo_path).convert("RGB")
+
+
+@pytest.fixture(scope="module")
+def photo_bytes(photo_path: Path) -> bytes:
+    return photo_path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def hole(photo: Image.Image) -> np.ndarray:
+    return painted_mask(photo.height, photo.width)
+
+
+async def post(
+    client: httpx.AsyncClient, image: bytes | None, mask: bytes | None = None, **fields: str
+) -> httpx.Response:
+    files = {}
+    if image is not None:
+        files["image"] = ("photo.png", image, "application/octet-stream")
+    if mask is not None:
+        files["mask"] = ("mask.png", mask, "image/png")
+    return await client.post("/inpaint", files=files or None, data=fields or None)
+
+
+def assert_filled(response: httpx.Response, source: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """200 PNG, same size, bit-exact outside the hole, clearly changed inside."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    out = decode(response.content)
+    assert out.shape == source.shape
+    np.testing.assert_array_equal(out[~hole], source[~hole])
+    changed = np.any(out[hole] != source[hole], axis=-1).mean()
+    assert changed > 0.5, f"only {changed:.0%} of the hole changed"
+    return out
+
+
+def assert_error(response: httpx.Response, status: int, *words: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    detail = response.json()["detail"]
+    assert isinstance(detail, str)
+    for word in words:
+        assert word.lower() in detail.lower(), detail
+
+
+async def wait_until(predicate: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + SAFETY_S
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        await anyio.sleep(0.01)
+
+
+def blocking_wait(predicate: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + SAFETY_S
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+# --------------------------------------------------------------------------- round trips
+async def test_round_trip_on_real_photo(client, photo, photo_bytes, hole):
+    response = await post(client, photo_bytes, mask_png(hole))
+    assert_filled(response, np.asarray(photo), hole)
+    assert response.headers["x-inpaint-model"] == "ce-test"
+    assert response.headers["x-inpaint-holes"] == "2"
+    assert response.headers["x-inpaint-pixels"] == str(int(hole.sum()))
+
+
+async def test_jpeg_output(client, photo, photo_bytes, hole):
+    response = await post(client, photo_bytes, mask_png(hole), format="jpeg")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/jpeg"
+    out = Image.open(io.BytesIO(response.content))
+    assert out.format == "JPEG" and out.size == photo.size
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+async def test_jpeg_and_webp_uploads(client, photo, hole, fmt):
+    data = encoded(photo, fmt, quality=90)
+    source = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert_filled(await post(client, data, mask_png(hole)), source, hole)
+
+
+async def test_every_listed_model_fills(client, photo, photo_bytes, hole):
+    models = (await client.get("/api/models")).json()
+    assert {m["name"] for m in models} >= {"ce-test", "telea", "ns"}
+    for info in models:
+        response = await post(client, photo_bytes, mask_png(hole), model=info["name"])
+        assert_filled(response, np.asarray(photo), hole)
+        assert response.headers["x-inpaint-model"] == info["name"]
+
+
+async def test_blank_model_means_default(client, photo, photo_bytes, hole):
+    response = await post(client, photo_bytes, mask_png(hole), model="")
+    assert_filled(response, np.asarray(photo), hole)
+    assert response.headers["x-inpaint-model"] == "ce-test"
+
+
+async def test_transparent_pixels_of_the_image_are_the_mask(client, photo, hole):
+    rgba = np.dstack([np.asarray(photo), np.where(hole, 0, 255).astype(np.uint8)])
+    response = await post(client, png(rgba))
+    out = assert_filled(response, np.asarray(photo), hole)
+    assert out.shape[-1] == 3  # opaque RGB out
+
+
+async def test_mask_with_alpha_fills_its_opaque_pixels(client, photo, photo_bytes, hole):
+    """What a canvas editor exports: transparent everywhere except the painted strokes."""
+    strokes = np.zeros((*hole.shape, 4), np.uint8)
+    strokes[hole] = (255, 0, 0, 255)
+    assert_filled(await post(client, photo_bytes, png(strokes)), np.asarray(photo), hole)
+
+
+async def test_mask_file_wins_over_image_alpha(client, photo, hole):
+    rgba = np.dstack([np.asarray(photo), np.full(hole.shape, 0, np.uint8)])  # all transparent
+    response = await post(client, png(rgba), mask_png(hole))
+    assert_filled(response, np.asarray(photo), hole)
+
+
+async def test_sixteen_bit_greyscale_is_scaled_not_clipped(client, photo, hole):
+    grey = np.asarray(photo.convert("L"))
+    response = await post(client, png(Image.fromarray(grey.astype(np.uint16) * 257)), mask_png(hole))
+    assert_filled(response, np.repeat(grey[..., None], 3, axis=-1), hole)
+
+
+async def test_exif_orientation_is_applied_before_matching_the_mask(client, photo):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown rotated 90 degrees clockwise
+    data = encoded(photo, "JPEG", quality=95, exif=exif)
+    shown = np.asarray(Image.open(io.BytesIO(data)).convert("RGB").transpose(Image.Transpose.ROTATE_270))
+    hole = painted_mask(*shown.shape[:2])
+    assert_filled(await post(client, data, mask_png(hole)), shown, hole)
+    raw_sized = painted_mask(photo.height, photo.width)
+    assert_error(await post(client, data, mask_png(raw_sized)), 422, "same size")
+
+
+async def test_empty_mask_returns_the_image_unchanged(client, photo, photo_bytes):
+    response = await post(client, photo_bytes, mask_png(np.zeros((photo.height, photo.width), bool)))
+    assert response.status_code == 200, response.text
+    assert response.headers["x-inpaint-holes"] == "0"
+    assert response.headers["x-inpaint-pixels"] == "0"
+    np.testing.assert_array_equal(decode(response.content), np.asarray(photo))
+
+
+async def test_fully_opaque_image_without_mask_is_an_empty_mask(client, photo):
+    rgba = np.dstack([np.asarray(photo), np.full((photo.height, photo.width), 255, np.uint8)])
+    response = await post(client, png(rgba))
+    assert response.status_code == 200 and response.headers["x-inpaint-holes"] == "0"
+
+
+# --------------------------------------------------------------------------- bad input
+def png_with_size(width: int, height: int, idat: bytes = b"") -> bytes:
+    """A PNG whose header declares any size, followed by ``idat`` (possibly nothing)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+async def test_random_bytes_are_not_an_image(client, hole):
+    rng = np.random.default_rng(1)
+    response = await post(client, rng.bytes(4096), mask_png(hole))
+    assert_error(response, 415, "image", "PNG, JPEG or WebP")
+
+
+async def test_other_image_formats_are_refused(client, photo, hole):
+    response = await post(client, encoded(photo, "BMP"), mask_png(hole))
+    assert_error(response, 415, "not a PNG, JPEG or WebP")
+
+
+async def test_mask_that_is_not_an_image(client, photo_bytes):
+    assert_error(await post(client, photo_bytes, b"definitely not a png"), 415, "mask")
+
+
+async def test_truncated_png(client, photo_bytes, hole):
+    response = await post(client, photo_bytes[: len(photo_bytes) // 2], mask_png(hole))
+    assert_error(response, 422, "truncated")
+
+
+async def test_truncated_jpeg(client, photo, hole):
+    data = encoded(photo, "JPEG", quality=90)
+    assert_error(await post(client, data[: len(data) // 3], mask_png(hole)), 422, "truncated")
+
+
+async def test_empty_image_file(client, hole):
+    assert_error(await post(client, b"", mask_png(hole)), 422, "image is empty")
+
+
+async def test_missing_image_field(client, hole):
+    assert_error(await post(client, None, mask_png(hole)), 422, "image", "required")
+
+
+async def test_neither_mask_nor_transparency(client, photo_bytes):
+    assert_error(await post(client, photo_bytes), 422, "no mask")
+
+
+async def test_mask_size_must_match(client, photo_bytes, photo):
+    small = mask_png(np.ones((photo.height // 2, photo.width // 2), bool))
+    response = await post(client, photo_bytes, small)
+    assert_error(response, 422, f"{photo.width // 2}x{photo.height // 2}", f"{photo.width}x{photo.height}")
+
+
+async def test_unknown_model_lists_valid_names(client, photo_bytes, hole):
+    response = await post(client, photo_bytes, mask_png(hole), model="gpt-paint")
+    assert_error(response, 422, "gpt-paint", "ce-test", "telea", "ns")
+
+
+async def test_unsupported_format(client, photo_bytes, hole):
+    assert_error(await post(client, photo_bytes, mask_png(hole), format="gif"), 422, "format", "png", "jpeg")
+
+
+async def test_decompression_bomb_over_the_pixel_limit(client):
+    """25 MB of pixels in a 25 kB file: refused from the header, before anything is inflated."""
+    side = 5000
+    bomb = png_with_size(side, side, zlib.compress(b"\x00" * ((side + 1) * side), 9))
+    assert len(bomb) < 100_000
+    response = await post(client, bomb, bomb)
+    assert_error(response, 413, "5000x5000", "16,777,216 pixels")
+
+
+async def test_decompression_bomb_beyond_pillows_own_limit(client):
+    bomb = png_with_size(60_000, 60_000)
+    assert_error(await post(client, bomb), 413, "image")
+
+
+async def test_low_pixel_limit_from_settings(tiny_weights, photo_bytes, hole):
+    async with serve(settings_for(tiny_weights, max_pixels=100_000)) as (_, client):
+        response = await post(client, photo_bytes, mask_png(hole))
+    assert_error(response, 413, "768x512", "100,000 pixels")
+
+
+async def test_too_many_holes_for_a_generator(tiny_weights, photo_bytes, photo):
+    dots = np.zeros((photo.height, photo.width), bool)
+    dots[::40, ::40] = True  # far apart: each needs its own window
+    async with serve(settings_for(tiny_weights, max_holes=10)) as (_, client):
+        assert_error(await post(client, photo_bytes, mask_png(dots)), 422, "holes", "at most 10")
+        # the classical fillers have no windows, so no such limit
+        response = await post(client, photo_bytes, mask_png(dots), model="telea")
+        assert response.status_code == 200, response.text
+
+
+async def test_malformed_multipart_body(client):
+    response = await client.post(
+        "/inpaint",
+        content=b"--xyz\r\nContent-Disposition: form-data; name=image; filename=a.png\r\n\r\nabc",
+        headers={"content-type": "multipart/form-data; boundary=xyz"},
+    )
+    assert 400 <= response.status_code < 500
+    assert isinstance(response.json()["detail"], str)
+
+
+# --------------------------------------------------------------------------- upload limit
+async def test_upload_limit_from_content_length_is_enforced_before_reading(client):
+    read = []
+
+    async def body() -> AsyncIterator[bytes]:
+        read.append(True)
+        yield b"x"
+
+    response = await client.post(
+        "/inpaint",
+        content=body(),
+        headers={"content-type": "multipart/form-data; boundary=xyz", "content-length": str(3 * 2**30)},
+    )
+    assert_error(response, 413, "upload limit", "2 MB")
+    assert response.headers["connection"] == "close"
+    assert not read, "the body was read although Content-Length was over the limit"
+
+
+async def test_chunked_upload_is_cut_off_while_streaming(client):
+    """A 'multi-GB' chunked upload: the server stops reading right after the limit."""
+    chunk = b"\0" * 65536
+    sent = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal sent
+        preamble = b'--xyz\r\nContent-Disposition: form-data; name="image"; filename="big.png"\r\n\r\n'
+        sent += len(preamble)
+        yield preamble
+        while sent < 4 * 2**30:
+            sent += len(chunk)
+            yield chunk
+
+    response = await client.post(
+        "/inpaint", content=body(), headers={"content-type": "multipart/form-data; boundary=xyz"}
+    )
+    assert_error(response, 413, "upload limit")
+    assert sent <= UPLOAD_MB * 2**20 + 2 * len(chunk)
+
+
+async def test_ordinary_upload_over_the_limit(client, hole):
+    noise = np.random.default_rng(0).integers(0, 256, (1200, 1200, 3), dtype=np.uint8)  # ~4 MB as PNG
+    assert_error(await post(client, png(noise), mask_png(hole)), 413, "upload limit")
+
+
+# --------------------------------------------------------------------------- service endpoints
+async def test_healthz(client):
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    health = response.json()
+    assert health["status"] == "ok"
+    assert health["default_model"] == "ce-test"
+    assert health["models"] == ["ce-test", "telea", "ns"]
+    assert health["device"] == "cpu"
+    assert health["limits"] == {"max_upload_mb": UPLOAD_MB, "max_pixels": 4096 * 4096, "max_holes": 256}
+    assert set(health["queues"]) == set(health["models"])
+
+
+async def test_api_models_describes_each_model(client, tiny_weights):
+    models = {m["name"]: m for m in (await client.get("/api/models")).json()}
+    ce = models["ce-test"]
+    assert ce["kind"] == "context-encoder" and ce["default"] is True
+    assert ce["mask_type"] == "mixed" and ce["input_size"] == 128
+    assert ce["parameters"] == 4_805_251 and ce["file"] == tiny_weights.name
+    assert ce["training"] == {"note": "test fixture"} and ce["evaluation"] == {}
+    for name in ("telea", "ns"):
+        assert models[name]["kind"] == "classical" and models[name]["default"] is False
+        assert models[name]["parameters"] is None
+
+
+async def test_editor_page_and_static_files(client):
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "ce-test" in response.text  # the models are passed to the template
+    static = Path(__file__).resolve().parents[1] / "app" / "static"
+    assets = sorted(p for p in static.iterdir() if p.is_file()) if static.is_dir() else []
+    if assets:
+        assert (await client.get(f"/static/{assets[0].name}")).status_code == 200
+    assert (await client.get("/static/no-such-file.js")).status_code == 404
+
+
+async def test_openapi_documents_fields_and_errors(client):
+    schema = (await client.get("/openapi.json")).json()
+    operation = schema["paths"]["/inpaint"]["post"]
+    body_ref = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    body = schema["components"]["schemas"][body_ref.rsplit("/", 1)[-1]]
+    assert set(body["properties"]) == {"image", "mask", "model", "format"}
+    assert all(prop.get("description") for prop in body["properties"].values())
+    assert {"200", "400", "413", "415", "422", "500", "503"} <= set(operation["responses"])
+    assert set(operation["responses"]["200"]["content"]) == {"image/png", "image/jpeg"}
+    assert "X-Inpaint-Holes: 0" in operation["description"]
+    assert (await client.get("/docs")).status_code == 200
+
+
+async def test_not_ready_without_lifespan(tiny_weights):
+    app = create_app(settings_for(tiny_weights))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        response = await client.get("/healthz")
+    assert_error(response, 503, "not loaded")
+
+
+async def test_unexpected_errors_are_json(tiny_weights, photo_bytes, hole, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("app.service.read_upload", broken)
+    async with serve(settings_for(tiny_weights), raise_app_exceptions=False) as (_, client):
+        response = await post(client, photo_bytes, mask_png(hole))
+    assert_error(response, 500, "internal server error")
+
+
+# --------------------------------------------------------------------------- batching
+def generator_of(app: FastAPI, name: str = "ce-test"):
+    return app.state.runtime.models[name].generator
+
+
+def batcher_of(app: FastAPI, name: str = "ce-test") -> Batcher:
+    return app.state.runtime.models[name].batcher
+
+
+async def test_concurrent_requests_are_micro_batched(app, client, photo, photo_bytes, monkeypatch):
+    """8 requests at once, each with its own hole: all succeed, each gets its own result, and
+    one generator call serves several of them."""
+    shifted = []
+    for i in range(8):
+        hole = np.zeros((photo.height, photo.width), bool)
+        hole[40 + 50 * i : 90 + 50 * i, 60 + 70 * i : 120 + 70 * i] = True
+        shifted.append(hole)
+    alone = [decode((await post(client, photo_bytes, mask_png(h))).content) for h in shifted[:2]]
+
+    generator, batcher = generator_of(app), batcher_of(app)
+    original = generator.fill
+    first = threading.Event()
+
+    def gated_fill(windows, holes):
+        if not first.is_set():  # hold the first call until every other request waits in the queue
+            first.set()
+            blocking_wait(lambda: len(windows) + batcher.pending >= 8)  # one window per request
+        return original(windows, holes)
+
+    monkeypatch.setattr(generator, "fill", gated_fill)
+    before = batcher.snapshot()
+    responses = [None] * 8
+
+    async def one(i: int) -> None:
+        responses[i] = await post(client, photo_bytes, mask_png(shifted[i]))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(8):
+            tg.start_soon(one, i)
+
+    for response, hole in zip(responses, shifted, strict=True):
+        assert_filled(response, np.asarray(photo), hole)
+    after = batcher.snapshot()
+    assert after["jobs"] - before["jobs"] == 8
+    assert after["batched_calls"] > before["batched_calls"]
+    assert after["max_jobs_per_call"] >= 2
+    health = (await client.get("/healthz")).json()
+    assert health["queues"]["ce-test"]["batched_calls"] == after["batched_calls"]
+    # batched results are each request's own (same as served alone, up to float rounding)
+    for out, ref in zip((decode(r.content) for r in responses[:2]), alone, strict=True):
+        assert np.abs(out.astype(int) - ref.astype(int)).max() <= 2
+
+
+async def test_failing_inference_fails_only_its_request(app, client, photo, photo_bytes, hole, monkeypatch):
+    generator, batcher = generator_of(app), batcher_of(app)
+    original = generator.fill
+    calls = []
+
+    def flaky_fill(windows, holes):
+        calls.append(len(windows))
+        if len(calls) == 1:
+            raise RuntimeError("CUDA error: device-side assert (simulated)")
+        return original(windows, holes)
+
+    monkeypatch.setattr(generator, "fill", flaky_fill)
+    failed_before = batcher.snapshot()["failed_jobs"]
+    assert_error(await post(client, photo_bytes, mask_png(hole)), 500, "failed", "ce-test")
+    assert_filled(await post(client, photo_bytes, mask_png(hole)), np.asarray(photo), hole)
+    assert batcher.snapshot()["failed_jobs"] == failed_before + 1
+
+
+async def test_full_queue_answers_503_with_retry_after(tiny_weights, photo, photo_bytes, hole):
+    async with serve(settings_for(tiny_weights, queue_size=1, workers=1)) as (app, client):
+        generator, batcher = generator_of(app), batcher_of(app)
+        original, entered, release = generator.fill, threading.Event(), threading.Event()
+
+        def blocked_fill(windows, holes):
+            entered.set()
+            release.wait(SAFETY_S)
+            return original(windows, holes)
+
+        generator.fill = blocked_fill
+        results = {}
+
+        async def send(key: str) -> None:
+            results[key] = await post(client, photo_bytes, mask_png(hole))
+
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(send, "running")
+                await wait_until(entered.is_set, "the first request to reach the generator")
+                tg.start_soon(send, "queued")
+                await wait_until(lambda: batcher.pending == 1, "the second request to wait in the queue")
+                refused = await post(client, photo_bytes, mask_png(hole))
+                release.set()
+        finally:
+            release.set()
+        assert_error(refused, 503, "busy", "retry")
+        assert refused.headers["retry-after"] == "1"
+        for key in ("running", "queued"):
+            assert_filled(results[key], np.asarray(photo), hole)
+        assert batcher.snapshot()["rejected"] == 1
+
+
+# --------------------------------------------------------------------------- the batcher itself
+def test_batcher_failed_batch_fails_only_the_bad_job():
+    ran: list[list[int]] = []
+
+    def run(payloads: list[int]) -> list[int]:
+        ran.append(payloads)
+        if -1 in payloads:
+            raise ValueError("bad payload")
+        return [p * 10 for p in payloads]
+
+    batcher = Batcher("t", run, max_batch=8, wait_s=0, queue_size=8)
+    futures = [batcher.submit(p) for p in (1, -1, 3)]  # queued before the thread starts: one batch
+    batcher.start()
+    try:
+        assert futures[0].result(SAFETY_S) == 10
+        assert futures[2].result(SAFETY_S) == 30
+        with pytest.raises(ValueError, match="bad payload"):
+            futures[1].result(SAFETY_S)
+        assert batcher.submit(4).result(SAFETY_S) == 40  # the thread survived
+    finally:
+        batcher.close()
+    assert ran[0] == [1, -1, 3]  # tried together first, then one by one
+    assert batcher.stats.failed_jobs == 1
+
+
+def test_batcher_respects_max_batch_and_queue_bound():
+    gate, sizes = threading.Event(), []
+
+    def run(payloads: list[int]) -> list[int]:
+        gate.wait(SAFETY_S)
+        sizes.append(sum(payloads))
+        return payloads
+
+    batcher = Batcher("t", run, max_batch=5, wait_s=0.05, queue_size=3, cost=lambda p: p).start()
+    try:
+        first = batcher.submit(1)
+        blocking_wait(lambda: batcher.pending == 0)  # taken by the thread, blocked in run
+        queued = [batcher.submit(p) for p in (2, 3, 4)]
+        with pytest.raises(QueueFull):
+            batcher.submit(1)
+        gate.set()
+        assert [f.result(SAFETY_S) for f in [first, *queued]] == [1, 2, 3, 4]
+    finally:
+        batcher.close()
+    assert all(size <= 5 for size in sizes)  # 2+3 fit, 4 starts a new batch
+    assert batcher.stats.rejected == 1
+
+
+def test_batcher_close_finishes_queue_then_refuses():
+    batcher = Batcher("t", lambda ps: ps, max_batch=4, wait_s=0, queue_size=4).start()
+    future = batcher.submit(7)
+    batcher.close()
+    assert future.result(SAFETY_S) == 7
+    with pytest.raises(BatcherClosed):
+        batcher.submit(8)
+
+
+def test_batcher_skips_cancelled_jobs():
+    seen, gate = [], threading.Event()
+
+    def run(payloads):
+        gate.wait(SAFETY_S)
+        seen.extend(payloads)
+        return payloads
+
+    batcher = Batcher("t", run, max_batch=1, wait_s=0, queue_size=4).start()
+    try:
+        first = batcher.submit(1)
+        blocking_wait(lambda: batcher.pending == 0)
+        cancelled: Future = batcher.submit(2)
+        assert cancelled.cancel()
+        gate.set()
+        assert first.result(SAFETY_S) == 1 and batcher.submit(3).result(SAFETY_S) == 3
+    finally:
+        batcher.close()
+    assert seen == [1, 3]
+
+
+# --------------------------------------------------------------------------- start-up
+async def expect_refusal(settings: Settings) -> str:
+    app = create_app(settings)
+    with pytest.raises(StartupError) as caught:
+        async with app.router.lifespan_context(app):
+            pass
+    return str(caught.value)
+
+
+async def test_missing_weights_refuse_to_start(tmp_path):
+    missing = tmp_path / "nowhere" / "ce-region.pt"
+    message = await expect_refusal(Settings(weights=missing, models_dir=tmp_path))
+    assert str(missing) in message and "not found" in message
+
+
+async def test_corrupt_weights_refuse_to_start(tmp_path):
+    corrupt = tmp_path / "broken.pt"
+    corrupt.write_bytes(b"PK\x03\x04 this is not a torch file")
+    message = await expect_refusal(Settings(weights=corrupt, models_dir=tmp_path))
+    assert str(corrupt) in message
+
+
+async def test_non_export_weights_refuse_to_start(tmp_path):
+    other = tmp_path / "checkpoint.pt"
+    torch.save({"step": 3}, other)
+    message = await expect_refusal(Settings(weights=other, models_dir=tmp_path))
+    assert str(other) in message and "not a Context Encoder generator export" in message
+
+
+async def test_missing_models_dir_refuses_to_start(tiny_weights, tmp_path):
+    message = await expect_refusal(Settings(weights=tiny_weights, models_dir=tmp_path / "typo"))
+    assert str(tmp_path / "typo") in message
+
+
+async def test_extra_exports_are_served_and_broken_ones_skipped(tiny_weights, tmp_path, photo, photo_bytes, hole):
+    shutil.copy(tiny_weights, tmp_path / "ce-center.pt")
+    (tmp_path / "half-written.pt").write_bytes(b"\x80\x02garbage")
+    async with serve(Settings(weights=tiny_weights, models_dir=tmp_path, device="cpu")) as (_, client):
+        health = (await client.get("/healthz")).json()
+        assert health["models"][:2] == ["ce-test", "ce-center"]
+        assert len(health["skipped"]) == 1 and "half-written.pt" in health["skipped"][0]
+        models = {m["name"]: m for m in (await client.get("/api/models")).json()}
+        assert models["ce-test"]["default"] and not models["ce-center"]["default"]
+        response = await post(client, photo_bytes, mask_png(hole), model="ce-center")
+        assert_filled(response, np.asarray(photo), hole)
+
+
+def test_settings_from_environment(monkeypatch):
+    monkeypatch.setenv("CE_MAX_UPLOAD_MB", "5")
+    monkeypatch.setenv("CE_BATCH_WAIT_MS", "2.5")
+    monkeypatch.setenv("CE_DEVICE", "cpu")
+    monkeypatch.setenv("CE_PORT", "9001")
+    settings = Settings()
+    assert settings.max_upload_bytes == 5 * 2**20 and settings.batch_wait_ms == 2.5
+    assert settings.device == "cpu" and settings.port == 9001
+    assert DEFAULT_WEIGHTS.name == "ce-region.pt" and DEFAULT_WEIGHTS.parent.name == "weights"
+    assert settings.models_folder == DEFAULT_WEIGHTS.parent
