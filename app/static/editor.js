@@ -18,6 +18,7 @@
   const MAX_ZOOM = 16;
   const MAX_FIT_ZOOM = 4; // small images are enlarged to fit, but not absurdly
   const MODEL_STORAGE_KEY = 'inpaint.model';
+  const PINCH_GRACE_MS = 250; // a second finger within this time turns a stroke into a pinch
 
   const $ = (id) => document.getElementById(id);
 
@@ -484,8 +485,9 @@
   function fitZoom() {
     if (!state.base) return 1;
     const style = getComputedStyle(els.stage);
-    const w = els.stage.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    const h = els.stage.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    // 2 px of slack so rounding can never add scrollbars (which would shrink the stage and refit).
+    const w = els.stage.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 2;
+    const h = els.stage.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom) - 2;
     return Math.max(MIN_ZOOM, Math.min(w / state.base.width, h / state.base.height, MAX_FIT_ZOOM));
   }
 
@@ -550,7 +552,10 @@
     if (e.button === 1 || state.spaceHeld) {
       startPan(e);
     } else if (state.pointers.size === 2 && e.pointerType === 'touch') {
-      cancelStroke(); // the first finger was the start of a pinch, not a stroke
+      // A second finger soon after the first means the first began a pinch, not a stroke;
+      // a stroke already under way is kept.
+      if (state.stroke && performance.now() - state.stroke.started < PINCH_GRACE_MS) cancelStroke();
+      else if (state.stroke) commitStroke();
       startPinch();
     } else if (state.pointers.size === 1) {
       startStroke(e);
@@ -591,6 +596,7 @@
       size: state.size,
       points: [point],
       pointerId: e.pointerId,
+      started: performance.now(),
     };
     drawDot(maskCtx, state.stroke, point);
   }
@@ -604,9 +610,9 @@
   }
 
   function commitStroke() {
-    const { pointerId, ...op } = state.stroke;
+    const { type, mode, size, points } = state.stroke;
     state.stroke = null;
-    pushOperation(op);
+    pushOperation({ type, mode, size, points });
     updateControls();
   }
 
@@ -728,7 +734,10 @@
       state.comparing = false;
       state.unsaved = true;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      setStatus(`Filled with ${model || 'the default model'} in ${seconds} s. Paint again to refine, compare with Before, or download.`);
+      setStatus(
+        `Filled with ${model || 'the default model'} in ${seconds} s. Paint again to refine, ` +
+          'undo to try another model on the same mask, or download.',
+      );
     } catch (err) {
       if (err.name === 'AbortError') setStatus('Fill cancelled.');
       else showError(err.message);
@@ -989,6 +998,7 @@
     els.mask.addEventListener('pointermove', onPointerMove);
     els.mask.addEventListener('pointerup', onPointerUp);
     els.mask.addEventListener('pointercancel', onPointerUp);
+    els.mask.addEventListener('lostpointercapture', onPointerUp); // e.g. the window lost focus mid-stroke
     els.mask.addEventListener('pointerleave', hideBrushCursor);
     els.mask.addEventListener('contextmenu', (e) => e.preventDefault());
     els.stage.addEventListener('wheel', onWheel, { passive: false });
@@ -1002,7 +1012,9 @@
     window.addEventListener('dragleave', onDragLeave);
     window.addEventListener('drop', onDrop);
     window.addEventListener('beforeunload', (e) => {
-      if (state.unsaved) e.preventDefault(); // a fill result that was never downloaded
+      if (!state.unsaved) return; // only a fill result that was never downloaded is worth a prompt
+      e.preventDefault();
+      e.returnValue = '';
     });
 
     new ResizeObserver(() => {
