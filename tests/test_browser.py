@@ -186,7 +186,12 @@ def grow(m: np.ndarray, px: int) -> np.ndarray:
 
 def test_page_lists_models_and_starts_empty(page: Page, live_server: str) -> None:
     models = httpx.get(f"{live_server}/api/models", timeout=10).json()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(live_server)
+    page.wait_for_load_state("networkidle")
+    # Self-contained: nothing is fetched from anywhere but this server (no CDN, no fonts).
+    assert requested and all(u.startswith((live_server, "data:", "blob:")) for u in requested), requested
     expect(page).to_have_title("Inpaint · Context Encoders")
     options = page.locator("#model-select option")
     assert options.evaluate_all("os => os.map(o => o.value)") == [
@@ -425,6 +430,20 @@ def test_server_errors_are_shown(page: Page, live_server: str, photo_path: Path)
     page.locator("#fill-btn").click()
     expect(error).to_contain_text("could not reach the server")
     assert page.evaluate("window.editorState.fills") == 0
+    page.unroute("**/inpaint")
+
+    # A slow answer shows the spinner and can be cancelled; nothing changes.
+    held = []
+    page.route("**/inpaint", lambda route: held.append(route))
+    page.locator("#fill-btn").click()
+    expect(page.locator("#spinner")).to_be_visible()
+    expect(page.locator("#fill-btn")).to_be_disabled()
+    expect(page.locator("#cancel-btn")).to_be_focused()
+    page.locator("#cancel-btn").click()
+    expect(page.locator("#spinner")).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text("cancelled")
+    expect(page.locator("#fill-btn")).to_be_enabled()
+    assert page.evaluate("window.editorState.fills") == 0 and mask(page).any()
 
 
 def test_client_side_checks(page: Page, live_server: str) -> None:
