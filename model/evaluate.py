@@ -343,7 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--crops", type=int, choices=(1, 5), default=1, help="1 centre square or 5 crops per image")
     p.add_argument(
-        "--masks", default=",".join(DEFAULT_MASKS), help=f"comma-separated hole types from {', '.join(MASK_TYPES)}"
+        "--masks",
+        default=",".join(DEFAULT_MASKS),
+        help=f"comma-separated hole types from {', '.join(m for m in MASK_TYPES if m != 'none')}",
     )
     p.add_argument("--freeform-dir", type=Path, default=None, help="real free-form masks (PNG, 255 = hole)")
     p.add_argument("--shapes", type=Path, default=None, help="object silhouettes (PNG) for region/mixed holes")
@@ -386,7 +388,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     masks = _split(args.masks)
     bad = [m for m in masks if m not in MASK_TYPES or m == "none"]
     if not masks or bad:
-        raise ValueError(f"--masks: unknown or hole-less type(s) {bad}; choose from {', '.join(MASK_TYPES[:-1])}")
+        choices = ", ".join(m for m in MASK_TYPES if m != "none")
+        raise ValueError(f"--masks: unknown or hole-less type(s) {bad}; choose from {choices}")
     if args.limit is not None and args.limit < 1:
         raise ValueError("--limit must be at least 1")
     if args.grid is not None and args.grid_count < 1:
