@@ -523,6 +523,10 @@ def test_phone_layout_and_touch_painting(browser: Browser, live_server: str, pho
         box = page.locator("#canvas").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390
         assert page.locator("#canvas").evaluate("c => getComputedStyle(c).touchAction") == "none"
+        # Icon-only on a phone, but still named for screen readers.
+        expect(page.get_by_label("Model")).to_be_visible()
+        for name in ("Open", "Brush", "Eraser", "Undo", "Fill", "Download"):
+            expect(page.get_by_role("button", name=name).first).to_be_visible()
 
         # A tap paints a dot under the finger.
         page.locator("#brush-size").fill("20")
