@@ -1,0 +1,235 @@
+"""Latency and throughput of the real server under 1, 4 and 16 concurrent clients.
+
+Starts ``uvicorn app.main:app`` on a free loopback port, POSTs a 512x512 crop of a Kodak
+photograph with one square hole, and prints a Markdown table of p50/p95 latency, requests/s
+and how many requests each generator call served (micro-batching), beside OpenCV Telea's
+in-process time on the same input. A script, not a test: numbers depend on the machine.
+
+    python benchmarks/bench_server.py --photo ../shared/data/test/kodak24/kodim23.png
+    python benchmarks/bench_server.py --random-weights   # no trained export: same compute, random init
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from app.settings import DEFAULT_WEIGHTS  # noqa: E402
+
+DEFAULT_PHOTO = REPO_ROOT.parent / "shared" / "data" / "test" / "kodak24" / "kodim23.png"
+HOST = "127.0.0.1"  # loopback only
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, help="generator export (default: shipped)")
+    p.add_argument("--random-weights", action="store_true", help="export a random-init generator to a temp dir")
+    p.add_argument("--photo", type=Path, default=DEFAULT_PHOTO, help="a Kodak photograph; its centre 512x512 is used")
+    p.add_argument("--hole", type=int, default=96, help="side of the square hole, px")
+    p.add_argument("--concurrency", default="1,4,16", help="comma-separated client counts")
+    p.add_argument("--requests", type=int, default=32, help="requests per level (at least 2 per client)")
+    p.add_argument("--no-telea-server", action="store_true", help="skip the model=telea runs through the server")
+    p.add_argument("--env", action="append", default=[], metavar="CE_X=V", help="extra server settings")
+    return p.parse_args()
+
+
+def crop_and_mask(photo: Path, side: int = 512, hole: int = 96) -> tuple[np.ndarray, np.ndarray]:
+    image = np.asarray(Image.open(photo).convert("RGB"))
+    h, w = image.shape[:2]
+    if h < side or w < side:
+        raise SystemExit(f"{photo} is {w}x{h}, smaller than {side}x{side}")
+    top, left = (h - side) // 2, (w - side) // 2
+    crop = np.ascontiguousarray(image[top : top + side, left : left + side])
+    mask = np.zeros((side, side), bool)
+    start = (side - hole) // 2
+    mask[start : start + hole, start : start + hole] = True
+    return crop, mask
+
+
+def png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def random_export(folder: Path) -> Path:
+    import torch
+
+    from model.export import GeneratorMeta, export_generator
+    from model.networks import Generator
+
+    torch.manual_seed(0)
+    path = folder / "ce-random.pt"
+    meta = GeneratorMeta(mask_type="mixed", mean_colour=[0.46, 0.45, 0.42], training={"note": "random init (bench)"})
+    export_generator(Generator().eval(), meta, path)
+    return path
+
+
+@contextmanager
+def server(weights: Path, extra_env: list[str]) -> Iterator[str]:
+    """A uvicorn process on a free loopback port; yields its URL, stops it afterwards."""
+    port = free_port()
+    env = {**os.environ, "CE_WEIGHTS": str(weights), "CE_MODELS_DIR": str(weights.parent)}
+    env.update(item.split("=", 1) for item in extra_env)
+    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(port)]
+    cmd += ["--log-level", "warning"]
+    url = f"http://{HOST}:{port}"
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise SystemExit(f"server exited with {proc.returncode}:\n{log.read().decode(errors='replace')}")
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("server did not become healthy in 120 s")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def queue_counters(url: str, model: str) -> dict[str, int]:
+    return httpx.get(f"{url}/healthz", timeout=30).json()["queues"][model]
+
+
+def load(url: str, files: dict, model: str, clients: int, total: int) -> dict[str, float]:
+    """``total`` requests from ``clients`` threads, each with its own keep-alive connection."""
+    latencies: list[float] = []
+    failures = 0
+    lock = threading.Lock()
+    remaining = [total]
+
+    def client() -> None:
+        nonlocal failures
+        with httpx.Client(timeout=300) as http:
+            while True:
+                with lock:
+                    if remaining[0] == 0:
+                        return
+                    remaining[0] -= 1
+                start = time.perf_counter()
+                response = http.post(f"{url}/inpaint", files=files, data={"model": model})
+                elapsed = time.perf_counter() - start
+                with lock:
+                    if response.status_code == 200:
+                        latencies.append(elapsed)
+                    else:
+                        failures += 1
+
+    before = queue_counters(url, model)
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    after = queue_counters(url, model)
+    calls = after["calls"] - before["calls"]
+    ms = np.array(latencies) * 1000
+    return {
+        "ok": len(latencies),
+        "failed": failures,
+        "p50": float(np.percentile(ms, 50)) if len(ms) else float("nan"),
+        "p95": float(np.percentile(ms, 95)) if len(ms) else float("nan"),
+        "rps": len(latencies) / wall,
+        "per_call": (after["jobs"] - before["jobs"]) / calls if calls else float("nan"),
+    }
+
+
+def in_process_ms(fn, repeats: int = 10) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    args = parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+    crop, mask = crop_and_mask(args.photo, hole=args.hole)
+    files = {"image": ("photo.png", png(crop), "image/png"), "mask": ("mask.png", png(mask.astype(np.uint8) * 255))}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        weights = random_export(Path(tmp)) if args.random_weights else args.weights
+        if not weights.is_file():
+            raise SystemExit(f"weights not found: {weights} (pass --weights PATH or --random-weights)")
+
+        import cv2
+        import torch
+
+        from model.inference import inpaint, load_generator
+
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        generator = load_generator(weights)
+        hole8 = mask.astype(np.uint8) * 255
+        telea_ms = in_process_ms(lambda: cv2.inpaint(crop, hole8, 5, cv2.INPAINT_TELEA))
+        ce_ms = in_process_ms(lambda: inpaint(Image.fromarray(crop), mask, generator), repeats=5)
+
+        rows = []
+        with server(weights, args.env) as url:
+            name = httpx.get(f"{url}/healthz", timeout=30).json()["default_model"]
+            models = [name] + ([] if args.no_telea_server else ["telea"])
+            for model in models:
+                load(url, files, model, 1, 2)  # warm-up
+                for clients in levels:
+                    total = max(args.requests, 2 * clients)
+                    rows.append((model, clients, total, load(url, files, model, clients, total)))
+
+    print(
+        f"\n512x512 crop of {args.photo.name}, one {args.hole}x{args.hole} hole; server on {HOST}; "
+        f"{os.cpu_count()} CPU cores; torch {torch.__version__}\n"
+    )
+    print("| model | clients | requests | p50 ms | p95 ms | requests/s | requests per inference call | failed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for model, clients, total, r in rows:
+        print(
+            f"| {model} | {clients} | {total} | {r['p50']:.0f} | {r['p95']:.0f} | {r['rps']:.1f} "
+            f"| {r['per_call']:.2f} | {r['failed']} |"
+        )
+    print(
+        f"\nIn-process, no HTTP (median): Context Encoder `inpaint()` {ce_ms:.0f} ms; "
+        f"OpenCV Telea `cv2.inpaint` (radius 5) {telea_ms:.1f} ms."
+    )
+
+
+if __name__ == "__main__":
+    main()
