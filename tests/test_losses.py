@@ -1,0 +1,54 @@
+"""Masked reconstruction loss: hole + overlap band only, band weighted 10x."""
+
+from __future__ import annotations
+
+import torch
+
+from model.losses import joint_loss, masked_l2, overlap_band
+
+
+def _square_hole(size: int = 32, lo: int = 12, hi: int = 20) -> torch.Tensor:
+    hole = torch.zeros(1, 1, size, size)
+    hole[..., lo:hi, lo:hi] = 1
+    return hole
+
+
+def test_overlap_band_is_the_ring_around_the_hole() -> None:
+    hole = _square_hole()
+    band = overlap_band(hole, 4)
+    assert band[..., 8:24, 8:24].sum() == 16 * 16 - 8 * 8
+    assert band.sum() == 16 * 16 - 8 * 8
+    assert (band * hole).sum() == 0
+
+
+def test_pixels_outside_hole_and_band_are_ignored() -> None:
+    hole = _square_hole()
+    target = torch.zeros(1, 3, 32, 32)
+    pred = torch.zeros(1, 3, 32, 32)
+    pred[..., :7, :] = 5.0  # far outside the band
+    pred[..., :, 25:] = -3.0
+    assert masked_l2(pred, target, hole) == 0
+
+
+def test_overlap_band_weighs_ten_times_the_hole() -> None:
+    hole = _square_hole()
+    band = overlap_band(hole, 4)
+    target = torch.zeros(1, 3, 32, 32)
+    err_in_hole = masked_l2(target + hole, target, hole)
+    err_in_band = masked_l2(target + band, target, hole)
+    n_hole, n_band = hole.sum(), band.sum()
+    total = n_hole + 10 * n_band
+    assert torch.isclose(err_in_hole, n_hole / total)
+    assert torch.isclose(err_in_band, 10 * n_band / total)
+    # per pixel, a band pixel costs exactly 10x a hole pixel
+    assert torch.isclose((err_in_band / n_band) / (err_in_hole / n_hole), torch.tensor(10.0))
+
+
+def test_empty_mask_reconstructs_the_whole_image() -> None:
+    target = torch.zeros(1, 3, 8, 8)
+    pred = torch.ones(1, 3, 8, 8)
+    assert masked_l2(pred, target, torch.zeros(1, 1, 8, 8)) == 1
+
+
+def test_joint_weights() -> None:
+    assert torch.isclose(joint_loss(torch.tensor(1.0), torch.tensor(2.0)), torch.tensor(0.999 + 0.002))

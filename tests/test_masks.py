@@ -1,0 +1,60 @@
+"""Mask samplers: seeded, and coverage within each type's bounds over many seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.masks import (
+    MAX_FREEFORM_COVERAGE,
+    MAX_REGION_COVERAGE,
+    MIN_COVERAGE,
+    ShapeBank,
+    center_mask,
+    mask_fn,
+)
+
+BOUNDS = {
+    "block": (MIN_COVERAGE, MAX_REGION_COVERAGE),
+    "region": (MIN_COVERAGE, MAX_REGION_COVERAGE),
+    "freeform": (MIN_COVERAGE, MAX_FREEFORM_COVERAGE),
+    "mixed": (MIN_COVERAGE, MAX_FREEFORM_COVERAGE),
+}
+
+
+def test_center_mask_is_the_central_quarter() -> None:
+    m = center_mask(None, 128)
+    assert m.sum() == 64 * 64
+    assert m[32:96, 32:96].all()
+
+
+@pytest.mark.parametrize("kind", sorted(BOUNDS))
+def test_coverage_stays_within_bounds_over_many_seeds(kind: str) -> None:
+    low, high = BOUNDS[kind]
+    fn = mask_fn(kind, 128)
+    coverages = np.array([fn(np.random.default_rng(seed)).mean() for seed in range(300)])
+    assert coverages.min() >= low
+    assert coverages.max() <= high
+    assert coverages.std() > 0.02  # genuinely random sizes, not one shape
+
+
+@pytest.mark.parametrize("kind", ["block", "region", "freeform", "mixed"])
+def test_masks_are_reproducible_from_the_seed(kind: str) -> None:
+    fn = mask_fn(kind, 128)
+    a = fn(np.random.default_rng(7))
+    assert np.array_equal(a, fn(np.random.default_rng(7)))
+    assert not np.array_equal(a, fn(np.random.default_rng(8)))
+
+
+def test_region_masks_from_real_object_silhouettes(shared_data: Path) -> None:
+    bank = ShapeBank(shared_data / "masks" / "objects" / "davis2016_val", max_shapes=100)
+    fn = mask_fn("region", 128, bank)
+    coverages = [fn(np.random.default_rng(s)).mean() for s in range(100)]
+    assert MIN_COVERAGE <= min(coverages) and max(coverages) <= MAX_REGION_COVERAGE
+
+
+def test_unknown_mask_type_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown mask type"):
+        mask_fn("triangle")

@@ -1,0 +1,68 @@
+"""Architecture: shapes, the channel-wise fully-connected layer, parameter counts."""
+
+from __future__ import annotations
+
+import torch
+
+from model.networks import ChannelWiseFC, Discriminator, Generator, GeneratorConfig, count_parameters, generator_flops
+
+
+def test_generator_and_discriminator_shapes() -> None:
+    g, d = Generator().eval(), Discriminator().eval()
+    x = torch.randn(2, 3, 128, 128)
+    with torch.no_grad():
+        y = g(x)
+        logits = d(y)
+    assert y.shape == (2, 3, 128, 128)
+    assert y.abs().max() <= 1.0  # tanh output
+    assert logits.shape == (2,)
+
+
+def test_encoder_is_pool_free_and_reaches_4x4x512() -> None:
+    g = Generator()
+    assert not any(isinstance(m, (torch.nn.MaxPool2d, torch.nn.AvgPool2d)) for m in g.modules())
+    convs = [m for m in g.encoder.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [64, 64, 128, 256, 512]
+    assert all(c.stride == (2, 2) and c.kernel_size == (4, 4) for c in convs)
+    assert g.encoder(torch.randn(1, 3, 128, 128)).shape == (1, 512, 4, 4)
+
+
+def test_decoder_has_five_up_convolutions() -> None:
+    ups = [m for m in Generator().decoder.modules() if isinstance(m, torch.nn.Upsample)]
+    assert len(ups) == 5
+
+
+def test_channel_wise_fc_has_m_n4_weights_and_the_mix_is_1x1() -> None:
+    g = Generator()
+    m, n = 512, 4
+    assert count_parameters(g.channel_fc) == m * n**4
+    mix_convs = [c for c in g.channel_mix.modules() if isinstance(c, torch.nn.Conv2d)]
+    assert len(mix_convs) == 1
+    assert mix_convs[0].kernel_size == (1, 1) and mix_convs[0].stride == (1, 1)
+    assert count_parameters(mix_convs[0]) == m * m
+
+
+def test_channel_wise_fc_has_no_cross_map_weights() -> None:
+    torch.manual_seed(0)
+    fc = ChannelWiseFC(channels=8, size=4)
+    x = torch.randn(3, 8, 4, 4)
+    base = fc(x)
+    perturbed = x.clone()
+    perturbed[:, 5, 2, 1] += 10.0
+    delta = (fc(perturbed) - base).abs().amax(dim=(0, 2, 3))
+    assert delta[5] > 0  # the perturbed map changes, at every location it connects to...
+    assert (fc(perturbed) - base)[:, 5].abs().gt(0).all()
+    others = torch.cat([delta[:5], delta[6:]])
+    assert torch.equal(others, torch.zeros_like(others))  # ...and no other map does
+
+
+def test_parameter_count_and_flops_are_documented_values() -> None:
+    assert count_parameters(Generator()) == 4_805_251
+    assert count_parameters(Discriminator()) == 2_790_209
+    assert generator_flops() == 590_479_360
+
+
+def test_config_round_trips() -> None:
+    cfg = GeneratorConfig(image_size=64)
+    assert GeneratorConfig.from_dict(cfg.to_dict()) == cfg
+    assert Generator(cfg)(torch.randn(1, 3, 64, 64)).shape == (1, 3, 64, 64)
