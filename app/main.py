@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import anyio.to_thread
 import uvicorn
@@ -35,6 +36,7 @@ TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 STATIC_DIR = HERE / "static"
 
 OutputFormat = Literal["png", "jpeg"]
+SAFE_HEADER_CHARS = " -_.+()[]@"
 
 DESCRIPTION = """
 Fill holes in photographs with a Context Encoder (Pathak et al., CVPR 2016) or, for
@@ -247,7 +249,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             result.content,
             media_type=result.media_type,
             headers={
-                "X-Inpaint-Model": entry.name,
+                "X-Inpaint-Model": quote(entry.name, safe=SAFE_HEADER_CHARS),  # file stems may be non-ASCII
                 "X-Inpaint-Holes": str(result.holes),
                 "X-Inpaint-Pixels": str(result.pixels),
                 "Content-Disposition": f'inline; filename="inpainted.{extension}"',

@@ -62,7 +62,8 @@ class Runtime:
         entry = self.models.get(name.strip())
         if entry is None:
             valid = ", ".join(self.models)
-            raise ApiError(422, f"unknown model {name!r}; valid names: {valid}")
+            shown = name if len(name) <= 64 else name[:61] + "..."  # never echo a megabyte back
+            raise ApiError(422, f"unknown model {shown!r}; valid names: {valid}")
         return entry
 
     def model_infos(self) -> list[dict[str, Any]]:

@@ -311,6 +311,19 @@ async def test_unknown_model_lists_valid_names(client, photo_bytes, hole):
     assert_error(response, 422, "gpt-paint", "ce-test", "telea", "ns")
 
 
+async def test_unknown_model_name_is_not_echoed_in_full(client, photo_bytes, hole):
+    response = await post(client, photo_bytes, mask_png(hole), model="x" * 100_000)
+    assert_error(response, 422, "unknown model", "valid names")
+    assert len(response.content) < 1000
+
+
+async def test_browser_form_without_a_mask_file_uses_the_alpha_channel(client, photo, hole):
+    """An empty <input type=file> arrives as an unnamed, empty part: that means 'no mask'."""
+    rgba = png(np.dstack([np.asarray(photo), np.where(hole, 0, 255).astype(np.uint8)]))
+    files = {"image": ("photo.png", rgba, "image/png"), "mask": ("", b"", "application/octet-stream")}
+    assert_filled(await client.post("/inpaint", files=files), np.asarray(photo), hole)
+
+
 async def test_unsupported_format(client, photo_bytes, hole):
     assert_error(await post(client, photo_bytes, mask_png(hole), format="gif"), 422, "format", "png", "jpeg")
 
