@@ -92,12 +92,12 @@ def image_set(source: str | Path) -> ImageSet:
 
 
 def unique_names(paths: Sequence[Path], names: Sequence[str]) -> list[str]:
-    """``names`` with collisions disambiguated by the parent folder (run folders all hold a
-    ``generator.pt``, sets all a ``val_files.txt``), then by an index."""
+    """``names`` with collisions replaced by the parent folder's name (run folders all hold a
+    ``generator.pt`` and a ``val_files.txt``: the run's name says more), then by an index."""
     out = list(names)
     for i, name in enumerate(names):
         if names.count(name) > 1:
-            out[i] = f"{paths[i].parent.name}/{name}" if paths[i].parent.name else name
+            out[i] = paths[i].resolve().parent.name or name
     for i, name in enumerate(list(out)):
         if out.count(name) > 1:
             out[i] = f"{name}#{i + 1}"

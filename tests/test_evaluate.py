@@ -210,3 +210,8 @@ def test_cli_errors_are_clear(tmp_path: Path, tiny_weights: Path, make_args, mes
         evaluate.main(make_args(tmp_path, tiny_weights))
     assert message in str(exc.value)
     assert str(exc.value).startswith("error:")
+
+
+def test_run_folders_name_their_colliding_exports() -> None:
+    paths = [Path("/runs/center/generator.pt"), Path("/runs/region/generator.pt"), Path("/w/ce-region.pt")]
+    assert evaluate.unique_names(paths, [p.stem for p in paths]) == ["center", "region", "ce-region"]
