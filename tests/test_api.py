@@ -697,6 +697,7 @@ async def test_missing_models_dir_refuses_to_start(tiny_weights, tmp_path):
 
 async def test_extra_exports_are_served_and_broken_ones_skipped(tiny_weights, tmp_path, photo, photo_bytes, hole):
     shutil.copy(tiny_weights, tmp_path / "ce-center.pt")
+    shutil.copy(tiny_weights, tmp_path / "модель.pt")
     (tmp_path / "half-written.pt").write_bytes(b"\x80\x02garbage")
     async with serve(Settings(weights=tiny_weights, models_dir=tmp_path, device="cpu")) as (_, client):
         health = (await client.get("/healthz")).json()
@@ -706,6 +707,10 @@ async def test_extra_exports_are_served_and_broken_ones_skipped(tiny_weights, tm
         assert models["ce-test"]["default"] and not models["ce-center"]["default"]
         response = await post(client, photo_bytes, mask_png(hole), model="ce-center")
         assert_filled(response, np.asarray(photo), hole)
+        # not latin-1, so it cannot go in a header as is
+        response = await post(client, photo_bytes, mask_png(hole), model="модель")
+        assert_filled(response, np.asarray(photo), hole)
+        assert response.headers["x-inpaint-model"] == "%D0%BC%D0%BE%D0%B4%D0%B5%D0%BB%D1%8C"
 
 
 def test_settings_from_environment(monkeypatch):
