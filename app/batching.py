@@ -100,6 +100,16 @@ class Batcher(Generic[P, R]):
         with self._cond:
             return {**asdict(self.stats), "pending": len(self._queue), "queue_size": self.queue_size}
 
+    def admit(self) -> None:
+        """Raise ``QueueFull`` (or ``BatcherClosed``) now if a job submitted now would be refused,
+        so callers can refuse before spending CPU on preparing it."""
+        with self._cond:
+            if self._closed:
+                raise BatcherClosed(f"{self.name} is shutting down")
+            if len(self._queue) >= self.queue_size:
+                self.stats.rejected += 1
+                raise QueueFull(f"{self.name} has {len(self._queue)} requests waiting")
+
     def submit(self, payload: P) -> Future[R]:
         """Queue one job; raises ``QueueFull`` or ``BatcherClosed`` at once instead of waiting."""
         future: Future[R] = Future()

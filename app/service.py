@@ -58,18 +58,21 @@ def finish_and_encode(job: InpaintJob, outputs: np.ndarray, fmt: str) -> bytes:
     return encode(finish(job, outputs), fmt)
 
 
+def unavailable(entry: ModelEntry, exc: QueueFull | BatcherClosed) -> ApiError:
+    """503 with Retry-After: the model's queue is full, or the server is stopping."""
+    if isinstance(exc, BatcherClosed):
+        detail = "server is shutting down"
+    else:
+        detail = f"model {entry.name!r} is busy ({entry.batcher.queue_size} requests already waiting); retry shortly"
+    return ApiError(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 async def infer(entry: ModelEntry, payload: Any) -> Any:
     """Run through the model's batcher: full queue -> 503; inference failure -> 500 (logged)."""
     try:
         return await entry.batcher.run(payload)
-    except QueueFull:
-        raise ApiError(
-            503,
-            f"model {entry.name!r} is busy ({entry.batcher.queue_size} requests already waiting); retry shortly",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
-        ) from None
-    except BatcherClosed:
-        raise ApiError(503, "server is shutting down", headers={"Retry-After": str(RETRY_AFTER_S)}) from None
+    except (QueueFull, BatcherClosed) as exc:
+        raise unavailable(entry, exc) from None
     except Exception as exc:
         log.error("inference with %s failed: %r", entry.name, exc)
         raise ApiError(500, f"inpainting with {entry.name!r} failed on the server; see the server log") from None
@@ -80,6 +83,10 @@ async def inpaint_bytes(
 ) -> Result:
     """Validate, fill and encode; an empty mask returns the image unchanged (no inference)."""
     limits = runtime.settings
+    try:
+        entry.batcher.admit()  # refuse before spending CPU on decoding; submit() still enforces the bound
+    except (QueueFull, BatcherClosed) as exc:
+        raise unavailable(entry, exc) from None
     upload = await in_thread(runtime, read_upload, image_data, mask_data, limits.max_pixels)
     pixels, holes = int(upload.hole.sum()), upload.holes
     if pixels == 0:
