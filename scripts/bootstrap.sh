@@ -92,13 +92,28 @@ WARNING: /usr/bin/chromium is missing, so the browser (Playwright) tests cannot 
 EOF
 }
 
+installed_here() {
+  # The venv imports app and model from this checkout (-I: not merely from the current folder).
+  "$VENV/bin/python" -I - "$ROOT" <<'EOF'
+import importlib.util
+import sys
+from pathlib import Path
+
+root = Path(sys.argv[1]).resolve()
+for name in ("app", "model"):
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None or root not in Path(spec.origin).resolve().parents:
+        sys.exit(1)
+EOF
+}
+
 setup() { # $1: "base" or "dev"
   local level=$1 stamp key extras=""
   ensure_venv
   stamp="$VENV/.ce-bootstrap-$level"
   key=$(stamp_key)
   [[ $level == dev ]] && extras="[dev,eval]"
-  if [[ -f $stamp && $(<"$stamp") == "$key" ]]; then
+  if [[ -f $stamp && $(<"$stamp") == "$key" ]] && installed_here; then
     say "$VENV is up to date ($level; pyproject.toml unchanged)"
   else
     ensure_torch

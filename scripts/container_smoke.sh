@@ -114,7 +114,7 @@ else
 fi
 
 step "POST /inpaint with $(basename "$PHOTO") and a mask made here"
-"$PY" - "$URL" "$PHOTO" "$MODEL" <<'EOF'
+"$PY" - "$URL" "$PHOTO" "$MODEL" <<'EOF' || die "POST /inpaint did not give the expected answer"
 import json
 import struct
 import sys
