@@ -139,11 +139,12 @@ MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 
 
 def encode(rgb: np.ndarray, fmt: str) -> bytes:
-    """PNG (lossless, fast compression: big photos are common) or high-quality 4:4:4 JPEG."""
+    """PNG or high-quality 4:4:4 JPEG. PNG uses zlib level 1: on photos it is ~4x faster than
+    Pillow's default level 6 for ~10 % more bytes, and encoding dominates a request's CPU time."""
     buffer = io.BytesIO()
     image = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8))
     if fmt == "jpeg":
         image.save(buffer, "JPEG", quality=95, subsampling=0)
     else:
-        image.save(buffer, "PNG", compress_level=3)
+        image.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()

@@ -202,7 +202,7 @@ def main() -> None:
         generator = load_generator(weights)
         hole8 = mask.astype(np.uint8) * 255
         telea_ms = in_process_ms(lambda: cv2.inpaint(crop, hole8, 5, cv2.INPAINT_TELEA))
-        ce_ms = in_process_ms(lambda: inpaint(Image.fromarray(crop), mask, generator), repeats=5)
+        ce_ms = in_process_ms(lambda: inpaint(Image.fromarray(crop), mask, generator))
 
         rows = []
         with server(weights, args.env) as url:
