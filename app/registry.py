@@ -181,8 +181,8 @@ def load_runtime(settings: Settings) -> Runtime:
     CPU limiter belongs to that loop."""
     device = pick_device(settings.device)
     if device.type == "cpu":
-        # each inference thread runs whole batches; split the cores between them
-        torch.set_num_threads(max(1, cpu_count() // settings.workers))
+        # each inference thread runs whole batches; split the cores between them (process-wide)
+        torch.set_num_threads(settings.torch_threads or max(1, cpu_count() // settings.workers))
     paths = find_exports(settings)
     default_path = paths[0]
     models: dict[str, ModelEntry] = {}

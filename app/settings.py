@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         256, ge=1, description="Most separate holes (generator windows) one context-encoder request may ask for."
     )
     workers: int = Field(1, ge=1, le=64, description="Inference threads per model (each runs whole batches).")
+    torch_threads: int | None = Field(
+        None, ge=1, le=256, description="Torch intra-op threads on CPU (default: cores // CE_WORKERS)."
+    )
     queue_size: int = Field(32, ge=1, description="Requests that may wait per model before new ones get 503.")
     max_batch: int = Field(32, ge=1, description="Most generator windows in one batched forward pass.")
     batch_wait_ms: float = Field(
