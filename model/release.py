@@ -1,0 +1,72 @@
+"""Ship a trained generator: copy a run's fp16 export into ``model/weights/NAME.pt`` with
+the evaluation numbers that ``ce-eval --json`` measured for it embedded in its metadata
+(so ``GET /api/models`` and the model card read the same figures).
+
+``python -m model.release --export runs/region/generator.pt --name ce-region --eval eval.json --method region``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from model.export import read_export
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+def evaluation_summary(eval_json: dict, method: str) -> dict:
+    """Per (image set, mask): this method's hole metrics beside the baselines' PSNR and L1."""
+    summary: dict = {
+        "protocol": eval_json.get("protocol"),
+        "code_version": eval_json.get("code_version"),
+        "results": [],
+    }
+    for result in eval_json["results"]:
+        methods = result["methods"]
+        if method not in methods:
+            raise KeyError(f"method {method!r} not in the evaluation (has {', '.join(methods)})")
+        baselines = {
+            k: {"psnr": v["psnr"], "l1": v["l1"]} for k, v in methods.items() if result["kinds"][k] == "baseline"
+        }
+        summary["results"].append(
+            {
+                "set": result["set"],
+                "mask": result["mask"],
+                "images": result["images"],
+                **methods[method],
+                "truth_sharpness": result.get("truth_sharpness"),
+                "baselines": baselines,
+            }
+        )
+    return summary
+
+
+def release(export: Path, name: str, eval_path: Path | None, method: str | None, out_dir: Path = WEIGHTS_DIR) -> Path:
+    payload = read_export(export)
+    if eval_path is not None:
+        payload["evaluation"] = evaluation_summary(json.loads(eval_path.read_text()), method or name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{name}.pt"
+    tmp = target.with_suffix(".pt.tmp")
+    torch.save(payload, tmp)
+    tmp.replace(target)
+    return target
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m model.release", description=__doc__)
+    p.add_argument("--export", type=Path, required=True, help="a run's generator.pt")
+    p.add_argument("--name", required=True, help="shipped model name (file stem), e.g. ce-region")
+    p.add_argument("--eval", type=Path, default=None, help="ce-eval --json output that measured this export")
+    p.add_argument("--method", default=None, help="this export's method name in that JSON (default: --name)")
+    p.add_argument("--out-dir", type=Path, default=WEIGHTS_DIR)
+    args = p.parse_args(argv)
+    print(release(args.export, args.name, args.eval, args.method, args.out_dir))
+
+
+if __name__ == "__main__":
+    main()
