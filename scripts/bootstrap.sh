@@ -120,7 +120,7 @@ setup() { # $1: "base" or "dev"
     say "installing the app: pip install -e .$extras"
     "$VENV/bin/pip" install -e ".$extras"
     echo "$key" >"$stamp"
-    [[ $level == dev ]] && echo "$key" >"$VENV/.ce-bootstrap-base"
+    if [[ $level == dev ]]; then echo "$key" >"$VENV/.ce-bootstrap-base"; fi
   fi
   if [[ $level == dev ]]; then ensure_chromium; fi
 }
