@@ -38,10 +38,12 @@ RUN if [ -n "$TORCH_WHEEL" ]; then \
     && rm -rf "$torch_dir/include" "$torch_dir/test" \
     && python -c "import torch; print('torch', torch.__version__, torch.ones(2).sum().item())"
 
-# 2. the other runtime dependencies, read from pyproject.toml (cached until it changes).
+# 2. the other runtime dependencies and the classical fillers (OpenCV), read from pyproject.toml
+#    (cached until it changes).
 WORKDIR /src
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+print('\n'.join(p['dependencies'] + p['optional-dependencies']['classical']))" \
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt
 

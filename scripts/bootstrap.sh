@@ -108,7 +108,7 @@ EOF
 }
 
 setup() { # $1: "base" or "dev"
-  local level=$1 stamp key extras=""
+  local level=$1 stamp key extras="[classical]"
   ensure_venv
   stamp="$VENV/.ce-bootstrap-$level"
   key=$(stamp_key)
