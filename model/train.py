@@ -177,12 +177,13 @@ class Trainer:
             distributed.barrier(self.rt)
             if train.skipped:
                 log.warning("skipped %d unreadable training images", len(train.skipped))
-        self.train_pixels = torch.from_numpy(np.ascontiguousarray(train.pixels)).to(self.dev)
+        # a writable in-memory copy: the cache is a read-only memmap
+        self.train_pixels = torch.from_numpy(np.array(train.pixels)).to(self.dev)
         self.n_train = len(train.files)
         self.n_skipped = len(train.skipped)
         self.mean = mean_colour(train.pixels, seed=args.seed)
         self.mean_t = torch.tensor(self.mean, device=self.dev) * 2 - 1
-        fixed = torch.from_numpy(np.ascontiguousarray(val.pixels[:256])).to(self.dev)
+        fixed = torch.from_numpy(np.array(val.pixels[:256])).to(self.dev)
         self.val_images = center_view(to_unit_range(fixed), args.image_size)
         shapes = ShapeBank(args.masks, seed=args.seed) if args.masks and args.mask in ("region", "mixed") else None
         self.masks = MaskPool(args.mask, args.image_size, args.mask_pool, args.seed, shapes, self.dev)

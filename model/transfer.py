@@ -107,7 +107,7 @@ def load_split(
         decoded = cached_images([p for p, _ in items], cache)
         label_of = {str(p): y for p, y in items}
         labels = torch.tensor([label_of[f] for f in decoded.files])
-        return LabelledImages(torch.from_numpy(np.ascontiguousarray(decoded.pixels)), labels)
+        return LabelledImages(torch.from_numpy(np.array(decoded.pixels)), labels)
 
     return decode(train), decode(test), names
 
