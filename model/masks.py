@@ -46,13 +46,24 @@ def _target_coverage(rng: np.random.Generator, high: float) -> float:
 
 def block_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
     """Random axis-aligned rectangles added until a random coverage (<= 1/4) is reached."""
-    mask = np.zeros((size, size), dtype=bool)
-    target = _target_coverage(rng, MAX_REGION_COVERAGE)
-    for _ in range(64):
+
+    def add_rectangle(mask: np.ndarray) -> np.ndarray:
         h, w = rng.integers(size // 16, size // 3, size=2)
         y, x = rng.integers(0, size - h), rng.integers(0, size - w)
         trial = mask.copy()
         trial[y : y + h, x : x + w] = True
+        return trial
+
+    return _grow(add_rectangle, rng, size, tries=64)
+
+
+def _grow(add_piece: Callable[[np.ndarray], np.ndarray], rng: np.random.Generator, size: int, tries: int) -> np.ndarray:
+    """Add random pieces until a random coverage up to 1/4 is reached; a piece that would
+    push the mask past 1/4 is dropped."""
+    mask = np.zeros((size, size), dtype=bool)
+    target = _target_coverage(rng, MAX_REGION_COVERAGE)
+    for _ in range(tries):
+        trial = add_piece(mask)
         if trial.mean() > MAX_REGION_COVERAGE:
             continue
         mask = trial
@@ -128,21 +139,17 @@ def _blob(rng: np.random.Generator, size: int, scale: float) -> np.ndarray:
 def region_mask(rng: np.random.Generator, size: int = 128, shapes: ShapeBank | None = None) -> np.ndarray:
     """Object-shaped holes: silhouettes (or procedural blobs), scaled and shifted at random,
     added until a random coverage up to 1/4 of the image."""
-    mask = np.zeros((size, size), dtype=bool)
-    target = _target_coverage(rng, MAX_REGION_COVERAGE)
-    for _ in range(24):
+
+    def add_shape(mask: np.ndarray) -> np.ndarray:
         scale = float(rng.uniform(0.2, 0.6))
         piece = shapes.sample(rng, size, scale) if shapes is not None else _blob(rng, size, scale)
         h, w = piece.shape
         y, x = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
         trial = mask.copy()
         trial[y : y + h, x : x + w] |= piece
-        if trial.mean() > MAX_REGION_COVERAGE:
-            continue
-        mask = trial
-        if mask.mean() >= target:
-            break
-    return _at_least(mask, rng, size)
+        return trial
+
+    return _grow(add_shape, rng, size, tries=24)
 
 
 def freeform_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:

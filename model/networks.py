@@ -78,6 +78,12 @@ def _down(in_ch: int, out_ch: int, batch_norm: bool) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _down_stack(widths: tuple[int, ...]) -> list[nn.Sequential]:
+    """Pool-free DCGAN downsampling from RGB: no batch norm on the first layer."""
+    channels = (3, *widths)
+    return [_down(channels[i], channels[i + 1], batch_norm=i > 0) for i in range(len(widths))]
+
+
 def _up(in_ch: int, out_ch: int) -> nn.Sequential:
     return nn.Sequential(
         nn.Upsample(scale_factor=2, mode="nearest"),
@@ -95,13 +101,8 @@ class Encoder(nn.Module):
 
     def __init__(self, widths: tuple[int, ...] = (64, 64, 128, 256, 512)) -> None:
         super().__init__()
-        layers = []
-        in_ch = 3
-        for i, width in enumerate(widths):
-            layers.append(_down(in_ch, width, batch_norm=i > 0))
-            in_ch = width
-        self.layers = nn.Sequential(*layers)
-        self.out_channels = in_ch
+        self.layers = nn.Sequential(*_down_stack(widths))
+        self.out_channels = widths[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
@@ -146,14 +147,8 @@ class Discriminator(nn.Module):
 
     def __init__(self, image_size: int = 128, widths: tuple[int, ...] = (64, 128, 256, 512)) -> None:
         super().__init__()
-        layers = []
-        in_ch = 3
-        for i, width in enumerate(widths):
-            layers.append(_down(in_ch, width, batch_norm=i > 0))
-            in_ch = width
         final = image_size // 2 ** len(widths)
-        layers.append(nn.Conv2d(in_ch, 1, final, stride=1, padding=0))
-        self.layers = nn.Sequential(*layers)
+        self.layers = nn.Sequential(*_down_stack(widths), nn.Conv2d(widths[-1], 1, final, stride=1, padding=0))
         init_dcgan_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
