@@ -159,9 +159,9 @@ class Trainer:
         args = self.args
         files = list_images(args.data)
         if args.exclude is not None:
-            excluded = {
-                str(Path(line.strip()).resolve()) for line in args.exclude.read_text().splitlines() if line.strip()
-            }
+            # one path per line, absolute or relative to --data (docs/heldout-transfer.txt)
+            lines = [line.strip() for line in args.exclude.read_text().splitlines() if line.strip()]
+            excluded = {str((args.data / line).resolve()) for line in lines}
             files = [f for f in files if str(f.resolve()) not in excluded]
         val_count = min(args.val_count, len(files) // 5)
         train_files, val_files = split_files(files, val_count, args.seed)

@@ -91,3 +91,13 @@ def test_sample_grid_is_an_image(photo_folder: Path, tmp_path: Path) -> None:
     path = trainer.save_samples()
     with Image.open(path) as im:
         assert im.width > 3 * 64 and im.height > 64
+
+
+def test_excluded_files_never_reach_training(photo_folder: Path, tmp_path: Path) -> None:
+    names = sorted(p.name for p in photo_folder.glob("*.jpg"))
+    exclude = tmp_path / "exclude.txt"
+    exclude.write_text(f"{names[0]}\n{photo_folder / names[1]}\n")  # relative to --data, and absolute
+    trainer = Trainer(
+        _args(photo_folder, tmp_path, "--adv", "0", "--exclude", str(exclude)), distributed.Runtime(torch.device("cpu"))
+    )
+    assert trainer.n_train == len(names) - 2
