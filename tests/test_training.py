@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +103,19 @@ def test_excluded_files_never_reach_training(photo_folder: Path, tmp_path: Path)
         _args(photo_folder, tmp_path, "--adv", "0", "--exclude", str(exclude)), distributed.Runtime(torch.device("cpu"))
     )
     assert trainer.n_train == len(names) - 2
+
+
+def test_the_same_loop_runs_under_torchrun_ddp(photo_folder: Path, tmp_path: Path) -> None:
+    """Two CPU processes (gloo) through torchrun: the multi-GPU path without GPUs."""
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           "-m", "model.train", "--data", str(photo_folder), "--out", str(out), "--image-size", "64",
+           "--batch-size", "4", "--steps", "4", "--mask-pool", "32", "--val-count", "0", "--device", "cpu",
+           "--threads", "1", "--no-progress", "--log-every", "2", "--ckpt-every", "4",
+           "--sample-every", "4"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    last = [r for r in records if "images_seen" in r][-1]
+    assert last["step"] == 4 and last["images_seen"] == 4 * 4 * 2  # both ranks' batches count
+    assert read_export(out / "generator.pt")["training"]["batch_size"] == 8
