@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,10 +30,10 @@ from PIL import Image
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from app.devserver import HOST, ServerFailed, serve  # noqa: E402
 from app.settings import DEFAULT_WEIGHTS  # noqa: E402
 
 DEFAULT_PHOTO = REPO_ROOT.parent / "shared" / "data" / "test" / "kodak24" / "kodim23.png"
-HOST = "127.0.0.1"  # loopback only
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,12 +68,6 @@ def png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def random_export(folder: Path) -> Path:
     import torch
 
@@ -91,36 +83,12 @@ def random_export(folder: Path) -> Path:
 
 @contextmanager
 def server(weights: Path, extra_env: list[str]) -> Iterator[str]:
-    """A uvicorn process on a free loopback port; yields its URL, stops it afterwards."""
-    port = free_port()
-    env = {**os.environ, "CE_WEIGHTS": str(weights), "CE_MODELS_DIR": str(weights.parent)}
-    env.update(item.split("=", 1) for item in extra_env)
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(port)]
-    cmd += ["--log-level", "warning"]
-    url = f"http://{HOST}:{port}"
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if proc.poll() is not None:
-                    log.seek(0)
-                    raise SystemExit(f"server exited with {proc.returncode}:\n{log.read().decode(errors='replace')}")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("server did not become healthy in 120 s")
-                time.sleep(0.3)
+    """The real server (uvicorn subprocess, loopback) with extra ``CE_X=V`` settings."""
+    try:
+        with serve(weights, env=dict(item.split("=", 1) for item in extra_env), log_level="warning") as url:
             yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    except ServerFailed as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 def queue_counters(url: str, model: str) -> dict[str, int]:

@@ -20,19 +20,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Page, expect, sync_playwright
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from app.devserver import ServerFailed, serve  # noqa: E402
+
 CHROMIUM = os.environ.get("CE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -90,53 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
-def serve(weights: Path, timeout: float) -> Iterator[str]:
-    """A real uvicorn process serving ``app.main:app`` with ``weights``; yields its URL."""
-    port = free_port()
-    env = {**os.environ, "CE_WEIGHTS": str(weights), "CE_MODELS_DIR": str(weights.parent)}
-    with tempfile.TemporaryFile(mode="w+") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-        def server_log() -> str:
-            log.seek(0)
-            return log.read()
-
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if proc.poll() is not None:
-                    raise SystemExit(f"uvicorn exited with {proc.returncode}:\n{server_log()}")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"uvicorn did not become healthy in {timeout:.0f} s:\n{server_log()}")
-                time.sleep(0.3)
+def serve_weights(weights: Path, timeout: float) -> Iterator[str]:
+    """The real server (uvicorn subprocess, loopback) serving ``weights``; yields its URL."""
+    try:
+        with serve(weights, timeout=timeout) as url:
             print(f"server up at {url} serving {weights}")
             yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    except ServerFailed as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 def to_client(page: Page, x: float, y: float) -> tuple[float, float]:
@@ -223,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{what} not found: {path}")
     if not 2 <= args.brush <= 200:
         raise SystemExit("--brush must be between 2 and 200 (the editor's range)")
-    with serve(args.weights, args.timeout) as url:
+    with serve_weights(args.weights, args.timeout) as url:
         take(args, url)
     return 0
 

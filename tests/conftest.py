@@ -4,17 +4,13 @@ tests themselves, and a real uvicorn process serving it."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import torch
 
+from app.devserver import ServerFailed, serve
 from model.export import GeneratorMeta, export_generator
 from model.networks import Generator
 
@@ -54,44 +50,11 @@ def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def live_server(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(tiny_weights: Path) -> Iterator[str]:
     """A real uvicorn process serving ``app.main:app`` on a free loopback port; yields its URL."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    env = {**os.environ, "CE_WEIGHTS": str(tiny_weights), "CE_MODELS_DIR": str(tiny_weights.parent)}
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"uvicorn exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not become healthy in 60 s:\n{log.read_text()}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with serve(tiny_weights, timeout=60) as url:
+            yield url
+    except ServerFailed as exc:
+        pytest.fail(str(exc))

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO_ROOT, free_port
+from app.devserver import free_port
+from tests.conftest import REPO_ROOT
 
 TIMEOUT = 120.0
 
