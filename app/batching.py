@@ -104,22 +104,22 @@ class Batcher(Generic[P, R]):
         """Raise ``QueueFull`` (or ``BatcherClosed``) now if a job submitted now would be refused,
         so callers can refuse before spending CPU on preparing it."""
         with self._cond:
-            if self._closed:
-                raise BatcherClosed(f"{self.name} is shutting down")
-            if len(self._queue) >= self.queue_size:
-                self.stats.rejected += 1
-                raise QueueFull(f"{self.name} has {len(self._queue)} requests waiting")
+            self._refuse_locked()
+
+    def _refuse_locked(self) -> None:
+        """The one admission rule (caller holds the lock): closed or full queues refuse."""
+        if self._closed:
+            raise BatcherClosed(f"{self.name} is shutting down")
+        if len(self._queue) >= self.queue_size:
+            self.stats.rejected += 1
+            raise QueueFull(f"{self.name} has {len(self._queue)} requests waiting")
 
     def submit(self, payload: P) -> Future[R]:
         """Queue one job; raises ``QueueFull`` or ``BatcherClosed`` at once instead of waiting."""
         future: Future[R] = Future()
         job = _Job(payload, max(1, self.cost(payload)), future)
         with self._cond:
-            if self._closed:
-                raise BatcherClosed(f"{self.name} is shutting down")
-            if len(self._queue) >= self.queue_size:
-                self.stats.rejected += 1
-                raise QueueFull(f"{self.name} has {len(self._queue)} requests waiting")
+            self._refuse_locked()
             self._queue.append(job)
             self._cond.notify()
         return future
