@@ -37,7 +37,7 @@ from model.data import (
     split_files,
     to_unit_range,
 )
-from model.export import GeneratorMeta, export_generator
+from model.export import GeneratorMeta, export_generator, read_export
 from model.losses import (
     DEFAULT_OVERLAP,
     DEFAULT_OVERLAP_WEIGHT,
@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="start the generator from this run checkpoint or export (fine-tuning; fresh optimisers and D)",
+    )
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--sample-every", type=int, default=500)
     p.add_argument("--ckpt-every", type=int, default=500)
@@ -151,8 +157,10 @@ class Trainer:
         self.images_seen = 0
         self.train_seconds = 0.0
         self.gen = torch.Generator(device="cpu").manual_seed(args.seed * 1000 + rt.rank)
-        if args.resume:
-            self._resume()
+        self.init_source: dict | None = None
+        resumed = self._resume() if args.resume else False
+        if args.init_from is not None and not resumed:
+            self._init_generator(args.init_from)
 
     # ---------------------------------------------------------------- data
     def _load_data(self) -> None:
@@ -329,6 +337,7 @@ class Trainer:
                 "seed": a.seed,
                 "hardware": self.hardware(),
                 "train_seconds": round(self.train_seconds, 1),
+                "initialised_from": self.init_source,
             },
         )
 
@@ -349,16 +358,33 @@ class Trainer:
             "D": _unwrap(self.D).state_dict() if self.D is not None else None,
             "opt_d": self.opt_d.state_dict() if self.opt_d is not None else None,
             "gen_state": self.gen.get_state(),
+            "init_source": self.init_source,
             "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(self.args).items()},
         }
         _atomic_save(state, self.out / "checkpoint.pt")
         export_generator(_unwrap(self.G), self.meta(), self.out / "generator.pt")
 
-    def _resume(self) -> None:
+    def _init_generator(self, path: Path) -> None:
+        """Load generator weights from another run (its fp32 checkpoint or its fp16 export), so
+        a joint fine-tune starts from a converged reconstruction model instead of from noise."""
+        if not path.is_file():
+            raise FileNotFoundError(f"--init-from {path} does not exist")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(state, dict) and "G" in state:
+            weights, steps, seen = state["G"], int(state["step"]), int(state["images_seen"])
+        else:
+            payload = read_export(path)
+            weights = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
+            steps, seen = int(payload["training"].get("steps", 0)), int(payload["training"].get("images_seen", 0))
+        _unwrap(self.G).load_state_dict(weights)
+        self.init_source = {"path": str(path), "steps": steps, "images_seen": seen}
+        log.info("generator initialised from %s (%d steps, %d images)", path, steps, seen)
+
+    def _resume(self) -> bool:
         path = self.out / "checkpoint.pt"
         if not path.is_file():
             log.info("no checkpoint at %s: starting fresh", path)
-            return
+            return False
         state = torch.load(path, map_location=self.dev, weights_only=False)
         _unwrap(self.G).load_state_dict(state["G"])
         self.opt_g.load_state_dict(state["opt_g"])
@@ -369,7 +395,9 @@ class Trainer:
         self.images_seen = int(state["images_seen"])
         self.train_seconds = float(state.get("train_seconds", 0.0))
         self.gen.set_state(state["gen_state"].cpu())
+        self.init_source = state.get("init_source")
         log.info("resumed from step %d", self.step)
+        return True
 
     def log_metrics(self, record: dict) -> None:
         if self.rt.is_main:

@@ -119,3 +119,25 @@ def test_the_same_loop_runs_under_torchrun_ddp(photo_folder: Path, tmp_path: Pat
     last = [r for r in records if "images_seen" in r][-1]
     assert last["step"] == 4 and last["images_seen"] == 4 * 4 * 2  # both ranks' batches count
     assert read_export(out / "generator.pt")["training"]["batch_size"] == 8
+
+
+def test_fine_tune_starts_from_another_runs_generator(photo_folder: Path, tmp_path: Path) -> None:
+    """--init-from loads a generator (checkpoint or export), records where it came from, and
+    the joint fine-tune then trains from it rather than from a fresh initialisation."""
+    source = tmp_path / "source"
+    main(["--data", str(photo_folder), "--out", str(source), "--image-size", "64", "--batch-size", "4",
+          "--mask", "center", "--adv", "0", "--steps", "3", "--mask-pool", "8", "--val-count", "0",
+          "--device", "cpu", "--no-progress"])  # fmt: skip
+    for init in (source / "checkpoint.pt", source / "generator.pt"):
+        trainer = Trainer(
+            _args(photo_folder, tmp_path / init.stem, "--init-from", str(init)),
+            distributed.Runtime(torch.device("cpu")),
+        )
+        reference = read_export(source / "generator.pt")["state_dict"]
+        for name, value in trainer.G.state_dict().items():
+            if value.is_floating_point():
+                torch.testing.assert_close(value.half(), reference[name], rtol=0, atol=1e-3)
+        assert trainer.init_source == {"path": str(init), "steps": 3, "images_seen": 12}
+        assert trainer.meta().training["initialised_from"]["steps"] == 3
+    with pytest.raises(SystemExit, match="does not exist"):
+        main(["--data", str(photo_folder), "--out", str(tmp_path / "x"), "--init-from", str(tmp_path / "nope.pt")])
