@@ -54,8 +54,8 @@ def prepare_windows(upload: Upload, size: int, max_holes: int) -> InpaintJob:
     return prepare(upload.image, upload.hole, size)
 
 
-def finish_and_encode(job: InpaintJob, outputs: np.ndarray, fmt: str) -> bytes:
-    return encode(finish(job, outputs), fmt)
+def finish_and_encode(job: InpaintJob, outputs: np.ndarray, fmt: str, icc_profile: bytes | None) -> bytes:
+    return encode(finish(job, outputs), fmt, icc_profile)
 
 
 def unavailable(entry: ModelEntry, exc: QueueFull | BatcherClosed) -> ApiError:
@@ -88,15 +88,15 @@ async def inpaint_bytes(
     except (QueueFull, BatcherClosed) as exc:
         raise unavailable(entry, exc) from None
     upload = await in_thread(runtime, read_upload, image_data, mask_data, limits.max_pixels)
-    pixels, holes = int(upload.hole.sum()), upload.holes
+    pixels, holes, profile = int(upload.hole.sum()), upload.holes, upload.icc_profile
     if pixels == 0:
-        content = await in_thread(runtime, encode, upload.rgb, fmt)
+        content = await in_thread(runtime, encode, upload.rgb, fmt, profile)
     elif entry.generator is not None:
         job = await in_thread(runtime, prepare_windows, upload, entry.generator.size, limits.max_holes)
         del upload  # the job keeps its own copy of the pixels while it waits in the queue
         outputs = await infer(entry, (job.inputs, job.holes))
-        content = await in_thread(runtime, finish_and_encode, job, outputs, fmt)
+        content = await in_thread(runtime, finish_and_encode, job, outputs, fmt, profile)
     else:
         filled = await infer(entry, (upload.rgb, upload.hole))
-        content = await in_thread(runtime, encode, filled, fmt)
+        content = await in_thread(runtime, encode, filled, fmt, profile)
     return Result(content, MEDIA_TYPES[fmt], holes, pixels)

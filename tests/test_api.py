@@ -238,6 +238,29 @@ async def test_exif_orientation_is_applied_before_matching_the_mask(client, phot
     assert_error(await post(client, data, mask_png(raw_sized)), 422, "same size")
 
 
+@pytest.mark.parametrize("out_format", ["png", "jpeg"])
+async def test_colour_profile_is_carried_into_the_result(client, photo, hole, out_format):
+    """A wide-gamut photo keeps its ICC profile, or it would come back looking washed out."""
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # any valid, non-sRGB profile
+    data = encoded(photo, "JPEG", quality=95, icc_profile=profile)
+    for model in ("ce-test", "telea"):
+        response = await post(client, data, mask_png(hole), model=model, format=out_format)
+        assert response.status_code == 200, response.text
+        assert Image.open(io.BytesIO(response.content)).info.get("icc_profile") == profile
+
+
+async def test_greyscale_profile_is_not_attached_to_rgb_output(client, photo, hole):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()  # attached to grey pixels
+    data = encoded(photo.convert("L"), "PNG", icc_profile=profile)
+    response = await post(client, data, mask_png(hole))
+    assert response.status_code == 200, response.text
+    assert "icc_profile" not in Image.open(io.BytesIO(response.content)).info
+
+
 async def test_empty_mask_returns_the_image_unchanged(client, photo, photo_bytes):
     response = await post(client, photo_bytes, mask_png(np.zeros((photo.height, photo.width), bool)))
     assert response.status_code == 200, response.text
