@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from model import evaluate
 from model.baselines import mean_colour_uint8, mean_fill, opencv_fill
@@ -190,7 +190,7 @@ def test_cli_end_to_end_on_kodak(
     assert doc["grid"]["columns"] == ["input", *methods, "truth"]
     assert [r["count"] for r in doc["grid"]["rows"]] == [3, 3, 2, 2]
     with Image.open(out_grid) as grid:
-        assert grid.size == (6 * (SIZE + 2) + 2, evaluate.GRID_HEADER + 10 * (SIZE + 2) + 2)
+        assert grid.size == (6 * (SIZE + 2) + 2, header_lines(SIZE) * evaluate.GRID_LINE + 4 + 10 * (SIZE + 2) + 2)
 
 
 @pytest.mark.parametrize(
@@ -215,3 +215,18 @@ def test_cli_errors_are_clear(tmp_path: Path, tiny_weights: Path, make_args, mes
 def test_run_folders_name_their_colliding_exports() -> None:
     paths = [Path("/runs/center/generator.pt"), Path("/runs/region/generator.pt"), Path("/w/ce-region.pt")]
     assert evaluate.unique_names(paths, [p.stem for p in paths]) == ["center", "region", "ce-region"]
+
+
+def header_lines(size: int) -> int:
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    return max(len(evaluate.wrap_label(n, size - 2, draw)) for n in ["input", "ce-test", "mean", "telea", "ns", "truth"])
+
+
+def test_long_column_names_wrap_instead_of_being_cut() -> None:
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    name = "center rec-only @1600 steps with-a-very-long-unbroken-hyphenated-word"
+    lines = evaluate.wrap_label(name, 126, draw)
+    assert len(lines) > 1
+    assert all(draw.textlength(line) <= 126 for line in lines)
+    assert "".join(lines).replace(" ", "") == name.replace(" ", "")
+    assert evaluate.wrap_label("ce-region", 126, draw) == ["ce-region"]
