@@ -219,7 +219,8 @@ def test_run_folders_name_their_colliding_exports() -> None:
 
 def header_lines(size: int) -> int:
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    return max(len(evaluate.wrap_label(n, size - 2, draw)) for n in ["input", "ce-test", "mean", "telea", "ns", "truth"])
+    names = ["input", "ce-test", "mean", "telea", "ns", "truth"]
+    return max(len(evaluate.wrap_label(n, size - 2, draw)) for n in names)
 
 
 def test_long_column_names_wrap_instead_of_being_cut() -> None:
