@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--lr-d", type=float, default=None, help="discriminator learning rate (default: lr / 10, as in the paper)"
     )
     p.add_argument("--adv", type=float, default=0.001, help="adversarial weight lambda_adv (0 = reconstruction only)")
+    p.add_argument(
+        "--d-norm",
+        default="batch",
+        choices=("batch", "spectral"),
+        help="discriminator normalisation: DCGAN batch norm (paper) or spectral norm (bounded gradients)",
+    )
     p.add_argument("--rec", type=float, default=None, help="reconstruction weight (default: 1 - adv)")
     p.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP, help="overlap band width in pixels")
     p.add_argument(
@@ -223,7 +229,11 @@ class Trainer:
         self.use_adv = args.adv > 0
         self.lambda_adv = args.adv
         self.lambda_rec = args.rec if args.rec is not None else 1.0 - args.adv
-        self.D = Discriminator(args.image_size).to(self.dev) if self.use_adv else None
+        self.D = (
+            Discriminator(args.image_size, spectral_norm=args.d_norm == "spectral").to(self.dev)
+            if self.use_adv
+            else None
+        )
         # channels_last is faster on both CPU (oneDNN, ~1.7x measured) and CUDA tensor cores
         self.G = self.G.to(memory_format=torch.channels_last)
         if self.D is not None:
@@ -332,6 +342,7 @@ class Trainer:
                 "lr_d": a.lr_d if a.lr_d is not None else a.lr / 10,
                 "lambda_rec": self.lambda_rec,
                 "lambda_adv": self.lambda_adv if self.use_adv else 0.0,
+                "d_norm": a.d_norm if self.use_adv else None,
                 "overlap_weight": a.overlap_weight,
                 "masks_folder": str(a.masks) if a.masks else None,
                 "seed": a.seed,

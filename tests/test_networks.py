@@ -66,3 +66,18 @@ def test_config_round_trips() -> None:
     cfg = GeneratorConfig(image_size=64)
     assert GeneratorConfig.from_dict(cfg.to_dict()) == cfg
     assert Generator(cfg)(torch.randn(1, 3, 64, 64)).shape == (1, 3, 64, 64)
+
+
+def test_spectral_norm_discriminator_is_one_lipschitz_per_layer() -> None:
+    """Every convolution's largest singular value is ~1 once power iteration has run, and no
+    batch norm is left to rescale activations behind the normalisation's back."""
+    d = Discriminator(spectral_norm=True).train()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in d.modules())
+    for _ in range(30):  # each training forward runs one power iteration
+        d(torch.randn(2, 3, 128, 128))
+    convs = [m for m in d.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 5
+    for conv in convs:
+        sigma = torch.linalg.matrix_norm(conv.weight.detach().flatten(1), ord=2)
+        assert abs(float(sigma) - 1.0) < 0.05, float(sigma)
+    assert d(torch.randn(3, 3, 128, 128)).shape == (3,)
