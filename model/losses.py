@@ -61,3 +61,19 @@ def joint_loss(
     rec: torch.Tensor, adv: torch.Tensor, lambda_rec: float = 0.999, lambda_adv: float = 0.001
 ) -> torch.Tensor:
     return lambda_rec * rec + lambda_adv * adv
+
+
+def random_translate(images: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Shift the whole batch by a random whole-pixel offset in [-max_shift, max_shift] (reflect
+    padding), differentiably, before the discriminator sees it (DiffAugment-style, Zhao et al.
+    2020). The discriminator's strided convolutions hand the generator a gradient with the
+    period of their total stride; shifting real and completed images alike changes its phase
+    every step, so the generator cannot answer it with a fixed grid pattern.
+    """
+    if max_shift <= 0:
+        return images
+    dy, dx = (int(v) for v in torch.randint(-max_shift, max_shift + 1, (2,), generator=generator))
+    padded = F.pad(images, (max_shift,) * 4, mode="reflect")
+    h, w = images.shape[-2:]
+    top, left = max_shift + dy, max_shift + dx
+    return padded[..., top : top + h, left : left + w]

@@ -45,6 +45,7 @@ from model.losses import (
     generator_adversarial_loss,
     joint_loss,
     masked_l2,
+    random_translate,
 )
 from model.masks import MASK_TYPES, ShapeBank, center_mask, mask_batch, mask_fn
 from model.metrics import hole_errors
@@ -77,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="batch",
         choices=("batch", "spectral"),
         help="discriminator normalisation: DCGAN batch norm (paper) or spectral norm (bounded gradients)",
+    )
+    p.add_argument(
+        "--d-shift",
+        type=int,
+        default=0,
+        help="random translation (px) of real and completed images before the discriminator (0 = off)",
     )
     p.add_argument("--rec", type=float, default=None, help="reconstruction weight (default: 1 - adv)")
     p.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP, help="overlap band width in pixels")
@@ -271,16 +278,20 @@ class Trainer:
         else:
             completed = real * (1 - hole) + fake.float() * hole
             # discriminator: real photographs vs completed ones
+            shift = self.args.d_shift
             self.opt_d.zero_grad(set_to_none=True)
             with self._autocast():
-                d_loss = discriminator_loss(self.D(real), self.D(completed.detach()))
+                d_loss = discriminator_loss(
+                    self.D(random_translate(real, shift, self.gen)),
+                    self.D(random_translate(completed.detach(), shift, self.gen)),
+                )
             d_loss.backward()
             self.opt_d.step()
             # generator: fool the (frozen) discriminator while reconstructing the hole
             d_plain = _unwrap(self.D)
             d_plain.requires_grad_(False)
             with self._autocast():
-                adv = generator_adversarial_loss(d_plain(completed))
+                adv = generator_adversarial_loss(d_plain(random_translate(completed, shift, self.gen)))
             d_plain.requires_grad_(True)
             loss = joint_loss(rec, adv, self.lambda_rec, self.lambda_adv)
             stats.update(adv=adv.item(), d=d_loss.item())
@@ -343,6 +354,7 @@ class Trainer:
                 "lambda_rec": self.lambda_rec,
                 "lambda_adv": self.lambda_adv if self.use_adv else 0.0,
                 "d_norm": a.d_norm if self.use_adv else None,
+                "d_shift": a.d_shift if self.use_adv else None,
                 "overlap_weight": a.overlap_weight,
                 "masks_folder": str(a.masks) if a.masks else None,
                 "seed": a.seed,

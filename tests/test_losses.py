@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from model.losses import joint_loss, masked_l2, overlap_band
+from model.losses import joint_loss, masked_l2, overlap_band, random_translate
 
 
 def _square_hole(size: int = 32, lo: int = 12, hi: int = 20) -> torch.Tensor:
@@ -52,3 +52,25 @@ def test_empty_mask_reconstructs_the_whole_image() -> None:
 
 def test_joint_weights() -> None:
     assert torch.isclose(joint_loss(torch.tensor(1.0), torch.tensor(2.0)), torch.tensor(0.999 + 0.002))
+
+
+def test_random_translate_shifts_by_whole_pixels_and_passes_gradients() -> None:
+    images = torch.rand(2, 3, 32, 32, requires_grad=True)
+    gen = torch.Generator().manual_seed(0)
+    assert random_translate(images, 0, gen) is images
+    seen = set()
+    for _ in range(40):
+        out = random_translate(images, 3, gen)
+        assert out.shape == images.shape
+        # the interior is the input moved by one whole-pixel offset within the bound
+        matches = [
+            (dy, dx)
+            for dy in range(-3, 4)
+            for dx in range(-3, 4)
+            if torch.equal(out[..., 3:-3, 3:-3], images[..., 3 + dy : 29 + dy, 3 + dx : 29 + dx])
+        ]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len(seen) > 10  # the offset really varies
+    out.sum().backward()
+    assert images.grad is not None and images.grad.abs().sum() > 0

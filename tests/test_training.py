@@ -38,7 +38,7 @@ def _args(photo_folder: Path, out: Path, *extra: str):
 
 @pytest.mark.parametrize("d_norm", ["batch", "spectral"])
 def test_one_adversarial_step_changes_both_networks(photo_folder: Path, tmp_path: Path, d_norm: str) -> None:
-    args = _args(photo_folder, tmp_path, "--mask", "mixed", "--d-norm", d_norm)
+    args = _args(photo_folder, tmp_path, "--mask", "mixed", "--d-norm", d_norm, "--d-shift", "4")
     trainer = Trainer(args, distributed.Runtime(torch.device("cpu")))
     assert trainer.meta().training["d_norm"] == d_norm
     g_before = [p.detach().clone() for p in trainer.G.parameters()]
