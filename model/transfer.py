@@ -156,9 +156,11 @@ def fine_tune(
     steps = max(1, epochs * len(data.labels) // batch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     model.train()
+    model.to(memory_format=torch.channels_last)  # ~1.5x faster convolutions on CPU (oneDNN)
     for _ in range(steps):
         idx = torch.randint(len(data.labels), (batch,), generator=gen)
         x = augment(to_unit_range(data.pixels[idx]), size, gen, min_scale=0.7)
+        x = x.contiguous(memory_format=torch.channels_last)
         loss = F.cross_entropy(model(x), data.labels[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
