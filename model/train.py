@@ -171,6 +171,7 @@ class Trainer:
         self.train_seconds = 0.0
         self.gen = torch.Generator(device="cpu").manual_seed(args.seed * 1000 + rt.rank)
         self.init_source: dict | None = None
+        self.lr_schedule: list[dict] = [{"step": 0, **self._current_lrs()}]
         resumed = self._resume() if args.resume else False
         if args.init_from is not None and not resumed:
             self._init_generator(args.init_from)
@@ -351,6 +352,7 @@ class Trainer:
                 "batch_size": a.batch_size * self.rt.world_size,
                 "lr_g": a.lr,
                 "lr_d": a.lr_d if a.lr_d is not None else a.lr / 10,
+                "lr_schedule": self.lr_schedule,
                 "lambda_rec": self.lambda_rec,
                 "lambda_adv": self.lambda_adv if self.use_adv else 0.0,
                 "d_norm": a.d_norm if self.use_adv else None,
@@ -382,6 +384,7 @@ class Trainer:
             "opt_d": self.opt_d.state_dict() if self.opt_d is not None else None,
             "gen_state": self.gen.get_state(),
             "init_source": self.init_source,
+            "lr_schedule": self.lr_schedule,
             "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(self.args).items()},
         }
         _atomic_save(state, self.out / "checkpoint.pt")
@@ -414,13 +417,37 @@ class Trainer:
         if self.D is not None and state.get("D") is not None:
             _unwrap(self.D).load_state_dict(state["D"])
             self.opt_d.load_state_dict(state["opt_d"])
+        self.lr_schedule = state.get("lr_schedule") or [{"step": 0, **self._current_lrs()}]
         self.step = int(state["step"])
         self.images_seen = int(state["images_seen"])
         self.train_seconds = float(state.get("train_seconds", 0.0))
         self.gen.set_state(state["gen_state"].cpu())
         self.init_source = state.get("init_source")
         log.info("resumed from step %d", self.step)
+        self._apply_command_line_lrs()
         return True
+
+    def _current_lrs(self) -> dict[str, float | None]:
+        return {
+            "lr_g": self.opt_g.param_groups[0]["lr"],
+            "lr_d": self.opt_d.param_groups[0]["lr"] if self.opt_d is not None else None,
+        }
+
+    def _apply_command_line_lrs(self) -> None:
+        """A resumed run trains at the learning rates given now (a manual step decay: lower
+        ``--lr`` and ``--resume`` once validation flattens); each change is recorded."""
+        wanted = {"lr_g": self.args.lr, "lr_d": self.args.lr_d if self.args.lr_d is not None else self.args.lr / 10}
+        if self.opt_d is None:
+            wanted["lr_d"] = None
+        if wanted == self._current_lrs():
+            return
+        for group in self.opt_g.param_groups:
+            group["lr"] = wanted["lr_g"]
+        if self.opt_d is not None:
+            for group in self.opt_d.param_groups:
+                group["lr"] = wanted["lr_d"]
+        self.lr_schedule.append({"step": self.step, **wanted})
+        log.info("learning rates from step %d: %s", self.step, wanted)
 
     def log_metrics(self, record: dict) -> None:
         if self.rt.is_main:

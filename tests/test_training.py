@@ -144,3 +144,17 @@ def test_fine_tune_starts_from_another_runs_generator(photo_folder: Path, tmp_pa
         assert trainer.meta().training["initialised_from"]["steps"] == 3
     with pytest.raises(SystemExit, match="does not exist"):
         main(["--data", str(photo_folder), "--out", str(tmp_path / "x"), "--init-from", str(tmp_path / "nope.pt")])
+
+
+def test_resuming_with_a_lower_learning_rate_applies_and_records_it(photo_folder: Path, tmp_path: Path) -> None:
+    common = ["--data", str(photo_folder), "--out", str(tmp_path), "--image-size", "64", "--batch-size", "4",
+              "--mask", "center", "--mask-pool", "8", "--val-count", "0", "--device", "cpu", "--no-progress"]  # fmt: skip
+    main([*common, "--steps", "2"])
+    main([*common, "--steps", "4", "--resume", "--lr", "5e-5"])
+    trainer = Trainer(
+        build_parser().parse_args([*common, "--resume", "--lr", "5e-5"]), distributed.Runtime(torch.device("cpu"))
+    )
+    assert trainer.opt_g.param_groups[0]["lr"] == 5e-5 and trainer.opt_d.param_groups[0]["lr"] == 5e-6
+    expected = [{"step": 0, "lr_g": 2e-4, "lr_d": 2e-5}, {"step": 2, "lr_g": 5e-5, "lr_d": 5e-6}]
+    assert trainer.lr_schedule == expected
+    assert read_export(tmp_path / "generator.pt")["training"]["lr_schedule"] == expected
