@@ -148,7 +148,8 @@ def test_fine_tune_starts_from_another_runs_generator(photo_folder: Path, tmp_pa
 
 def test_resuming_with_a_lower_learning_rate_applies_and_records_it(photo_folder: Path, tmp_path: Path) -> None:
     common = ["--data", str(photo_folder), "--out", str(tmp_path), "--image-size", "64", "--batch-size", "4",
-              "--mask", "center", "--mask-pool", "8", "--val-count", "0", "--device", "cpu", "--no-progress"]  # fmt: skip
+              "--mask", "center", "--mask-pool", "8", "--val-count", "0", "--device", "cpu",
+              "--no-progress"]  # fmt: skip
     main([*common, "--steps", "2"])
     main([*common, "--steps", "4", "--resume", "--lr", "5e-5"])
     trainer = Trainer(
