@@ -2,7 +2,8 @@
 the evaluation numbers that ``ce-eval --json`` measured for it embedded in its metadata
 (so ``GET /api/models`` and the model card read the same figures).
 
-``python -m model.release --export runs/region/generator.pt --name ce-region --eval eval.json --method region``
+``python -m model.release --export runs/region/generator.pt --name ce-region --method region
+--eval kodak.json heldout.json``
 """
 
 from __future__ import annotations
@@ -45,10 +46,35 @@ def evaluation_summary(eval_json: dict, method: str) -> dict:
     return summary
 
 
-def release(export: Path, name: str, eval_path: Path | None, method: str | None, out_dir: Path = WEIGHTS_DIR) -> Path:
+def merge_evaluations(docs: list[dict]) -> dict:
+    """One document from several ``ce-eval --json`` runs (e.g. Kodak with 5 crops, the held-out
+    photographs with 1): their results side by side, the first run's protocol."""
+    merged = dict(docs[0])
+    merged["results"] = [result for doc in docs for result in doc["results"]]
+    return merged
+
+
+def lineage_totals(training: dict) -> dict:
+    """A fine-tuned run (``--init-from``) counts only its own steps; add the run it started
+    from, so the shipped file says how much training the weights really had."""
+    source = training.get("initialised_from")
+    if not source:
+        return training
+    return {
+        **training,
+        "total_steps": int(training.get("steps", 0)) + int(source.get("steps", 0)),
+        "total_images_seen": int(training.get("images_seen", 0)) + int(source.get("images_seen", 0)),
+    }
+
+
+def release(
+    export: Path, name: str, eval_paths: list[Path] | None, method: str | None, out_dir: Path = WEIGHTS_DIR
+) -> Path:
     payload = read_export(export)
-    if eval_path is not None:
-        payload["evaluation"] = evaluation_summary(json.loads(eval_path.read_text()), method or name)
+    payload["training"] = lineage_totals(payload.get("training", {}))
+    if eval_paths:
+        docs = [json.loads(path.read_text()) for path in eval_paths]
+        payload["evaluation"] = evaluation_summary(merge_evaluations(docs), method or name)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.pt"
     tmp = target.with_suffix(".pt.tmp")
@@ -61,7 +87,9 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m model.release", description=__doc__)
     p.add_argument("--export", type=Path, required=True, help="a run's generator.pt")
     p.add_argument("--name", required=True, help="shipped model name (file stem), e.g. ce-region")
-    p.add_argument("--eval", type=Path, default=None, help="ce-eval --json output that measured this export")
+    p.add_argument(
+        "--eval", type=Path, nargs="+", default=None, help="ce-eval --json output(s) that measured this export"
+    )
     p.add_argument("--method", default=None, help="this export's method name in that JSON (default: --name)")
     p.add_argument("--out-dir", type=Path, default=WEIGHTS_DIR)
     args = p.parse_args(argv)

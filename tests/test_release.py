@@ -1,0 +1,59 @@
+"""Shipping an export: evaluation numbers embedded, lineage totals, still a weights_only file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from model.export import read_export
+from model.release import main
+
+
+def _evaluation(set_name: str, psnr: float) -> dict:
+    scores = {"l1": 0.1, "l2": 0.02, "psnr": psnr, "ssim": 0.4, "sharpness": 0.01}
+    return {
+        "protocol": "hole only",
+        "code_version": "abc123",
+        "results": [
+            {
+                "set": set_name,
+                "mask": "center",
+                "images": 3,
+                "truth_sharpness": 0.05,
+                "methods": {"ce-test": scores, "telea": {**scores, "psnr": psnr - 1}},
+                "kinds": {"ce-test": "model", "telea": "baseline"},
+            }
+        ],
+    }
+
+
+def test_release_embeds_every_evaluation_and_the_lineage(tiny_weights: Path, tmp_path: Path) -> None:
+    export = tmp_path / "fine-tuned.pt"
+    payload = torch.load(tiny_weights, weights_only=True)
+    source = {"path": "runs/a/checkpoint.pt", "steps": 500, "images_seen": 16000}
+    payload["training"] = {"steps": 100, "images_seen": 3200, "initialised_from": source}
+    torch.save(payload, export)
+    evals = []
+    for set_name, psnr in (("kodak24", 18.0), ("val_files", 15.0)):
+        evals.append(tmp_path / f"{set_name}.json")
+        evals[-1].write_text(json.dumps(_evaluation(set_name, psnr)))
+
+    main(["--export", str(export), "--name", "ce-new", "--eval", *map(str, evals), "--method", "ce-test",
+          "--out-dir", str(tmp_path / "weights")])  # fmt: skip
+
+    shipped = read_export(tmp_path / "weights" / "ce-new.pt")  # weights_only=True inside
+    assert shipped["training"]["total_steps"] == 600 and shipped["training"]["total_images_seen"] == 19200
+    results = shipped["evaluation"]["results"]
+    assert [(r["set"], r["psnr"]) for r in results] == [("kodak24", 18.0), ("val_files", 15.0)]
+    assert results[0]["baselines"] == {"telea": {"psnr": 17.0, "l1": 0.1}}
+    assert shipped["state_dict"].keys() == payload["state_dict"].keys()
+
+
+def test_release_refuses_a_method_the_evaluation_lacks(tiny_weights: Path, tmp_path: Path) -> None:
+    (tmp_path / "e.json").write_text(json.dumps(_evaluation("kodak24", 18.0)))
+    with pytest.raises(KeyError, match="not in the evaluation"):
+        main(["--export", str(tiny_weights), "--name", "x", "--eval", str(tmp_path / "e.json"),
+              "--method", "ce-other", "--out-dir", str(tmp_path)])  # fmt: skip
