@@ -18,6 +18,7 @@ import anyio.to_thread
 import uvicorn
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -141,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served below from vendored assets instead of a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.runtime = None
@@ -149,6 +152,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not STATIC_DIR.is_dir():
         log.warning("static folder %s is missing; the editor page will lack its assets", STATIC_DIR)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        """Interactive API docs that work offline: Swagger UI from ``static/vendor``."""
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - API docs",
+            swagger_js_url=f"{root}/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url=f"{root}/static/icon.svg",
+        )
 
     @app.get("/", response_class=HTMLResponse, summary="The inpainting editor", tags=["editor"])
     async def index(request: Request, runtime: RuntimeDep) -> HTMLResponse:

@@ -574,3 +574,16 @@ def test_phone_layout_and_touch_painting(browser: Browser, live_server: str, pho
         page.screenshot(path=artifacts / "editor-phone.png")
     finally:
         context.close()
+
+
+def test_api_docs_render_without_internet(page: Page, live_server: str) -> None:
+    """/docs is Swagger UI from the server's own static files: it renders the operations with
+    no request leaving the server (this machine's browser has no internet, like many demos)."""
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live_server}/docs")
+    operation = page.locator(".opblock-summary-path[data-path='/inpaint']")
+    expect(operation).to_be_visible(timeout=15_000)
+    expect(page.locator(".opblock-summary-path[data-path='/healthz']")).to_be_visible()
+    outside = [url for url in requested if not url.startswith(live_server) and not url.startswith("data:")]
+    assert not outside, outside
