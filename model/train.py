@@ -424,8 +424,23 @@ class Trainer:
         self.gen.set_state(state["gen_state"].cpu())
         self.init_source = state.get("init_source")
         log.info("resumed from step %d", self.step)
+        self._drop_metrics_after(self.step)
         self._apply_command_line_lrs()
         return True
+
+    def _drop_metrics_after(self, step: int) -> None:
+        """A run killed between checkpoints logged steps that the resumed run will train and log
+        again; keep metrics.jsonl one record per step by dropping those."""
+        path = self.out / "metrics.jsonl"
+        if not self.rt.is_main or not path.is_file():
+            return
+        lines = path.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if not line.strip() or json.loads(line).get("step", 0) <= step]
+        if len(kept) != len(lines):
+            tmp = path.with_suffix(".jsonl.tmp")
+            tmp.write_text("".join(kept))
+            tmp.replace(path)
+            log.info("dropped %d metrics records logged after step %d", len(lines) - len(kept), step)
 
     def _current_lrs(self) -> dict[str, float | None]:
         return {

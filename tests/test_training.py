@@ -65,10 +65,15 @@ def test_tiny_training_run_beats_mean_fill_and_resumes(photo_folder: Path, tmp_p
               "--mask", "center", "--val-count", "0", "--lr", "1e-3", "--adv", "0.001", "--device", "cpu",
               "--no-progress", "--log-every", "50", "--ckpt-every", "150", "--sample-every", "150"]  # fmt: skip
     main([*common, "--steps", "150"])
+    with (out / "metrics.jsonl").open("a") as fh:  # a run killed after logging past its checkpoint
+        fh.write(json.dumps({"step": 200, "rec": 1.0, "img_per_s": 1.0, "images_seen": 1600}) + "\n")
     main([*common, "--steps", "300", "--resume"])
 
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert max(r["step"] for r in records) == 300
+    logged = [(r["step"], r.get("event")) for r in records]
+    assert len(logged) == len(set(logged)), "each step logged once, even across a resume"
+    assert all(r["rec"] != 1.0 for r in records if r["step"] == 200)
     assert all("img_per_s" in r for r in records if "rec" in r)
     assert sorted(p.name for p in (out / "samples").glob("*.png")) == ["step_0000150.png", "step_0000300.png"]
     assert (out / "checkpoint.pt").is_file()
