@@ -308,7 +308,7 @@ def wrap_label(name: str, width: int, draw: ImageDraw.ImageDraw) -> list[str]:
             lines[-1] = joined
             continue
         while len(word) > 1 and draw.textlength(word) > width:  # one word wider than the column
-            cut = max(1, max((i for i in range(1, len(word)) if draw.textlength(word[:i]) <= width), default=1))
+            cut = max((i for i in range(1, len(word)) if draw.textlength(word[:i]) <= width), default=1)
             lines.append(word[:cut])
             word = word[cut:]
         lines.append(word)

@@ -64,17 +64,26 @@ def read_export(path: str | Path) -> dict[str, Any]:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt files
         raise WeightsError(f"cannot read generator weights {path}: {exc}") from exc
+    return check_export(payload, path)
+
+
+def check_export(payload: object, path: str | Path) -> dict[str, Any]:
+    """``payload`` (already loaded from ``path``) if it is a generator export, else WeightsError."""
     if not isinstance(payload, dict) or payload.get("format") != EXPORT_FORMAT:
         raise WeightsError(f"{path} is not a Context Encoder generator export ({EXPORT_FORMAT})")
     return payload
 
 
+def float32_state_dict(payload: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The export's fp16 weights as float32 tensors (what training and inference run in)."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
+
+
 def build_generator(payload: dict[str, Any]) -> tuple[Generator, GeneratorMeta]:
     """Rebuild the float32 generator (eval mode) and its metadata from a loaded export."""
     generator = Generator(GeneratorConfig.from_dict(payload["config"]))
-    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
     try:
-        generator.load_state_dict(state)
+        generator.load_state_dict(float32_state_dict(payload))
     except RuntimeError as exc:
         raise WeightsError(f"weights do not match the recorded generator config: {exc}") from exc
     generator.eval()

@@ -37,7 +37,7 @@ from model.data import (
     split_files,
     to_unit_range,
 )
-from model.export import GeneratorMeta, export_generator, read_export
+from model.export import GeneratorMeta, check_export, export_generator, float32_state_dict
 from model.losses import (
     DEFAULT_OVERLAP,
     DEFAULT_OVERLAP_WEIGHT,
@@ -136,6 +136,11 @@ class MaskPool:
             if bool(torch.randint(2, (1,), generator=generator, device=generator.device)):
                 masks = masks.flip(2)
         return masks.unsqueeze(1).float()
+
+
+def discriminator_lr(args: argparse.Namespace) -> float:
+    """``--lr-d``, or a tenth of the generator's rate as in the paper."""
+    return args.lr_d if args.lr_d is not None else args.lr / 10
 
 
 def fill_hole(images: torch.Tensor, hole: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
@@ -247,8 +252,11 @@ class Trainer:
         if self.D is not None:
             self.D = self.D.to(memory_format=torch.channels_last)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=args.lr, betas=(0.5, 0.999))
-        lr_d = args.lr_d if args.lr_d is not None else args.lr / 10
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr_d, betas=(0.5, 0.999)) if self.D is not None else None
+        self.opt_d = (
+            torch.optim.Adam(self.D.parameters(), lr=discriminator_lr(args), betas=(0.5, 0.999))
+            if self.D is not None
+            else None
+        )
         if self.rt.distributed:
             ids = [self.dev.index] if self.cuda else None
             self.G = DDP(self.G, device_ids=ids)
@@ -351,7 +359,7 @@ class Trainer:
                 "images_seen": self.images_seen,
                 "batch_size": a.batch_size * self.rt.world_size,
                 "lr_g": a.lr,
-                "lr_d": a.lr_d if a.lr_d is not None else a.lr / 10,
+                "lr_d": discriminator_lr(a),
                 "lr_schedule": self.lr_schedule,
                 "lambda_rec": self.lambda_rec,
                 "lambda_adv": self.lambda_adv if self.use_adv else 0.0,
@@ -399,8 +407,8 @@ class Trainer:
         if isinstance(state, dict) and "G" in state:
             weights, steps, seen = state["G"], int(state["step"]), int(state["images_seen"])
         else:
-            payload = read_export(path)
-            weights = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
+            payload = check_export(state, path)  # loaded once above, validated here
+            weights = float32_state_dict(payload)
             steps, seen = int(payload["training"].get("steps", 0)), int(payload["training"].get("images_seen", 0))
         _unwrap(self.G).load_state_dict(weights)
         self.init_source = {"path": str(path), "steps": steps, "images_seen": seen}
@@ -451,9 +459,7 @@ class Trainer:
     def _apply_command_line_lrs(self) -> None:
         """A resumed run trains at the learning rates given now (a manual step decay: lower
         ``--lr`` and ``--resume`` once validation flattens); each change is recorded."""
-        wanted = {"lr_g": self.args.lr, "lr_d": self.args.lr_d if self.args.lr_d is not None else self.args.lr / 10}
-        if self.opt_d is None:
-            wanted["lr_d"] = None
+        wanted = {"lr_g": self.args.lr, "lr_d": discriminator_lr(self.args) if self.opt_d is not None else None}
         if wanted == self._current_lrs():
             return
         for group in self.opt_g.param_groups:

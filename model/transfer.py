@@ -28,7 +28,7 @@ from torch import nn
 from tqdm import tqdm
 
 from model.data import augment, cached_images, center_view, to_unit_range
-from model.export import read_export
+from model.export import float32_state_dict, read_export
 from model.labelled import labelled_split
 from model.networks import Encoder, GeneratorConfig, init_dcgan_
 
@@ -63,11 +63,7 @@ def build_encoder(source: EncoderSource, seed: int) -> Encoder:
     config = GeneratorConfig.from_dict(payload["config"])
     encoder = Encoder(config.encoder_widths)
     prefix = "encoder."
-    state = {
-        k[len(prefix) :]: v.float() if v.is_floating_point() else v
-        for k, v in payload["state_dict"].items()
-        if k.startswith(prefix)
-    }
+    state = {k[len(prefix) :]: v for k, v in float32_state_dict(payload).items() if k.startswith(prefix)}
     encoder.load_state_dict(state)
     return encoder
 
