@@ -18,6 +18,9 @@ import numpy as np
 BASELINES = ("mean", "telea", "ns")
 OPENCV_BASELINES = ("telea", "ns")
 INPAINT_RADIUS = 5
+# the pre-fill a 4-channel residual generator starts from: Telea with a smaller radius, which
+# costs ~2.5x less than radius 5 inside the training loop and is only a starting point
+PREFILL_RADIUS = 3
 
 
 class MissingDependency(RuntimeError):
@@ -65,6 +68,11 @@ def opencv_fill(images: np.ndarray, holes: np.ndarray, method: str, radius: int 
         filled = cv2.inpaint(np.ascontiguousarray(image, np.uint8), mask, radius, flags[method])
         out[i] = np.where(hole[..., None], filled, image)
     return out
+
+
+def telea_prefill(images: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """The classical fill a residual generator corrects (training and inference alike)."""
+    return opencv_fill(images, holes, "telea", PREFILL_RADIUS)
 
 
 def run_baseline(name: str, images: np.ndarray, holes: np.ndarray, mean_colour: Sequence[float]) -> np.ndarray:

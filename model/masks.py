@@ -7,7 +7,10 @@ center      exactly the central (size/2)^2 square: 25 %
 block       several random rectangles, 3 % to 25 %
 region      object silhouettes (or procedural blobs), 3 % to 25 %
 freeform    brush strokes as people paint them, 3 % to 40 %
-mixed       region 40 %, freeform 35 %, block 25 % of the draws
+strokes     1-3 long thin strokes (2-16 px) crossing the window, as a wire or a
+            scratch looks in one window of a tiled full-resolution fill
+mixed       what inference windows hold: region 35 %, freeform 20 %, strokes 15 %,
+            block 15 %, center 15 % of the draws
 none        no hole (autoencoder pretext)
 ==========  ================================================================
 """
@@ -20,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-MASK_TYPES = ("center", "block", "region", "freeform", "mixed", "none")
+MASK_TYPES = ("center", "block", "region", "freeform", "strokes", "mixed", "none")
 MAX_REGION_COVERAGE = 0.25
 MAX_FREEFORM_COVERAGE = 0.40
 MIN_COVERAGE = 0.03
@@ -184,14 +187,44 @@ def freeform_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
     return _at_least(mask, rng, size)
 
 
+def strokes_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
+    """One to three long thin strokes (2-16 px at 128) that run across the whole window, gently
+    curved: a wire, a cable or a scratch, which the full-resolution planner fills at native
+    scale in windows tiled along it, so each window sees a stroke entering and leaving."""
+    mask = np.zeros((size, size), dtype=bool)
+    scale = size / 128
+    for _ in range(int(rng.integers(1, 4))):
+        width = max(2, round(rng.uniform(2, 16) * scale))
+        angle = rng.uniform(0, np.pi)
+        cx, cy = rng.uniform(size * 0.2, size * 0.8, size=2)
+        direction = np.array([np.cos(angle), np.sin(angle)])
+        bend = rng.normal(0, 0.15 * size)
+        normal = np.array([-direction[1], direction[0]])
+        points = []
+        for t in np.linspace(-1, 1, 9):
+            p = np.array([cx, cy]) + t * size * direction + (1 - t * t) * bend * normal
+            points.append((float(p[0]), float(p[1])))
+        img = Image.new("L", (size, size), 0)
+        ImageDraw.Draw(img).line(points, fill=255, width=width, joint="curve")
+        trial = mask | (np.asarray(img) > 127)
+        if trial.mean() <= MAX_FREEFORM_COVERAGE:
+            mask = trial
+    return _at_least(mask, rng, size)
+
+
 def mixed_mask(rng: np.random.Generator, size: int = 128, shapes: ShapeBank | None = None) -> np.ndarray:
-    """What the editor sees: object silhouettes, painted strokes and rectangles."""
+    """What inference windows hold: object silhouettes, painted strokes, wires crossing the
+    window, rectangles and the paper's central square."""
     u = rng.random()
-    if u < 0.40:
+    if u < 0.35:
         return region_mask(rng, size, shapes)
-    if u < 0.75:
+    if u < 0.55:
         return freeform_mask(rng, size)
-    return block_mask(rng, size)
+    if u < 0.70:
+        return strokes_mask(rng, size)
+    if u < 0.85:
+        return block_mask(rng, size)
+    return center_mask(rng, size)
 
 
 def mask_fn(kind: str, size: int = 128, shapes: ShapeBank | None = None) -> MaskFn:
@@ -201,6 +234,7 @@ def mask_fn(kind: str, size: int = 128, shapes: ShapeBank | None = None) -> Mask
         "block": lambda rng: block_mask(rng, size),
         "region": lambda rng: region_mask(rng, size, shapes),
         "freeform": lambda rng: freeform_mask(rng, size),
+        "strokes": lambda rng: strokes_mask(rng, size),
         "mixed": lambda rng: mixed_mask(rng, size, shapes),
         "none": lambda rng: empty_mask(rng, size),
     }

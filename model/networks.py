@@ -23,6 +23,13 @@ class GeneratorConfig:
     image_size: int = 128
     encoder_widths: tuple[int, ...] = (64, 64, 128, 256, 512)
     decoder_widths: tuple[int, ...] = (256, 128, 64, 64)
+    # 3: the photo with its hole in the mean colour (the paper's input). 4: the photo with its
+    # hole pre-filled by a classical filler, plus the hole mask, so the network can tell a hole
+    # from a flat grey area.
+    in_channels: int = 3
+    # predict a correction added to the pre-filled input instead of the whole image; the last
+    # layer starts at zero, so an untrained network already returns the classical fill
+    residual: bool = False
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -33,6 +40,9 @@ class GeneratorConfig:
             image_size=int(data["image_size"]),
             encoder_widths=tuple(int(w) for w in data["encoder_widths"]),
             decoder_widths=tuple(int(w) for w in data["decoder_widths"]),
+            # exports written before these fields existed are the paper's 3-channel generator
+            in_channels=int(data.get("in_channels", 3)),
+            residual=bool(data.get("residual", False)),
         )
 
     @property
@@ -78,9 +88,9 @@ def _down(in_ch: int, out_ch: int, batch_norm: bool) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _down_stack(widths: tuple[int, ...]) -> list[nn.Sequential]:
-    """Pool-free DCGAN downsampling from RGB: no batch norm on the first layer."""
-    channels = (3, *widths)
+def _down_stack(widths: tuple[int, ...], in_channels: int = 3) -> list[nn.Sequential]:
+    """Pool-free DCGAN downsampling: no batch norm on the first layer."""
+    channels = (in_channels, *widths)
     return [_down(channels[i], channels[i + 1], batch_norm=i > 0) for i in range(len(widths))]
 
 
@@ -99,9 +109,9 @@ class Encoder(nn.Module):
     Kept as its own module so the feature-transfer study can reuse it as a backbone.
     """
 
-    def __init__(self, widths: tuple[int, ...] = (64, 64, 128, 256, 512)) -> None:
+    def __init__(self, widths: tuple[int, ...] = (64, 64, 128, 256, 512), in_channels: int = 3) -> None:
         super().__init__()
-        self.layers = nn.Sequential(*_down_stack(widths))
+        self.layers = nn.Sequential(*_down_stack(widths, in_channels))
         self.out_channels = widths[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -109,7 +119,13 @@ class Encoder(nn.Module):
 
 
 class Generator(nn.Module):
-    """Encoder -> channel-wise FC -> 1x1 channel mix -> five up-convolutions -> tanh image."""
+    """Encoder -> channel-wise FC -> 1x1 channel mix -> five up-convolutions -> image.
+
+    The paper's generator ends in tanh. A ``residual`` generator adds its output to the
+    pre-filled RGB input instead: it learns what the classical fill gets wrong (structure,
+    texture across the hole) rather than relearning the smooth colour continuation that
+    diffusion already gets right.
+    """
 
     def __init__(self, config: GeneratorConfig | None = None) -> None:
         super().__init__()
@@ -119,7 +135,9 @@ class Generator(nn.Module):
             raise ValueError("image_size must be divisible by 2**len(encoder_widths)")
         if len(cfg.decoder_widths) + 1 != len(cfg.encoder_widths):
             raise ValueError("the decoder needs one up-convolution per encoder stage")
-        self.encoder = Encoder(cfg.encoder_widths)
+        if cfg.in_channels not in (3, 4):
+            raise ValueError("in_channels must be 3 (RGB) or 4 (RGB + hole mask)")
+        self.encoder = Encoder(cfg.encoder_widths, cfg.in_channels)
         code = self.encoder.out_channels
         self.channel_fc = ChannelWiseFC(code, cfg.bottleneck_size)
         self.channel_mix = nn.Sequential(
@@ -135,11 +153,37 @@ class Generator(nn.Module):
         ups.append(nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_ch, 3, 3, padding=1)))
         self.decoder = nn.Sequential(*ups)
         init_dcgan_(self)
+        if cfg.residual:
+            last = self.decoder[-1][-1]
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, 3, S, S) in [-1, 1] with the hole already filled by the mean colour."""
-        code = self.channel_mix(self.channel_fc(self.encoder(x)))
-        return torch.tanh(self.decoder(code))
+        """x: (B, in_channels, S, S) in [-1, 1] from ``generator_input``; returns (B, 3, S, S).
+
+        A residual generator's output is not clamped here (so the loss keeps its gradient
+        everywhere); inference clamps it to [-1, 1].
+        """
+        delta = self.decoder(self.channel_mix(self.channel_fc(self.encoder(x))))
+        if self.config.residual:
+            return x[:, :3] + delta
+        return torch.tanh(delta)
+
+
+def generator_input(
+    images: torch.Tensor, hole: torch.Tensor, config: GeneratorConfig, mean: torch.Tensor, prefill: torch.Tensor | None
+) -> torch.Tensor:
+    """What the encoder sees. images: (B, 3, S, S) in [-1, 1]; hole: (B, 1, S, S) 0/1.
+
+    3 channels: the hole painted in the dataset ``mean`` colour (the paper). 4 channels: the
+    hole taken from ``prefill`` (a classical fill of the same images) plus the hole itself.
+    Known pixels always come from ``images``; nothing of what is under the hole is used.
+    """
+    if config.in_channels == 3:
+        return images * (1 - hole) + mean.view(1, 3, 1, 1) * hole
+    if prefill is None:
+        raise ValueError("a 4-channel generator needs the pre-filled images")
+    return torch.cat([images * (1 - hole) + prefill * hole, hole], dim=1)
 
 
 class Discriminator(nn.Module):
@@ -197,7 +241,7 @@ def generator_flops(config: GeneratorConfig | None = None) -> int:
     cfg = config or GeneratorConfig()
     macs = 0
     size = cfg.image_size
-    in_ch = 3
+    in_ch = cfg.in_channels
     for width in cfg.encoder_widths:
         size //= 2
         macs += in_ch * width * 16 * size * size

@@ -11,6 +11,7 @@ generator-only export), ``metrics.jsonl``, ``samples/step_*.png``, ``val_files.t
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import math
@@ -28,6 +29,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
 from model import distributed
+from model.baselines import telea_prefill
 from model.data import (
     augment,
     cached_images,
@@ -49,7 +51,7 @@ from model.losses import (
 )
 from model.masks import MASK_TYPES, ShapeBank, center_mask, mask_batch, mask_fn
 from model.metrics import hole_errors
-from model.networks import Discriminator, Generator, GeneratorConfig
+from model.networks import Discriminator, Generator, GeneratorConfig, generator_input
 from model.samples import save_sample_grid
 
 log = logging.getLogger("model.train")
@@ -71,6 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=2e-4, help="generator learning rate (Adam, beta1 0.5)")
     p.add_argument(
         "--lr-d", type=float, default=None, help="discriminator learning rate (default: lr / 10, as in the paper)"
+    )
+    p.add_argument(
+        "--input",
+        default="telea",
+        choices=("telea", "mean"),
+        help="generator input: hole pre-filled by Telea + mask channel, predicting a correction "
+        "(default), or the paper's mean-colour hole and a whole-image output",
+    )
+    p.add_argument(
+        "--lr-decay",
+        default="none",
+        choices=("none", "cosine"),
+        help="cosine: the learning rates fall along a half cosine to 2%% of --lr at --steps",
+    )
+    p.add_argument(
+        "--ema", type=float, default=0.0, help="decay of an exponential moving average of G exported (0 = off)"
     )
     p.add_argument("--adv", type=float, default=0.001, help="adversarial weight lambda_adv (0 = reconstruction only)")
     p.add_argument(
@@ -143,9 +161,18 @@ def discriminator_lr(args: argparse.Namespace) -> float:
     return args.lr_d if args.lr_d is not None else args.lr / 10
 
 
-def fill_hole(images: torch.Tensor, hole: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-    """The encoder's input: the image with its hole painted in the dataset's mean colour."""
-    return images * (1 - hole) + mean.view(1, 3, 1, 1) * hole
+def prefill(images: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Telea fill of a (B, 3, S, S) [-1, 1] batch, on the CPU with OpenCV, as the network's start."""
+    pixels = ((images.detach().float().cpu().permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+    filled = telea_prefill(pixels, hole[:, 0].bool().cpu().numpy())
+    out = torch.from_numpy(filled).to(images.device).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    return out.contiguous(memory_format=torch.channels_last)
+
+
+def cosine_factor(step: int, steps: int, floor: float = 0.02) -> float:
+    """Learning-rate multiplier: 1 at step 0 falling along a half cosine to ``floor`` at ``steps``."""
+    t = min(1.0, step / max(1, steps))
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
@@ -171,6 +198,8 @@ class Trainer:
             (self.out / "samples").mkdir(parents=True, exist_ok=True)
         self._load_data()
         self._build_models()
+        # fixed validation inputs, pre-filled once
+        self.val_inputs = {name: self.inputs(self.val_images, hole) for name, hole in self.val_holes.items()}
         self.step = 0
         self.images_seen = 0
         self.train_seconds = 0.0
@@ -238,7 +267,9 @@ class Trainer:
     # -------------------------------------------------------------- models
     def _build_models(self) -> None:
         args = self.args
-        self.G = Generator(GeneratorConfig(image_size=args.image_size)).to(self.dev)
+        correction = args.input == "telea"
+        config = GeneratorConfig(image_size=args.image_size, in_channels=4 if correction else 3, residual=correction)
+        self.G = Generator(config).to(self.dev)
         self.use_adv = args.adv > 0
         self.lambda_adv = args.adv
         self.lambda_rec = args.rec if args.rec is not None else 1.0 - args.adv
@@ -257,6 +288,8 @@ class Trainer:
             if self.D is not None
             else None
         )
+        # the weights' moving average, exported and validated instead of the noisy last step
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if args.ema > 0 else None
         if self.rt.distributed:
             ids = [self.dev.index] if self.cuda else None
             self.G = DDP(self.G, device_ids=ids)
@@ -265,6 +298,39 @@ class Trainer:
 
     def _autocast(self):
         return torch.autocast("cuda", dtype=torch.bfloat16) if self.cuda else nullcontext()
+
+    def inputs(self, images: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        """The generator's input for a batch (pre-filled by Telea when the design asks for it)."""
+        cfg = _unwrap(self.G).config
+        filled = prefill(images, hole) if cfg.in_channels == 4 else None
+        return generator_input(images, hole, cfg, self.mean_t, filled).contiguous(memory_format=torch.channels_last)
+
+    def exported_generator(self) -> Generator:
+        """The averaged weights when ``--ema`` is on, else the trained ones."""
+        return self.G_ema if self.G_ema is not None else _unwrap(self.G)
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        if self.G_ema is None:
+            return
+        decay = self.args.ema
+        live = _unwrap(self.G).state_dict()
+        for name, value in self.G_ema.state_dict().items():
+            if value.is_floating_point():
+                value.lerp_(live[name], 1 - decay)
+            else:
+                value.copy_(live[name])
+
+    def set_learning_rates(self) -> None:
+        """Apply ``--lr-decay`` for the current step (a no-op without decay)."""
+        if self.args.lr_decay != "cosine":
+            return
+        f = cosine_factor(self.step, total_steps(self.args, self.n_train, self.rt.world_size))
+        for group in self.opt_g.param_groups:
+            group["lr"] = self.args.lr * f
+        if self.opt_d is not None:
+            for group in self.opt_d.param_groups:
+                group["lr"] = discriminator_lr(self.args) * f
 
     # ------------------------------------------------------------ one step
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -277,7 +343,7 @@ class Trainer:
     def train_step(self) -> dict[str, float]:
         real, hole = self.batch()
         self.G.train()
-        inp = fill_hole(real, hole, self.mean_t)
+        inp = self.inputs(real, hole)
         with self._autocast():
             fake = self.G(inp)
         rec = masked_l2(fake, real, hole, self.args.overlap, self.args.overlap_weight)
@@ -309,12 +375,13 @@ class Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
+        self.update_ema()
         return stats
 
     # -------------------------------------------------------- measurement
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        g = _unwrap(self.G)
+        g = self.exported_generator()
         g.eval()
         out: dict[str, float] = {}
         truth = (self.val_images + 1) / 2
@@ -322,7 +389,7 @@ class Trainer:
             preds = []
             for i in range(0, len(self.val_images), 64):
                 with self._autocast():
-                    preds.append(g(fill_hole(self.val_images[i : i + 64], hole[i : i + 64], self.mean_t)).float())
+                    preds.append(g(self.val_inputs[name][i : i + 64]).float())
             pred = (torch.cat(preds) + 1) / 2
             errs = hole_errors(pred.clamp(0, 1), truth, hole)
             out[f"val_{name}_psnr"] = float(errs["psnr"].nanmean())
@@ -331,16 +398,16 @@ class Trainer:
 
     @torch.no_grad()
     def save_samples(self) -> Path:
-        g = _unwrap(self.G)
+        g = self.exported_generator()
         g.eval()
         real = self.val_images[:8]
         hole = self.sample_hole[: len(real)]
-        inp = fill_hole(real, hole, self.mean_t)
+        inp = self.inputs(real, hole)
         with self._autocast():
-            fake = g(inp).float()
+            fake = g(inp).float().clamp(-1, 1)
         completed = real * (1 - hole) + fake * hole
         path = self.out / "samples" / f"step_{self.step:07d}.png"
-        save_sample_grid([inp, completed, real], path)
+        save_sample_grid([inp[:, :3], completed, real], path)
         return path
 
     # --------------------------------------------------------- persistence
@@ -361,6 +428,9 @@ class Trainer:
                 "lr_g": a.lr,
                 "lr_d": discriminator_lr(a),
                 "lr_schedule": self.lr_schedule,
+                "lr_decay": a.lr_decay,
+                "ema": a.ema,
+                "input": a.input,
                 "lambda_rec": self.lambda_rec,
                 "lambda_adv": self.lambda_adv if self.use_adv else 0.0,
                 "d_norm": a.d_norm if self.use_adv else None,
@@ -387,6 +457,7 @@ class Trainer:
             "images_seen": self.images_seen,
             "train_seconds": self.train_seconds,
             "G": _unwrap(self.G).state_dict(),
+            "G_ema": self.G_ema.state_dict() if self.G_ema is not None else None,
             "opt_g": self.opt_g.state_dict(),
             "D": _unwrap(self.D).state_dict() if self.D is not None else None,
             "opt_d": self.opt_d.state_dict() if self.opt_d is not None else None,
@@ -396,7 +467,7 @@ class Trainer:
             "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(self.args).items()},
         }
         _atomic_save(state, self.out / "checkpoint.pt")
-        export_generator(_unwrap(self.G), self.meta(), self.out / "generator.pt")
+        export_generator(self.exported_generator(), self.meta(), self.out / "generator.pt")
 
     def _init_generator(self, path: Path) -> None:
         """Load generator weights from another run (its fp32 checkpoint or its fp16 export), so
@@ -411,6 +482,8 @@ class Trainer:
             weights = float32_state_dict(payload)
             steps, seen = int(payload["training"].get("steps", 0)), int(payload["training"].get("images_seen", 0))
         _unwrap(self.G).load_state_dict(weights)
+        if self.G_ema is not None:
+            self.G_ema.load_state_dict(weights)
         self.init_source = {"path": str(path), "steps": steps, "images_seen": seen}
         log.info("generator initialised from %s (%d steps, %d images)", path, steps, seen)
 
@@ -421,6 +494,8 @@ class Trainer:
             return False
         state = torch.load(path, map_location=self.dev, weights_only=False)
         _unwrap(self.G).load_state_dict(state["G"])
+        if self.G_ema is not None:
+            self.G_ema.load_state_dict(state.get("G_ema") or state["G"])
         self.opt_g.load_state_dict(state["opt_g"])
         if self.D is not None and state.get("D") is not None:
             _unwrap(self.D).load_state_dict(state["D"])
@@ -515,6 +590,7 @@ def train(args: argparse.Namespace) -> Path:
         window_start, window_images = time.perf_counter(), 0
         while trainer.step < steps:
             t0 = time.perf_counter()
+            trainer.set_learning_rates()
             stats = trainer.train_step()
             trainer.train_seconds += time.perf_counter() - t0
             trainer.step += 1

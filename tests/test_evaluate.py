@@ -21,7 +21,7 @@ from model.evaluate import FreeformMasks, composite, eval_holes, score, summaris
 from model.losses import overlap_band
 from model.masks import center_mask
 from model.metrics import psnr
-from model.train import fill_hole
+from model.networks import GeneratorConfig, generator_input
 
 SIZE = 128
 
@@ -90,7 +90,9 @@ def test_mean_fill_is_the_networks_input_colour() -> None:
     assert np.array_equal(out[0][~hole[0]], truth[0][~hole[0]])
     # the same picture the training code builds, up to uint8 rounding
     hole_t = torch.from_numpy(hole).unsqueeze(1).float()
-    seen = fill_hole(to_unit_range(torch.from_numpy(truth)), hole_t, torch.tensor(mean) * 2 - 1)
+    seen = generator_input(
+        to_unit_range(torch.from_numpy(truth)), hole_t, GeneratorConfig(), torch.tensor(mean) * 2 - 1, None
+    )
     assert torch.allclose(to_unit_range(torch.from_numpy(out)), seen, atol=0.5 / 127.5 + 1e-6)
 
 

@@ -20,6 +20,7 @@ BOUNDS = {
     "block": (MIN_COVERAGE, MAX_REGION_COVERAGE),
     "region": (MIN_COVERAGE, MAX_REGION_COVERAGE),
     "freeform": (MIN_COVERAGE, MAX_FREEFORM_COVERAGE),
+    "strokes": (MIN_COVERAGE, MAX_FREEFORM_COVERAGE),
     "mixed": (MIN_COVERAGE, MAX_FREEFORM_COVERAGE),
 }
 
@@ -40,7 +41,7 @@ def test_coverage_stays_within_bounds_over_many_seeds(kind: str) -> None:
     assert coverages.std() > 0.02  # genuinely random sizes, not one shape
 
 
-@pytest.mark.parametrize("kind", ["block", "region", "freeform", "mixed"])
+@pytest.mark.parametrize("kind", ["block", "region", "freeform", "strokes", "mixed"])
 def test_masks_are_reproducible_from_the_seed(kind: str) -> None:
     fn = mask_fn(kind, 128)
     a = fn(np.random.default_rng(7))
