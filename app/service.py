@@ -20,7 +20,7 @@ from app.batching import BatcherClosed, QueueFull
 from app.errors import ApiError
 from app.imaging import MEDIA_TYPES, Upload, encode, read_upload
 from app.registry import ModelEntry, Runtime
-from model.inference import CLUSTER_GAP, InpaintJob, finish, prepare
+from model.inference import CLUSTER_GAP, InpaintJob, PlanningError, finish, prepare
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,7 +51,10 @@ def prepare_windows(upload: Upload, size: int, max_holes: int) -> InpaintJob:
                 f"mask has {upload.holes} separate holes ({clusters} after merging close ones); "
                 f"at most {max_holes} per image: merge nearby strokes or fill in several passes",
             )
-    return prepare(upload.image, upload.hole, size)
+    try:
+        return prepare(upload.image, upload.hole, size)
+    except PlanningError as exc:
+        raise ApiError(422, str(exc)) from None
 
 
 def finish_and_encode(job: InpaintJob, outputs: np.ndarray, fmt: str, icc_profile: bytes | None) -> bytes:

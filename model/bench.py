@@ -108,6 +108,7 @@ class _SyntheticTrainer(Trainer):
         self.mean = [0.46, 0.45, 0.42]
         self.mean_t = torch.tensor(self.mean, device=self.dev) * 2 - 1
         self.masks = MaskPool(self.args.mask, self.args.image_size, self.args.mask_pool, self.args.seed, None, self.dev)
+        self.val_images, self.val_holes = self.train_pixels[:0], {}  # benchmarks never validate
 
 
 def _sync(device: torch.device) -> None:

@@ -9,6 +9,10 @@ Every model and baseline sees the same images and the same holes.
 
 ``freeform`` uses real NVIDIA irregular masks when ``--freeform-dir`` is given (resized to
 128 with nearest, kept when 5 %-40 % hole) and the procedural sampler otherwise.
+
+``objects``, ``strokes`` and ``blobs`` are full-resolution protocols (``model.fullres``): each
+photograph at its own size, filled whole through the server's inference path; the same
+hole-only metrics, plus seconds per photograph.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,13 +31,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from model.baselines import BASELINES, OPENCV_BASELINES, MissingDependency, opencv_available, run_baseline
 from model.data import IMAGE_SUFFIXES, DataError, list_images, load_eval_images
 from model.distributed import resolve_device
 from model.export import WeightsError
-from model.inference import InpaintModel, load_generator
+from model.fullres import FULLRES_KINDS, fullres_mask, hole_crop
+from model.inference import InpaintModel, inpaint, load_generator
 from model.masks import MASK_TYPES, ShapeBank, mask_batch, mask_fn
 from model.metrics import gradient_magnitude, hole_errors, hole_ssim
 from model.samples import grid_from_columns
@@ -44,6 +50,8 @@ FREEFORM_COVERAGE = (0.05, 0.40)
 METRICS = ("l1", "l2", "psnr", "ssim", "sharpness")
 
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# one whole photograph: (H, W, 3) uint8 and (H, W) bool hole -> (H, W, 3) uint8
+PhotoMethod = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 # ------------------------------------------------------------------ images
@@ -207,6 +215,29 @@ def baseline_method(name: str, mean_colour: Sequence[float]) -> Method:
     return lambda images, holes: run_baseline(name, images, holes, mean_colour)
 
 
+def model_photo_method(model: InpaintModel) -> PhotoMethod:
+    """The server's path: windows planned on the whole photo, batched, blended back."""
+    return lambda image, hole: np.asarray(inpaint(Image.fromarray(image), hole, model))
+
+
+def baseline_photo_method(name: str, mean_colour: Sequence[float]) -> PhotoMethod:
+    return lambda image, hole: run_baseline(name, image[None], hole[None], mean_colour)[0]
+
+
+def load_photos(files: Sequence[Path]) -> list[np.ndarray]:
+    """Photographs at their own size (EXIF orientation applied), unreadable ones skipped."""
+    photos = []
+    for path in files:
+        try:
+            with Image.open(path) as im:
+                photos.append(np.asarray(ImageOps.exif_transpose(im).convert("RGB"), dtype=np.uint8))
+        except (OSError, UnidentifiedImageError, ValueError) as exc:
+            log.warning("skipping unreadable image %s: %s", path, exc)
+    if not photos:
+        raise DataError("no readable evaluation images")
+    return photos
+
+
 def choose_baselines(requested: Sequence[str]) -> list[str]:
     """The requested baselines, minus the OpenCV ones (with a warning) when cv2 is missing."""
     unknown = [b for b in requested if b not in BASELINES]
@@ -273,6 +304,49 @@ def evaluate_images(
     truth_sharp = float(np.mean([gradient_magnitude(t, h) for t, h in zip(real, holes, strict=True)]))
     return Evaluation(
         set_name, mask, len(truth), float(holes.mean()), truth_sharp, scores, dict(kinds), columns if rows.size else []
+    )
+
+
+def evaluate_photos(
+    set_name: str,
+    kind: str,
+    photos: Sequence[np.ndarray],
+    methods: dict[str, PhotoMethod],
+    kinds: dict[str, str],
+    seed: int,
+    shapes: ShapeBank | None,
+    grid_count: int = 6,
+) -> Evaluation:
+    """A full-resolution protocol: every method fills each whole photo's seeded hole."""
+    rows = set(np.linspace(0, len(photos) - 1, min(grid_count, len(photos))).round().astype(int).tolist())
+    per_method: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in methods}
+    seconds = dict.fromkeys(methods, 0.0)
+    columns: list[list[np.ndarray]] = [[] for _ in range(len(methods) + 2)]
+    fractions, truth_sharp = [], []
+    log.info("%s / %s: %d methods on %d photos", set_name, kind, len(methods), len(photos))
+    for i, photo in enumerate(photos):
+        hole = fullres_mask(kind, i, photo.shape[0], photo.shape[1], seed, shapes)
+        fractions.append(hole.mean())
+        truth_sharp.append(gradient_magnitude(photo.astype(np.float64) / 255.0, hole))
+        if i in rows:
+            columns[0].append(hole_crop(show_hole(photo[None], hole[None])[0], hole))
+            columns[-1].append(hole_crop(photo, hole))
+        for c, (name, method) in enumerate(methods.items(), start=1):
+            t0 = time.perf_counter()
+            out = method(photo, hole)
+            seconds[name] += time.perf_counter() - t0
+            if not np.array_equal(out[~hole], photo[~hole]):
+                raise RuntimeError(f"{name} changed pixels outside the hole")
+            per_method[name].append(score(out[None], photo[None], hole[None]))
+            if i in rows:
+                columns[c].append(hole_crop(out, hole))
+    scores = {}
+    for name, parts in per_method.items():
+        scores[name] = summarise({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+        scores[name]["seconds"] = seconds[name] / len(photos)
+    grid = [np.stack(col) for col in columns] if rows else []
+    return Evaluation(
+        set_name, kind, len(photos), float(np.mean(fractions)), float(np.mean(truth_sharp)), scores, dict(kinds), grid
     )
 
 
@@ -366,7 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--masks",
         default=",".join(DEFAULT_MASKS),
-        help=f"comma-separated hole types from {', '.join(m for m in MASK_TYPES if m != 'none')}",
+        help=f"comma-separated hole types: at 128 px {', '.join(m for m in MASK_TYPES if m != 'none')}; "
+        f"full resolution {', '.join(FULLRES_KINDS)}",
     )
     p.add_argument("--freeform-dir", type=Path, default=None, help="real free-form masks (PNG, 255 = hole)")
     p.add_argument("--shapes", type=Path, default=None, help="object silhouettes (PNG) for region/mixed holes")
@@ -407,9 +482,9 @@ def load_models(args: argparse.Namespace, device: torch.device) -> dict[str, Inp
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate, print the tables, write the JSON and grid; returns the JSON document."""
     masks = _split(args.masks)
-    bad = [m for m in masks if m not in MASK_TYPES or m == "none"]
+    bad = [m for m in masks if (m not in MASK_TYPES and m not in FULLRES_KINDS) or m == "none"]
     if not masks or bad:
-        choices = ", ".join(m for m in MASK_TYPES if m != "none")
+        choices = ", ".join([m for m in MASK_TYPES if m != "none"] + list(FULLRES_KINDS))
         raise ValueError(f"--masks: unknown or hole-less type(s) {bad}; choose from {choices}")
     if args.limit is not None and args.limit < 1:
         raise ValueError("--limit must be at least 1")
@@ -432,11 +507,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             freeform.total,
             args.freeform_dir,
         )
-    shapes = ShapeBank(args.shapes, seed=args.seed) if args.shapes and {"region", "mixed"} & set(masks) else None
+    wants_shapes = {"region", "mixed", "objects"} & set(masks)
+    shapes = ShapeBank(args.shapes, seed=args.seed) if args.shapes and wants_shapes else None
 
     first = next(iter(models.values()))
     methods: dict[str, Method] = {name: model_method(m) for name, m in models.items()}
     methods |= {b: baseline_method(b, first.meta.mean_colour) for b in baselines}
+    photo_methods: dict[str, PhotoMethod] = {name: model_photo_method(m) for name, m in models.items()}
+    photo_methods |= {b: baseline_photo_method(b, first.meta.mean_colour) for b in baselines}
     kinds = {name: "model" for name in models} | {b: "baseline" for b in baselines}
     if "mean" in baselines and any(m.meta.mean_colour != first.meta.mean_colour for m in models.values()):
         log.warning("the generators differ in mean colour; the mean baseline uses that of %s", next(iter(models)))
@@ -444,11 +522,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     evaluations, set_records = [], []
     for s in sets:
         files = subset(s.files, args.limit, args.seed)
-        truth = load_eval_images(files, size, args.crops)
-        set_records.append({"name": s.name, "source": s.source, "files": len(files), "images": len(truth)})
+        small = [m for m in masks if m not in FULLRES_KINDS]
+        truth = load_eval_images(files, size, args.crops) if small else None
+        photos = load_photos(files) if len(small) < len(masks) else None
+        count = len(truth) if truth is not None else len(photos)
+        set_records.append({"name": s.name, "source": s.source, "files": len(files), "images": count})
         for kind in masks:
-            holes = eval_holes(kind, len(truth), size, args.seed, freeform, shapes)
-            ev = evaluate_images(s.name, kind, truth, holes, methods, kinds, args.grid_count)
+            if kind in FULLRES_KINDS:
+                ev = evaluate_photos(s.name, kind, photos, photo_methods, kinds, args.seed, shapes, args.grid_count)
+            else:
+                holes = eval_holes(kind, len(truth), size, args.seed, freeform, shapes)
+                ev = evaluate_images(s.name, kind, truth, holes, methods, kinds, args.grid_count)
             evaluations.append(ev)
             print(markdown_table(ev) + "\n", flush=True)
 

@@ -1,9 +1,19 @@
 """Inpaint full-resolution photographs of any size with a 128x128 generator.
 
-Each connected hole (nearby holes are clustered) gets a square context window about twice
-its extent, resized to the network size; all windows of one or several images go through
-the generator as one batch; each output is resized back and only the hole pixels are pasted,
-with a soft edge that stays inside the hole (pixels outside the mask never change).
+Windows are chosen by how *thick* each hole is, not how long: the generator fills holes up to
+about ``THICKNESS`` network pixels from their nearest known pixel well, so a hole is shrunk
+only as much as its thickness needs.
+
+- A compact hole (an object, a blob) gets one square window around it, at least twice its
+  extent, shrunk so the hole is at most ``THICKNESS`` px deep in the window.
+- An elongated hole (a wire, a scribble, a long object) is covered by windows of the same
+  scale tiled on a grid along it (spacing half a window); each hole pixel is the blend of the
+  four windows around it with tent weights that sum to one, so tiles meet without seams. A
+  thin stroke is therefore filled at native resolution.
+
+All windows of one or several images go through the generator as one batch. Only hole pixels
+are written, and only from the generator's output: nothing of the erased pixels survives
+inside the mask, and pixels outside it never change.
 
 The work is split in three phases (``prepare`` -> ``InpaintModel.fill`` -> ``finish``) so the
 server can micro-batch windows of concurrent requests into one generator call.
@@ -11,20 +21,29 @@ server can micro-batch windows of concurrent requests into one generator call.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from PIL import Image
 from scipy import ndimage
 
+from model.baselines import telea_prefill
 from model.export import GeneratorMeta, build_generator, read_export
-from model.networks import Generator, count_parameters
+from model.networks import Generator, count_parameters, generator_input
 
-CLUSTER_GAP = 8  # holes closer than this (px) share a window
-MIN_WINDOW = 32  # px; tiny holes still get some context
-FEATHER = 3  # px of soft edge, inside the hole
+CLUSTER_GAP = 8  # holes closer than this (px) count as one when limiting holes per request
+THICKNESS = 24.0  # deepest hole pixel, in network pixels, a window is shrunk to at most
+MAX_WINDOWS = 384  # per image; beyond it elongated holes are tiled at a coarser scale
+FULL_RES_DETAIL = True  # shrunk windows correct a full-resolution Telea fill (see finish)
+MAX_ASPECT = 64  # images longer than this many times their width (or height) are refused
+
+
+class PlanningError(ValueError):
+    """The mask or image cannot be planned into generator windows (a client error)."""
 
 
 @dataclass
@@ -50,20 +69,28 @@ class InpaintModel:
         """Run the generator on (N, S, S, 3) uint8 windows with (N, S, S) bool holes.
 
         Returns (N, S, S, 3) uint8 generator outputs (the whole window, not yet composited).
+        What was under the holes is never read: the input is built from the known pixels only.
         """
         if len(windows) == 0:
             return windows.copy()
+        cfg = self.generator.config
+        mean = torch.tensor(self.meta.mean_colour, device=self.device) * 2 - 1
         outs = []
-        mean = torch.tensor(self.meta.mean_colour, device=self.device).view(1, 3, 1, 1) * 2 - 1
         for i in range(0, len(windows), self.max_batch):
-            x = torch.from_numpy(np.ascontiguousarray(windows[i : i + self.max_batch])).to(self.device)
-            x = x.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-            h = torch.from_numpy(np.ascontiguousarray(holes[i : i + self.max_batch])).to(self.device)
-            h = h.unsqueeze(1).float()
-            x = (x * (1 - h) + mean * h).contiguous(memory_format=torch.channels_last)
-            y = self.generator(x).float()
+            pixels, hole = windows[i : i + self.max_batch], holes[i : i + self.max_batch]
+            x = _to_tensor(pixels, self.device)
+            h = torch.from_numpy(np.ascontiguousarray(hole)).to(self.device).unsqueeze(1).float()
+            filled = _to_tensor(telea_prefill(pixels, hole), self.device) if cfg.in_channels == 4 else None
+            inp = generator_input(x, h, cfg, mean, filled).contiguous(memory_format=torch.channels_last)
+            y = self.generator(inp).float()
             outs.append(((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy())
         return np.concatenate(outs)
+
+
+def _to_tensor(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
+    """(N, S, S, 3) uint8 -> (N, 3, S, S) float in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(pixels)).to(device)
+    return x.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu") -> InpaintModel:
@@ -85,12 +112,17 @@ def mask_from_image(mask: Image.Image) -> np.ndarray:
 
 @dataclass
 class Window:
-    """One square context window: where it sits in the image and which holes it fills."""
+    """One square context window and the hole pixels it fills.
+
+    The square (``top``, ``left``, ``side``) may reach past the image; ``weight`` covers only
+    its part inside the image (``box``) and says how much of each hole pixel this window fills.
+    """
 
     top: int
     left: int
     side: int
-    paste: np.ndarray  # (side, side) bool: hole pixels of this cluster, in window coordinates
+    box: tuple[int, int, int, int]  # y0, y1, x0, x1: the square clipped to the image
+    weight: np.ndarray  # (y1 - y0, x1 - x0) float32, > 0 on the hole pixels it fills
 
 
 @dataclass
@@ -104,41 +136,91 @@ class InpaintJob:
     holes: np.ndarray  # (N, S, S) bool
 
 
-def plan_windows(mask: np.ndarray, gap: int = CLUSTER_GAP, min_side: int = MIN_WINDOW) -> list[Window]:
-    """Cluster the holes and give each cluster a square window ~2x its extent, centred on it."""
+def _window(top: int, left: int, side: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    h, w = shape
+    return max(0, top), min(h, top + side), max(0, left), min(w, left + side)
+
+
+def _tent(length: int, start: int, centre: float, half: float) -> np.ndarray:
+    """Triangle weights 1 at ``centre`` falling to 0 at ``half`` px away, for pixels start.."""
+    pos = np.arange(start, start + length, dtype=np.float32) + 0.5
+    return np.clip(1 - np.abs(pos - centre) / half, 0, 1)
+
+
+def plan_windows(mask: np.ndarray, size: int = 128, max_windows: int = MAX_WINDOWS) -> list[Window]:
+    """Windows whose weights sum to one on every hole pixel (see the module docstring)."""
     if not mask.any():
         return []
-    grown = ndimage.binary_dilation(mask, iterations=gap) if gap > 0 else mask
-    labels, _ = ndimage.label(grown)
-    windows = []
-    for index, box in enumerate(ndimage.find_objects(labels), start=1):
-        if box is None:
-            continue
-        cluster = mask[box] & (labels[box] == index)
-        ys, xs = np.nonzero(cluster)
-        y0, y1 = box[0].start + ys.min(), box[0].start + ys.max() + 1
-        x0, x1 = box[1].start + xs.min(), box[1].start + xs.max() + 1
-        side = max(min_side, 2 * max(y1 - y0, x1 - x0))
-        top = (y0 + y1) // 2 - side // 2
-        left = (x0 + x1) // 2 - side // 2
-        paste = np.zeros((side, side), dtype=bool)
-        full = np.zeros_like(mask)
-        full[box] = cluster
-        paste[:] = _crop(full, top, left, side, fill_mode="constant")
-        windows.append(Window(top, left, side, paste))
+    h, w = mask.shape
+    if max(h, w) > MAX_ASPECT * min(h, w):
+        raise PlanningError(f"image is {w}x{h}: sides more than {MAX_ASPECT}:1 apart cannot be inpainted")
+    longest = max(h, w, size)
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    deepest = ndimage.maximum(depth, labels, index=np.arange(1, count + 1))
+    windows: list[Window] = []
+    tiled: dict[int, list[int]] = {}  # grid side -> labels of elongated holes tiled at it
+    for index, (box, radius) in enumerate(zip(ndimage.find_objects(labels), deepest, strict=True), start=1):
+        # shrink until the deepest pixel is THICKNESS network px from the context (at 128 px)
+        thick_side = max(size, float(radius) * 128 / THICKNESS)
+        extent = max(box[0].stop - box[0].start, box[1].stop - box[1].start)
+        if extent <= 0.75 * thick_side:
+            side = math.ceil(min(longest, max(size, 2 * extent, thick_side)))
+            top = (box[0].start + box[0].stop) // 2 - side // 2
+            left = (box[1].start + box[1].stop) // 2 - side // 2
+            y0, y1, x0, x1 = _window(top, left, side, mask.shape)
+            weight = (labels[y0:y1, x0:x1] == index).astype(np.float32)
+            windows.append(Window(top, left, side, (y0, y1, x0, x1), weight))
+        else:
+            grid = size * 2 ** math.ceil(math.log2(thick_side / size) - 1e-9)
+            tiled.setdefault(min(grid, _pow2_at_least(longest, size)), []).append(index)
+    for grid, members in sorted(tiled.items()):
+        windows += _tile(labels, members, grid, size, longest, max_windows - len(windows))
     return windows
 
 
-def _crop(array: np.ndarray, top: int, left: int, side: int, fill_mode: str = "edge") -> np.ndarray:
-    """A side x side crop that may reach past the image; outside pixels are padded."""
-    h, w = array.shape[:2]
-    pad_top, pad_left = max(0, -top), max(0, -left)
-    pad_bottom, pad_right = max(0, top + side - h), max(0, left + side - w)
-    crop = array[max(0, top) : min(h, top + side), max(0, left) : min(w, left + side)]
-    if pad_top or pad_left or pad_bottom or pad_right:
-        pads = [(pad_top, pad_bottom), (pad_left, pad_right)] + [(0, 0)] * (array.ndim - 2)
-        crop = np.pad(crop, pads, mode=fill_mode)
-    return crop
+def _pow2_at_least(length: int, size: int) -> int:
+    return size * 2 ** math.ceil(math.log2(max(1.0, length / size)))
+
+
+def _tile(labels: np.ndarray, members: list[int], side: int, size: int, longest: int, budget: int) -> list[Window]:
+    """Windows of ``side`` on a grid of half that spacing covering the holes ``members``;
+    coarser grids while the count exceeds ``budget`` (bounded cost for any mask)."""
+    own = np.isin(labels, members)
+    ys, xs = np.nonzero(own)
+    while True:
+        step = side // 2
+        cells = np.unique(np.stack([ys // step, xs // step], axis=1), axis=0)
+        centres = np.unique(np.concatenate([cells + d for d in ((0, 0), (0, 1), (1, 0), (1, 1))]), axis=0)
+        if len(centres) <= max(budget, 4) or side >= 2 * longest:
+            break
+        side *= 2
+    windows = []
+    for cy, cx in centres:
+        top, left = int(cy) * step - step, int(cx) * step - step
+        y0, y1, x0, x1 = _window(top, left, side, labels.shape)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        weight = np.outer(_tent(y1 - y0, y0, top + step, step), _tent(x1 - x0, x0, left + step, step))
+        weight *= own[y0:y1, x0:x1]
+        if weight.any():
+            windows.append(Window(top, left, side, (y0, y1, x0, x1), weight.astype(np.float32)))
+    return windows
+
+
+def _to_network(array: np.ndarray, win: Window, size: int, interpolation: int) -> np.ndarray:
+    """The window's square of ``array`` at ``size`` x ``size``; past the image, edges repeat.
+
+    Only the part inside the image is resized (memory bounded by the image, not the square).
+    """
+    y0, y1, x0, x1 = win.box
+    f = size / win.side
+    crop = array[y0:y1, x0:x1]
+    hs, ws = max(1, round((y1 - y0) * f)), max(1, round((x1 - x0) * f))
+    small = crop if (hs, ws) == crop.shape[:2] else cv2.resize(crop, (ws, hs), interpolation=interpolation)
+    oy, ox = min(size - hs, round((y0 - win.top) * f)), min(size - ws, round((x0 - win.left) * f))
+    pads = [(oy, size - hs - oy), (ox, size - ws - ox)] + [(0, 0)] * (array.ndim - 2)
+    return np.pad(small, pads, mode="edge") if any(p for pair in pads for p in pair) else small
 
 
 def prepare(image: Image.Image, mask: np.ndarray, size: int = 128) -> InpaintJob:
@@ -146,54 +228,75 @@ def prepare(image: Image.Image, mask: np.ndarray, size: int = 128) -> InpaintJob
     rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
     if mask.shape != rgb.shape[:2]:
         raise ValueError(f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {rgb.shape[1]}x{rgb.shape[0]}")
-    windows = plan_windows(mask)
+    windows = plan_windows(mask, size)
     inputs = np.zeros((len(windows), size, size, 3), np.uint8)
     holes = np.zeros((len(windows), size, size), bool)
+    cover = mask.astype(np.float32)
     for i, win in enumerate(windows):
-        pixels = _crop(rgb, win.top, win.left, win.side)
-        # every hole in the window is unknown to the network, not only this cluster's
-        hole = _crop(mask, win.top, win.left, win.side, fill_mode="constant")
-        inputs[i] = np.asarray(
-            Image.fromarray(pixels).resize((size, size), Image.Resampling.BICUBIC, reducing_gap=None)
-        )
-        # a pixel even partly covered by the hole counts as hole, so no erased colour leaks in
-        small = Image.fromarray(hole.astype(np.uint8) * 255).resize((size, size), Image.Resampling.BILINEAR)
-        holes[i] = np.asarray(small) > 0
+        inputs[i] = _to_network(rgb, win, size, cv2.INTER_AREA)
+        # a network pixel even partly over any hole is hole: no erased colour reaches the input
+        holes[i] = _to_network(cover, win, size, cv2.INTER_AREA) > 0
     return InpaintJob(rgb, mask, windows, inputs, holes)
 
 
-def feather_alpha(paste: np.ndarray, feather: int = FEATHER) -> np.ndarray:
-    """Blend weight: 1 deep inside the hole, ramping down towards its edge, 0 outside."""
-    if feather <= 0:
-        return paste.astype(np.float32)
-    depth = ndimage.distance_transform_edt(paste)
-    return np.clip((depth + 1) / (feather + 1), 0, 1).astype(np.float32) * paste
+def _from_network(out: np.ndarray, win: Window) -> np.ndarray:
+    """The generator output resized back over the window's part inside the image (float32)."""
+    y0, y1, x0, x1 = win.box
+    if win.side == out.shape[0]:
+        return out[y0 - win.top : y1 - win.top, x0 - win.left : x1 - win.left].astype(np.float32)
+    f = out.shape[0] / win.side
+    # output pixel u covers image pixels around top + (u + 0.5) / f - 0.5
+    affine = np.array([[f, 0, (x0 - win.left + 0.5) * f - 0.5], [0, f, (y0 - win.top + 0.5) * f - 0.5]])
+    return cv2.warpAffine(
+        out.astype(np.float32),
+        affine,
+        (x1 - x0, y1 - y0),
+        flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
 
 
-def finish(job: InpaintJob, outputs: np.ndarray, feather: int = FEATHER) -> np.ndarray:
-    """Resize each window's output back and paste only its hole pixels; (H, W, 3) uint8."""
-    result = job.image.astype(np.float32)
-    h, w = job.mask.shape
-    for win, out in zip(job.windows, outputs, strict=True):
-        big = np.asarray(Image.fromarray(out).resize((win.side, win.side), Image.Resampling.BICUBIC), dtype=np.float32)
-        alpha = feather_alpha(win.paste, feather)[..., None]
-        y0, x0 = max(0, win.top), max(0, win.left)
-        y1, x1 = min(h, win.top + win.side), min(w, win.left + win.side)
-        wy, wx = y0 - win.top, x0 - win.left
-        a = alpha[wy : wy + y1 - y0, wx : wx + x1 - x0]
-        region = result[y0:y1, x0:x1]
-        result[y0:y1, x0:x1] = region * (1 - a) + big[wy : wy + y1 - y0, wx : wx + x1 - x0] * a
-    out = np.clip(np.round(result), 0, 255).astype(np.uint8)
-    out[~job.mask] = job.image[~job.mask]  # exact: outside the mask nothing changes
-    return out
+def finish(job: InpaintJob, outputs: np.ndarray, full_res_detail: bool = FULL_RES_DETAIL) -> np.ndarray:
+    """Blend the windows' outputs into the hole pixels; (H, W, 3) uint8, exact outside the mask.
+
+    A shrunk window's output is brought back at full resolution as a correction of the
+    full-resolution Telea fill: ``telea(full) + up(output - telea(window))``. Where the
+    generator agrees with Telea (near the rim, where the known pixels decide) the result keeps
+    Telea's full-resolution continuation of the surroundings instead of an upscaled blur.
+    """
+    ys, xs = np.nonzero(job.mask)
+    width = job.mask.shape[1]
+    flat = ys.astype(np.int64) * width + xs
+    total = np.zeros((len(flat), 3), np.float32)
+    weights = np.zeros(len(flat), np.float32)
+    size = job.inputs.shape[1] if len(job.inputs) else 0
+    shrunk = [i for i, win in enumerate(job.windows) if win.side > size] if full_res_detail else []
+    telea_full = telea_prefill(job.image[None], job.mask[None])[0] if shrunk else None
+    telea_small = dict(zip(shrunk, telea_prefill(job.inputs[shrunk], job.holes[shrunk]), strict=True))
+    for i, (win, out) in enumerate(zip(job.windows, outputs, strict=True)):
+        wy, wx = np.nonzero(win.weight)
+        if not len(wy):
+            continue
+        y0, _, x0, _ = win.box
+        idx = np.searchsorted(flat, (wy + y0).astype(np.int64) * width + wx + x0)
+        if i in telea_small:
+            correction = _from_network(out.astype(np.int16) - telea_small[i], win)[wy, wx]
+            fill = telea_full[wy + y0, wx + x0].astype(np.float32) + correction
+        else:
+            fill = _from_network(out, win)[wy, wx]
+        w = win.weight[wy, wx]
+        total[idx] += fill * w[:, None]
+        weights[idx] += w
+    result = job.image.copy()
+    filled = total / np.maximum(weights, 1e-6)[:, None]
+    result[ys, xs] = np.clip(np.round(filled), 0, 255).astype(np.uint8)
+    return result
 
 
-def inpaint(
-    image: Image.Image, mask: np.ndarray | Image.Image, model: InpaintModel, feather: int = FEATHER
-) -> Image.Image:
+def inpaint(image: Image.Image, mask: np.ndarray | Image.Image, model: InpaintModel) -> Image.Image:
     """Fill the masked pixels (True / white = fill) of ``image``; returns an RGB image of the
     same size in which only masked pixels differ."""
     hole = mask_from_image(mask) if isinstance(mask, Image.Image) else np.asarray(mask, dtype=bool)
     job = prepare(image, hole, model.size)
     outputs = model.fill(job.inputs, job.holes)
-    return Image.fromarray(finish(job, outputs, feather))
+    return Image.fromarray(finish(job, outputs))

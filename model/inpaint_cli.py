@@ -21,7 +21,7 @@ from tqdm import tqdm
 from model.data import IMAGE_SUFFIXES, DataError, list_images
 from model.distributed import resolve_device
 from model.export import WeightsError
-from model.inference import FEATHER, InpaintModel, inpaint, load_generator, mask_from_image
+from model.inference import InpaintModel, inpaint, load_generator, mask_from_image
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "ce-region.pt"
 MASK_SUFFIXES = (".png", *(s for s in IMAGE_SUFFIXES if s != ".png"), ".bmp")
@@ -84,7 +84,7 @@ def alpha_hole(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGBA"))[..., 3] < 128
 
 
-def fill_one(job: Job, model: InpaintModel, masks: Path | None, out: Path, feather: int) -> Path:
+def fill_one(job: Job, model: InpaintModel, masks: Path | None, out: Path) -> Path:
     """Inpaint one file and write its PNG; raises on any problem with this file only."""
     target = (out / job.relative).with_suffix(".png")
     if target.resolve() == job.source.resolve():
@@ -99,7 +99,7 @@ def fill_one(job: Job, model: InpaintModel, masks: Path | None, out: Path, feath
             hole = mask_from_image(ImageOps.exif_transpose(m))
     if hole.shape != (image.height, image.width):
         raise ValueError(f"mask is {hole.shape[1]}x{hole.shape[0]} but the image is {image.width}x{image.height}")
-    result = inpaint(image.convert("RGB"), hole, model, feather)
+    result = inpaint(image.convert("RGB"), hole, model)
     target.parent.mkdir(parents=True, exist_ok=True)
     result.save(target)
     return target
@@ -116,7 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder for the PNG results")
     p.add_argument("--weights", type=Path, default=None, help=f"generator export (default: {DEFAULT_WEIGHTS})")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--feather", type=int, default=FEATHER, help="soft edge inside the hole, in pixels")
     return p
 
 
@@ -149,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if target in written:
                 raise ValueError(f"same output name as {written[target]}")
-            fill_one(job, model, args.masks, args.out, args.feather)
+            fill_one(job, model, args.masks, args.out)
             written[target] = job.name
         except FILE_ERRORS as exc:
             failures.append((job.name, str(exc)))

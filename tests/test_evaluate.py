@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from model import evaluate
+from model import evaluate, fullres
 from model.baselines import mean_colour_uint8, mean_fill, opencv_fill
 from model.data import list_images, load_eval_images, to_unit_range
 from model.evaluate import FreeformMasks, composite, eval_holes, score, summarise
@@ -202,7 +202,7 @@ def test_cli_end_to_end_on_kodak(
         (lambda d, w: ["--weights", str(w), "--images", str(d / "empty")], "no images"),
         (lambda d, w: ["--weights", str(d / "bad.pt"), "--images", str(d / "empty")], "cannot read generator weights"),
         (lambda d, w: ["--weights", str(d / "none.pt"), "--images", str(d)], "not found"),
-        (lambda d, w: ["--weights", str(w), "--images", str(d), "--masks", "center,blobs"], "unknown"),
+        (lambda d, w: ["--weights", str(w), "--images", str(d), "--masks", "center,triangles"], "unknown"),
     ],
 )
 def test_cli_errors_are_clear(tmp_path: Path, tiny_weights: Path, make_args, message: str) -> None:
@@ -233,3 +233,35 @@ def test_long_column_names_wrap_instead_of_being_cut() -> None:
     assert all(draw.textlength(line) <= 126 for line in lines)
     assert "".join(lines).replace(" ", "") == name.replace(" ", "")
     assert evaluate.wrap_label("ce-region", 126, draw) == ["ce-region"]
+
+
+def test_full_resolution_protocols_fill_whole_photos_through_the_server_path(
+    tmp_path: Path, tiny_weights: Path, shared_data: Path
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("kodim03.png", "kodim23.png"):
+        shutil.copy(shared_data / "test" / "kodak24" / name, photos / name)
+    out_json, out_grid = tmp_path / "full.json", tmp_path / "full.png"
+    shapes = shared_data / "masks" / "objects" / "davis2016_val"
+    evaluate.main(
+        ["--weights", str(tiny_weights), "--images", str(photos), "--masks", "objects,strokes,blobs",
+         "--shapes", str(shapes), "--baselines", "telea", "--json", str(out_json), "--grid", str(out_grid)]
+    )  # fmt: skip
+    doc = json.loads(out_json.read_text())
+    fractions = {r["mask"]: r["hole_fraction"] for r in doc["results"]}
+    assert 0.05 <= fractions["objects"] <= 0.25 and 0.25 <= fractions["blobs"] <= 0.36
+    assert 0.003 < fractions["strokes"] < 0.08
+    for result in doc["results"]:
+        assert result["images"] == 2
+        for scores in result["methods"].values():
+            assert scores["seconds"] > 0 and 5 < scores["psnr"] < 60
+    with Image.open(out_grid) as grid:  # 1:1 crops around the hole, input | model | telea | truth
+        assert grid.width == 4 * (fullres.CROP + 2) + 2
+
+
+def test_full_resolution_holes_are_seeded_per_image() -> None:
+    a = fullres.fullres_mask("strokes", 3, 512, 768, 0, None)
+    assert np.array_equal(a, fullres.fullres_mask("strokes", 3, 512, 768, 0, None))
+    assert not np.array_equal(a, fullres.fullres_mask("strokes", 4, 512, 768, 0, None))
+    assert a.shape == (512, 768)

@@ -1,0 +1,115 @@
+"""Full-resolution evaluation protocols: holes as people paint them on whole photographs.
+
+The 128 px protocols measure the network; these measure the product. Each photograph is used
+at its own size, a seeded hole is drawn on it, and every method fills the whole photograph
+through the same path the server uses (``model.inference.inpaint`` for generators,
+``cv2.inpaint`` on the whole image for the classical fillers).
+
+==========  ================================================================
+objects     real object silhouettes (PASCAL VOC / DAVIS), 5 % to 25 % of the photo
+strokes     1-3 long thin strokes, 4-16 px wide, across the photo (wires, cables)
+blobs       one big blob of overlapping ellipses, 25 % to 35 % of the photo
+==========  ================================================================
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from model.masks import ShapeBank
+
+FULLRES_KINDS = ("objects", "strokes", "blobs")
+CROP = 160  # px: the grid shows the fill at 1:1 around the hole
+
+
+def _place(piece: np.ndarray, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    ph, pw = min(piece.shape[0], h), min(piece.shape[1], w)
+    mask = np.zeros((h, w), bool)
+    y, x = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
+    mask[y : y + ph, x : x + pw] = piece[:ph, :pw]
+    return mask
+
+
+def _scaled(shape: np.ndarray, area: float) -> np.ndarray:
+    factor = np.sqrt(area / max(1, shape.sum()))
+    size = (max(2, round(shape.shape[1] * factor)), max(2, round(shape.shape[0] * factor)))
+    return np.asarray(Image.fromarray(shape.astype(np.uint8) * 255).resize(size, Image.Resampling.NEAREST)) > 127
+
+
+def _ellipses(rng: np.random.Generator, side: int) -> np.ndarray:
+    img = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(img)
+    cx = cy = side / 2
+    for _ in range(int(rng.integers(4, 9))):
+        rx, ry = rng.uniform(0.15, 0.32, size=2) * side
+        draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=255)
+        cx = float(np.clip(cx + rng.normal(0, side * 0.12), side * 0.3, side * 0.7))
+        cy = float(np.clip(cy + rng.normal(0, side * 0.12), side * 0.3, side * 0.7))
+    return np.asarray(img) > 127
+
+
+def objects_mask(rng: np.random.Generator, h: int, w: int, shapes: ShapeBank | None) -> np.ndarray:
+    """One object silhouette scaled to a random 5-25 % of the photo."""
+    target = rng.uniform(0.05, 0.25) * h * w
+    for _ in range(20):
+        shape = shapes.shapes[int(rng.integers(len(shapes)))] if shapes is not None else _ellipses(rng, 64)
+        piece = _scaled(shape, target)
+        if piece.shape[0] <= h and piece.shape[1] <= w:
+            return _place(piece, h, w, rng)
+    return _place(piece, h, w, rng)
+
+
+def blobs_mask(rng: np.random.Generator, h: int, w: int, shapes: ShapeBank | None = None) -> np.ndarray:
+    """One big blob covering a random 25-35 % of the photo."""
+    target = rng.uniform(0.25, 0.35) * h * w
+    piece = _scaled(_ellipses(rng, 256), target)
+    return _place(piece, h, w, rng)
+
+
+def strokes_mask(rng: np.random.Generator, h: int, w: int, shapes: ShapeBank | None = None) -> np.ndarray:
+    """One to three long gently curved strokes, 4-16 px wide, across the photo."""
+    img = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(img)
+    span = max(h, w)
+    for _ in range(int(rng.integers(1, 4))):
+        width = int(rng.integers(4, 17))
+        angle = rng.uniform(0, np.pi)
+        centre = np.array([rng.uniform(0.25, 0.75) * w, rng.uniform(0.25, 0.75) * h])
+        direction = np.array([np.cos(angle), np.sin(angle)])
+        normal = np.array([-direction[1], direction[0]])
+        bend = rng.normal(0, 0.08 * span)
+        points = [tuple(centre + t * span * direction + (1 - t * t) * bend * normal) for t in np.linspace(-1, 1, 17)]
+        draw.line([(float(x), float(y)) for x, y in points], fill=255, width=width, joint="curve")
+    return np.asarray(img) > 127
+
+
+MASKERS: dict[str, Callable[..., np.ndarray]] = {
+    "objects": objects_mask,
+    "strokes": strokes_mask,
+    "blobs": blobs_mask,
+}
+
+
+def fullres_mask(kind: str, index: int, h: int, w: int, seed: int, shapes: ShapeBank | None) -> np.ndarray:
+    """The hole for image ``index`` of a set: seeded by (seed, kind, index), so every method and
+    every rerun sees the same hole."""
+    rng = np.random.default_rng([seed, zlib.crc32(kind.encode()), index])
+    return MASKERS[kind](rng, h, w, shapes)
+
+
+def hole_crop(image: np.ndarray, mask: np.ndarray, side: int = CROP) -> np.ndarray:
+    """A ``side`` x ``side`` 1:1 crop centred on the hole's centre of mass (clipped to the image;
+    padded white when the photo is smaller), for the comparison grid."""
+    ys, xs = np.nonzero(mask)
+    h, w = mask.shape
+    cy, cx = (int(ys.mean()), int(xs.mean())) if len(ys) else (h // 2, w // 2)
+    top = int(np.clip(cy - side // 2, 0, max(0, h - side)))
+    left = int(np.clip(cx - side // 2, 0, max(0, w - side)))
+    crop = image[top : top + side, left : left + side]
+    out = np.full((side, side, 3), 255, np.uint8)
+    out[: crop.shape[0], : crop.shape[1]] = crop
+    return out
