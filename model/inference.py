@@ -29,7 +29,6 @@ import cv2
 import numpy as np
 import torch
 from PIL import Image
-from scipy import ndimage
 
 from model.baselines import telea_prefill
 from model.export import GeneratorMeta, build_generator, read_export
@@ -141,10 +140,12 @@ def _window(top: int, left: int, side: int, shape: tuple[int, int]) -> tuple[int
     return max(0, top), min(h, top + side), max(0, left), min(w, left + side)
 
 
-def _tent(length: int, start: int, centre: float, half: float) -> np.ndarray:
-    """Triangle weights 1 at ``centre`` falling to 0 at ``half`` px away, for pixels start.."""
+def _ramp(length: int, start: int, centre: float, half: int, ramp: int) -> np.ndarray:
+    """Trapezoid weights for pixels start..start+length: 1 within ``half - ramp`` px of
+    ``centre``, falling linearly to 0 at ``half`` px. Neighbours ``2 * half - ramp`` apart sum
+    to exactly one, so tiles blend without seams while overlapping only by ``ramp``."""
     pos = np.arange(start, start + length, dtype=np.float32) + 0.5
-    return np.clip(1 - np.abs(pos - centre) / half, 0, 1)
+    return np.clip((half - np.abs(pos - centre)) / ramp, 0, 1)
 
 
 def plan_windows(mask: np.ndarray, size: int = 128, max_windows: int = MAX_WINDOWS) -> list[Window]:
@@ -155,19 +156,21 @@ def plan_windows(mask: np.ndarray, size: int = 128, max_windows: int = MAX_WINDO
     if max(h, w) > MAX_ASPECT * min(h, w):
         raise PlanningError(f"image is {w}x{h}: sides more than {MAX_ASPECT}:1 apart cannot be inpainted")
     longest = max(h, w, size)
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    deepest = ndimage.maximum(depth, labels, index=np.arange(1, count + 1))
+    binary = mask.astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)
+    depth = cv2.distanceTransform(binary, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     windows: list[Window] = []
     tiled: dict[int, list[int]] = {}  # grid side -> labels of elongated holes tiled at it
-    for index, (box, radius) in enumerate(zip(ndimage.find_objects(labels), deepest, strict=True), start=1):
+    for index in range(1, count):
+        x, y, bw, bh = (int(v) for v in stats[index, :4])
+        box = (slice(y, y + bh), slice(x, x + bw))
+        radius = float(depth[box][labels[box] == index].max())
         # shrink until the deepest pixel is THICKNESS network px from the context (at 128 px)
-        thick_side = max(size, float(radius) * 128 / THICKNESS)
-        extent = max(box[0].stop - box[0].start, box[1].stop - box[1].start)
+        thick_side = max(size, radius * 128 / THICKNESS)
+        extent = max(bw, bh)
         if extent <= 0.75 * thick_side:
             side = math.ceil(min(longest, max(size, 2 * extent, thick_side)))
-            top = (box[0].start + box[0].stop) // 2 - side // 2
-            left = (box[1].start + box[1].stop) // 2 - side // 2
+            top, left = y + bh // 2 - side // 2, x + bw // 2 - side // 2
             y0, y1, x0, x1 = _window(top, left, side, mask.shape)
             weight = (labels[y0:y1, x0:x1] == index).astype(np.float32)
             windows.append(Window(top, left, side, (y0, y1, x0, x1), weight))
@@ -175,7 +178,7 @@ def plan_windows(mask: np.ndarray, size: int = 128, max_windows: int = MAX_WINDO
             grid = size * 2 ** math.ceil(math.log2(thick_side / size) - 1e-9)
             tiled.setdefault(min(grid, _pow2_at_least(longest, size)), []).append(index)
     for grid, members in sorted(tiled.items()):
-        windows += _tile(labels, members, grid, size, longest, max_windows - len(windows))
+        windows += _tile(labels, stats, members, grid, longest, max_windows - len(windows))
     return windows
 
 
@@ -183,26 +186,37 @@ def _pow2_at_least(length: int, size: int) -> int:
     return size * 2 ** math.ceil(math.log2(max(1.0, length / size)))
 
 
-def _tile(labels: np.ndarray, members: list[int], side: int, size: int, longest: int, budget: int) -> list[Window]:
-    """Windows of ``side`` on a grid of half that spacing covering the holes ``members``;
+def _tile(
+    labels: np.ndarray, stats: np.ndarray, members: list[int], side: int, longest: int, budget: int
+) -> list[Window]:
+    """Windows of ``side`` on a grid 3/4 of a window apart covering the holes ``members``;
     coarser grids while the count exceeds ``budget`` (bounded cost for any mask)."""
-    own = np.isin(labels, members)
-    ys, xs = np.nonzero(own)
+    points = []
+    for index in members:
+        x, y, bw, bh = (int(v) for v in stats[index, :4])
+        ys, xs = np.nonzero(labels[y : y + bh, x : x + bw] == index)
+        points.append(np.stack([ys + y, xs + x], axis=1))
+    pixels = np.concatenate(points)
+    wanted = np.array(members, dtype=labels.dtype)
     while True:
-        step = side // 2
-        cells = np.unique(np.stack([ys // step, xs // step], axis=1), axis=0)
+        half, step = side // 2, side * 3 // 4
+        cells = np.unique(pixels // step, axis=0)
         centres = np.unique(np.concatenate([cells + d for d in ((0, 0), (0, 1), (1, 0), (1, 1))]), axis=0)
         if len(centres) <= max(budget, 4) or side >= 2 * longest:
             break
         side *= 2
     windows = []
     for cy, cx in centres:
-        top, left = int(cy) * step - step, int(cx) * step - step
+        top, left = int(cy) * step - half, int(cx) * step - half
         y0, y1, x0, x1 = _window(top, left, side, labels.shape)
         if y0 >= y1 or x0 >= x1:
             continue
-        weight = np.outer(_tent(y1 - y0, y0, top + step, step), _tent(x1 - x0, x0, left + step, step))
-        weight *= own[y0:y1, x0:x1]
+        own = np.isin(labels[y0:y1, x0:x1], wanted)
+        if not own.any():
+            continue
+        ramp = side - step
+        weight = np.outer(_ramp(y1 - y0, y0, top + half, half, ramp), _ramp(x1 - x0, x0, left + half, half, ramp))
+        weight *= own
         if weight.any():
             windows.append(Window(top, left, side, (y0, y1, x0, x1), weight.astype(np.float32)))
     return windows
@@ -256,6 +270,22 @@ def _from_network(out: np.ndarray, win: Window) -> np.ndarray:
     )
 
 
+def _telea_around(job: InpaintJob, windows: list[Window], margin: int = 8) -> np.ndarray:
+    """Full-resolution Telea fill of the whole mask, computed only around these windows' hole
+    pixels (Telea reads a few px of context, so a margin is enough); elsewhere the image."""
+    h, w = job.mask.shape
+    boxes = []
+    for win in windows:
+        wy, wx = np.nonzero(win.weight)
+        boxes.append((wy.min() + win.box[0], wy.max() + win.box[0], wx.min() + win.box[2], wx.max() + win.box[2]))
+    b = np.array(boxes)
+    y0, y1 = max(0, b[:, 0].min() - margin), min(h, b[:, 1].max() + 1 + margin)
+    x0, x1 = max(0, b[:, 2].min() - margin), min(w, b[:, 3].max() + 1 + margin)
+    out = job.image.copy()
+    out[y0:y1, x0:x1] = telea_prefill(job.image[None, y0:y1, x0:x1], job.mask[None, y0:y1, x0:x1])[0]
+    return out
+
+
 def finish(job: InpaintJob, outputs: np.ndarray, full_res_detail: bool = FULL_RES_DETAIL) -> np.ndarray:
     """Blend the windows' outputs into the hole pixels; (H, W, 3) uint8, exact outside the mask.
 
@@ -271,7 +301,7 @@ def finish(job: InpaintJob, outputs: np.ndarray, full_res_detail: bool = FULL_RE
     weights = np.zeros(len(flat), np.float32)
     size = job.inputs.shape[1] if len(job.inputs) else 0
     shrunk = [i for i, win in enumerate(job.windows) if win.side > size] if full_res_detail else []
-    telea_full = telea_prefill(job.image[None], job.mask[None])[0] if shrunk else None
+    telea_full = _telea_around(job, [job.windows[i] for i in shrunk]) if shrunk else None
     telea_small = dict(zip(shrunk, telea_prefill(job.inputs[shrunk], job.holes[shrunk]), strict=True))
     for i, (win, out) in enumerate(zip(job.windows, outputs, strict=True)):
         wy, wx = np.nonzero(win.weight)
