@@ -102,10 +102,18 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Inpa
 
 
 def mask_from_image(mask: Image.Image) -> np.ndarray:
-    """A painted mask as bool (True = fill): opaque pixels if it has transparency,
-    else white (luminance > 127) pixels."""
+    """A painted mask as bool (True = fill): opaque pixels if it has transparency, else
+    white (luminance > 127) pixels.
+
+    Many painting programs export masks as RGBA with every pixel opaque (white strokes on
+    black); there the alpha channel says nothing, so the luminance decides.
+    """
     if mask.mode in ("RGBA", "LA", "PA") or (mask.mode == "P" and "transparency" in mask.info):
-        return np.asarray(mask.convert("RGBA"))[..., 3] > 127
+        rgba = np.asarray(mask.convert("RGBA"))
+        opaque = rgba[..., 3] > 127
+        if not opaque.all():
+            return opaque
+        return np.asarray(Image.fromarray(rgba[..., :3]).convert("L")) > 127
     return np.asarray(mask.convert("L")) > 127
 
 

@@ -215,6 +215,15 @@ async def test_mask_with_alpha_fills_its_opaque_pixels(client, photo, photo_byte
     assert_filled(await post(client, photo_bytes, png(strokes)), np.asarray(photo), hole)
 
 
+async def test_an_all_opaque_rgba_mask_is_read_by_its_luminance(client, photo, photo_bytes, hole):
+    """White strokes on an opaque black background, as painting programs export them: the
+    alpha channel carries nothing, so the photo must not be wiped."""
+    painted = np.zeros((*hole.shape, 4), np.uint8)
+    painted[..., 3] = 255
+    painted[hole] = (255, 255, 255, 255)
+    assert_filled(await post(client, photo_bytes, png(painted)), np.asarray(photo), hole)
+
+
 async def test_mask_file_wins_over_image_alpha(client, photo, hole):
     rgba = np.dstack([np.asarray(photo), np.full(hole.shape, 0, np.uint8)])  # all transparent
     response = await post(client, png(rgba), mask_png(hole))
@@ -363,6 +372,13 @@ async def test_decompression_bomb_over_the_pixel_limit(client):
 async def test_decompression_bomb_beyond_pillows_own_limit(client):
     bomb = png_with_size(60_000, 60_000)
     assert_error(await post(client, bomb), 413, "image")
+
+
+async def test_a_needle_image_within_the_pixel_limit_is_refused_not_a_500(client):
+    """16,777,216 x 1 is within the pixel limit but no window can hold it: a clear 422."""
+    needle = png(np.full((1, 4096 * 4096, 3), 120, np.uint8))
+    response = await post(client, needle, png(np.full((1, 4096 * 4096), 255, np.uint8)))
+    assert_error(response, 422, "cannot be inpainted")
 
 
 async def test_low_pixel_limit_from_settings(tiny_weights, photo_bytes, hole):
