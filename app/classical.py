@@ -11,6 +11,11 @@ except ImportError:  # opencv is an optional extra
     cv2 = None
 
 RADIUS = 5  # px of neighbourhood each filled pixel looks at
+TITLES = {"telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}
+GOOD_AT = {
+    "telea": "thin strokes and small specks on smooth backgrounds; fast",
+    "ns": "thin strokes along edges; smooth continuation of lines into the hole",
+}
 DESCRIPTIONS = {
     "telea": "OpenCV cv2.inpaint, Telea fast marching method (radius 5): classical baseline, no learning.",
     "ns": "OpenCV cv2.inpaint, Navier-Stokes fluid-dynamics method (radius 5): classical baseline, no learning.",

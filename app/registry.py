@@ -104,10 +104,35 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def headline(evaluation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The measured hole PSNR per (image set, hole type) beside the better classical filler's,
+    in the order the evaluation recorded them: what a user choosing a model wants to read."""
+    rows = []
+    for result in evaluation.get("results", []) if isinstance(evaluation, dict) else []:
+        classical_psnr = [v.get("psnr") for k, v in result.get("baselines", {}).items() if k in ("telea", "ns")]
+        classical_psnr = [p for p in classical_psnr if isinstance(p, int | float) and math.isfinite(p)]
+        psnr = result.get("psnr")
+        if not isinstance(psnr, int | float) or not math.isfinite(psnr):
+            continue
+        rows.append(
+            {
+                "set": result.get("set"),
+                "mask": result.get("mask"),
+                "psnr": round(float(psnr), 2),
+                "best_classical_psnr": round(max(classical_psnr), 2) if classical_psnr else None,
+            }
+        )
+    return rows
+
+
 def generator_info(name: str, model: InpaintModel, default: bool) -> dict[str, Any]:
     meta = model.meta
+    card = meta.card
     return {
         "name": name,
+        "title": card.get("title") or f"Context Encoder ({name})",
+        "good_at": card.get("good_at") or f"holes like those it was trained on ({meta.mask_type})",
+        "headline": headline(meta.evaluation),
         "kind": "context-encoder",
         "default": default,
         "description": f"Context Encoder generator trained on {meta.mask_type} holes ({model.path.name}).",
@@ -123,6 +148,9 @@ def generator_info(name: str, model: InpaintModel, default: bool) -> dict[str, A
 def classical_info(name: str, default: bool) -> dict[str, Any]:
     return {
         "name": name,
+        "title": classical.TITLES[name],
+        "good_at": classical.GOOD_AT[name],
+        "headline": [],
         "kind": "classical",
         "default": default,
         "description": classical.DESCRIPTIONS[name],

@@ -17,6 +17,13 @@ class ModelInfo(BaseModel):
     """One way of filling holes that POST /inpaint accepts as ``model``."""
 
     name: str = Field(description="Value to send as the `model` form field.")
+    title: str = Field(description="Human name to show.")
+    good_at: str = Field(description="What kind of hole it fills best, in a few words.")
+    headline: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Measured hole PSNR per (image set, hole type) with the better classical filler's "
+        "(`best_classical_psnr`) on the same holes; empty for classical fillers.",
+    )
     kind: Literal["context-encoder", "classical"] = Field(
         description="`context-encoder`: a trained generator; `classical`: an OpenCV algorithm (no learning)."
     )

@@ -30,6 +30,7 @@ class GeneratorMeta:
     overlap: int = 4
     training: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
+    card: dict[str, Any] = field(default_factory=dict)  # title and good_at, set by model.release
 
 
 def export_generator(generator: Generator, meta: GeneratorMeta, path: str | Path) -> Path:
@@ -47,6 +48,7 @@ def export_generator(generator: Generator, meta: GeneratorMeta, path: str | Path
         "overlap": int(meta.overlap),
         "training": meta.training,
         "evaluation": meta.evaluation,
+        "card": meta.card,
         "state_dict": state,
     }
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -93,5 +95,6 @@ def build_generator(payload: dict[str, Any]) -> tuple[Generator, GeneratorMeta]:
         overlap=int(payload.get("overlap", 4)),
         training=dict(payload.get("training", {})),
         evaluation=dict(payload.get("evaluation", {})),
+        card=dict(payload.get("card", {})),
     )
     return generator, meta

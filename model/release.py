@@ -68,9 +68,18 @@ def lineage_totals(training: dict) -> dict:
 
 
 def release(
-    export: Path, name: str, eval_paths: list[Path] | None, method: str | None, out_dir: Path = WEIGHTS_DIR
+    export: Path,
+    name: str,
+    eval_paths: list[Path] | None,
+    method: str | None,
+    out_dir: Path = WEIGHTS_DIR,
+    title: str | None = None,
+    good_at: str | None = None,
 ) -> Path:
     payload = read_export(export)
+    card = dict(payload.get("card", {}))
+    card.update({k: v for k, v in (("title", title), ("good_at", good_at)) if v})
+    payload["card"] = card
     payload["training"] = lineage_totals(payload.get("training", {}))
     if eval_paths:
         docs = [json.loads(path.read_text()) for path in eval_paths]
@@ -92,8 +101,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--method", default=None, help="this export's method name in that JSON (default: --name)")
     p.add_argument("--out-dir", type=Path, default=WEIGHTS_DIR)
+    p.add_argument("--title", default=None, help="human name shown in the editor, e.g. 'Context Encoder'")
+    p.add_argument("--good-at", default=None, help="what holes it fills best, in a few words")
     args = p.parse_args(argv)
-    print(release(args.export, args.name, args.eval, args.method, args.out_dir))
+    print(release(args.export, args.name, args.eval, args.method, args.out_dir, args.title, args.good_at))
 
 
 if __name__ == "__main__":

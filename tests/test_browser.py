@@ -201,9 +201,13 @@ def test_page_lists_models_and_starts_empty(page: Page, live_server: str) -> Non
     assert options.evaluate_all("os => os.map(o => o.value)") == [
         m["name"] for m in models if m["kind"] == "context-encoder"
     ] + [m["name"] for m in models if m["kind"] != "context-encoder"]
-    default = next(m["name"] for m in models if m["default"])
-    expect(page.locator("#model-select")).to_have_value(default)
-    expect(page.locator("#model-info")).not_to_be_empty()
+    # options show human names (not file stems), the info line what the model is good at
+    assert options.evaluate_all("os => os.map(o => o.textContent)") == [
+        m["title"] for m in models if m["kind"] == "context-encoder"
+    ] + [m["title"] for m in models if m["kind"] != "context-encoder"]
+    default = next(m for m in models if m["default"])
+    expect(page.locator("#model-select")).to_have_value(default["name"])
+    expect(page.locator("#model-info")).to_contain_text(default["good_at"])
     # Nothing to act on yet: the empty state invites a file, the actions wait for one.
     expect(page.locator("#dropzone")).to_be_visible()
     for sel in ("#fill-btn", "#undo-btn", "#redo-btn", "#result-toggle"):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import torch
 
-from model.networks import ChannelWiseFC, Discriminator, Generator, GeneratorConfig, count_parameters, generator_flops
+from model.networks import (
+    ChannelWiseFC,
+    Discriminator,
+    Generator,
+    GeneratorConfig,
+    count_parameters,
+    generator_flops,
+    generator_input,
+)
 
 
 def test_generator_and_discriminator_shapes() -> None:
@@ -81,3 +89,26 @@ def test_spectral_norm_discriminator_is_one_lipschitz_per_layer() -> None:
         sigma = torch.linalg.matrix_norm(conv.weight.detach().flatten(1), ord=2)
         assert abs(float(sigma) - 1.0) < 0.05, float(sigma)
     assert d(torch.randn(3, 3, 128, 128)).shape == (3,)
+
+
+def test_exports_written_before_the_mask_channel_load_as_the_papers_generator() -> None:
+    old = {"image_size": 128, "encoder_widths": [64, 64, 128, 256, 512], "decoder_widths": [256, 128, 64, 64]}
+    cfg = GeneratorConfig.from_dict(old)
+    assert cfg.in_channels == 3 and not cfg.residual
+
+
+def test_an_untrained_correction_generator_returns_its_prefill() -> None:
+    """The last layer starts at zero: before training, the output is the classical fill."""
+    cfg = GeneratorConfig(in_channels=4, residual=True)
+    g = Generator(cfg).eval()
+    images = torch.rand(2, 3, 128, 128) * 2 - 1
+    hole = torch.zeros(2, 1, 128, 128)
+    hole[..., 40:90, 30:100] = 1
+    prefill = torch.rand(2, 3, 128, 128) * 2 - 1
+    x = generator_input(images, hole, cfg, torch.zeros(3), prefill)
+    assert x.shape == (2, 4, 128, 128)
+    assert torch.equal(x[:, 3:], hole)
+    assert torch.equal(x[:, :3] * hole, prefill * hole)  # nothing under the hole is read
+    with torch.no_grad():
+        assert torch.equal(g(x), x[:, :3])
+    assert generator_flops(cfg) > generator_flops(GeneratorConfig())

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from app.registry import generator_info
 from model.export import read_export
+from model.inference import load_generator
 from model.release import main
 
 
@@ -42,7 +44,7 @@ def test_release_embeds_every_evaluation_and_the_lineage(tiny_weights: Path, tmp
         evals[-1].write_text(json.dumps(_evaluation(set_name, psnr)))
 
     main(["--export", str(export), "--name", "ce-new", "--eval", *map(str, evals), "--method", "ce-test",
-          "--out-dir", str(tmp_path / "weights")])  # fmt: skip
+          "--out-dir", str(tmp_path / "weights"), "--title", "Context Encoder", "--good-at", "objects"])  # fmt: skip
 
     shipped = read_export(tmp_path / "weights" / "ce-new.pt")  # weights_only=True inside
     assert shipped["training"]["total_steps"] == 600 and shipped["training"]["total_images_seen"] == 19200
@@ -50,6 +52,13 @@ def test_release_embeds_every_evaluation_and_the_lineage(tiny_weights: Path, tmp
     assert [(r["set"], r["psnr"]) for r in results] == [("kodak24", 18.0), ("val_files", 15.0)]
     assert results[0]["baselines"] == {"telea": {"psnr": 17.0, "l1": 0.1}}
     assert shipped["state_dict"].keys() == payload["state_dict"].keys()
+    # what the editor shows: a human name, what it is good at, its numbers beside the classical
+    info = generator_info("ce-new", load_generator(tmp_path / "weights" / "ce-new.pt"), default=True)
+    assert (info["title"], info["good_at"]) == ("Context Encoder", "objects")
+    assert info["headline"] == [
+        {"set": "kodak24", "mask": "center", "psnr": 18.0, "best_classical_psnr": 17.0},
+        {"set": "val_files", "mask": "center", "psnr": 15.0, "best_classical_psnr": 14.0},
+    ]
 
 
 def test_release_refuses_a_method_the_evaluation_lacks(tiny_weights: Path, tmp_path: Path) -> None:

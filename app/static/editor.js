@@ -321,22 +321,14 @@
 
   function describeModel(model) {
     if (!model) return '';
-    if (model.kind !== 'context-encoder') return model.description || 'Classical filler (no learning)';
-    const parts = ['Context Encoder'];
-    if (model.input_size) parts.push(`${model.input_size} px`);
-    if (model.mask_type) parts.push(`${model.mask_type} holes`);
-    if (model.parameters) parts.push(`${(Number(model.parameters) / 1e6).toFixed(1)} M params`);
-    const psnr = findPsnr(model.evaluation);
-    if (psnr !== null) parts.push(`PSNR ${psnr.toFixed(1)} dB`);
+    const parts = [model.title || model.name];
+    if (model.good_at) parts.push(`good at ${model.good_at}`);
+    const shown = (model.headline || []).slice(0, 3).map((h) => {
+      const versus = h.best_classical_psnr == null ? '' : ` (classical ${h.best_classical_psnr.toFixed(1)})`;
+      return `${h.mask} on ${h.set}: ${h.psnr.toFixed(1)} dB${versus}`;
+    });
+    if (shown.length) parts.push(`hole PSNR ${shown.join(', ')}`);
     return parts.join(' · ');
-  }
-
-  /** Evaluation summaries vary by export; show a PSNR if one is recorded at the top level. */
-  function findPsnr(evaluation) {
-    if (!evaluation || typeof evaluation !== 'object') return null;
-    const keys = Object.keys(evaluation).filter((k) => /psnr/i.test(k) && typeof evaluation[k] === 'number');
-    if (!keys.length) return null;
-    return evaluation[keys.find((k) => k.toLowerCase() === 'psnr') || keys[0]];
   }
 
   function selectedModel() {
