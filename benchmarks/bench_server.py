@@ -7,6 +7,7 @@ in-process time on the same input. A script, not a test: numbers depend on the m
 
     python benchmarks/bench_server.py --photo ../shared/data/test/kodak24/kodim23.png
     python benchmarks/bench_server.py --random-weights   # no trained export: same compute, random init
+    python benchmarks/bench_server.py --case wire --concurrency 1 --requests 6   # 1,536 px photo, a wire
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--random-weights", action="store_true", help="export a random-init generator to a temp dir")
     p.add_argument("--photo", type=Path, default=DEFAULT_PHOTO, help="a Kodak photograph; its centre 512x512 is used")
     p.add_argument("--hole", type=int, default=96, help="side of the square hole, px")
+    p.add_argument(
+        "--case",
+        choices=("square", "wire"),
+        default="square",
+        help="square: 512x512 crop, one hole; wire: the photo at 1536x1024 with an 8 px wire across it",
+    )
     p.add_argument("--concurrency", default="1,4,16", help="comma-separated client counts")
     p.add_argument("--requests", type=int, default=32, help="requests per level (at least 2 per client)")
     p.add_argument("--no-telea-server", action="store_true", help="skip the model=telea runs through the server")
@@ -72,12 +79,12 @@ def random_export(folder: Path) -> Path:
     import torch
 
     from model.export import GeneratorMeta, export_generator
-    from model.networks import Generator
+    from model.networks import Generator, GeneratorConfig
 
     torch.manual_seed(0)
     path = folder / "ce-random.pt"
     meta = GeneratorMeta(mask_type="mixed", mean_colour=[0.46, 0.45, 0.42], training={"note": "random init (bench)"})
-    export_generator(Generator().eval(), meta, path)
+    export_generator(Generator(GeneratorConfig(in_channels=4, residual=True)).eval(), meta, path)
     return path
 
 
@@ -161,7 +168,14 @@ def in_process_ms(fn, repeats: int = 10) -> float:
 def main() -> None:
     args = parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
-    crop, mask = crop_and_mask(args.photo, hole=args.hole)
+    if args.case == "wire":
+        from bench_fill import photo_at, wire
+
+        crop, mask = photo_at(Image.open(args.photo), 1536, 1024), wire(1024, 1536)
+        what = f"{args.photo.name} at 1536x1024, an 8 px wire across"
+    else:
+        crop, mask = crop_and_mask(args.photo, hole=args.hole)
+        what = f"512x512 crop of {args.photo.name}, one {args.hole}x{args.hole} hole"
     files = {"image": ("photo.png", png(crop), "image/png"), "mask": ("mask.png", png(mask.astype(np.uint8) * 255))}
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -190,7 +204,7 @@ def main() -> None:
                     rows.append((model, clients, total, load(url, files, model, clients, total)))
 
     print(
-        f"\n512x512 crop of {args.photo.name}, one {args.hole}x{args.hole} hole; server on {HOST}; "
+        f"\n{what}; server on {HOST}; "
         f"{os.cpu_count()} CPU cores; torch {torch.__version__}\n"
     )
     print("| model | clients | requests | p50 ms | p95 ms | requests/s | requests per inference call | failed |")
