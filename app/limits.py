@@ -23,7 +23,7 @@ class BodyTooLarge(HTTPException):
 
 
 def too_large_message(limit: int) -> str:
-    return f"request body is over the upload limit of {limit / 1024 / 1024:g} MB ({limit:,} bytes)"
+    return f"request body is over the upload limit of {limit / 1024 / 1024:g} MiB ({limit:,} bytes)"
 
 
 class BodySizeLimit:

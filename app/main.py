@@ -8,8 +8,9 @@ unexpected is logged and still answered as JSON.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -272,7 +273,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         )
 
+    app.openapi = partial(openapi_with_model_example, app, app.openapi, settings.weights.stem)
     return app
+
+
+def openapi_with_model_example(app: FastAPI, build: Callable[[], dict], default_model: str) -> dict:
+    """The generated schema with a real model name as the ``model`` field's example, so
+    Swagger UI's "Try it out" sends a working request instead of the word "string"."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = build()
+    for component in schema.get("components", {}).get("schemas", {}).values():
+        fields = component.get("properties", {})
+        if "model" in fields and "image" in fields:
+            fields["model"]["example"] = default_model
+    app.openapi_schema = schema
+    return schema
 
 
 app = create_app()

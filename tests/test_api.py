@@ -420,7 +420,7 @@ async def test_upload_limit_from_content_length_is_enforced_before_reading(clien
         content=body(),
         headers={"content-type": "multipart/form-data; boundary=xyz", "content-length": str(3 * 2**30)},
     )
-    assert_error(response, 413, "upload limit", "2 MB")
+    assert_error(response, 413, "upload limit", "2 MiB")
     assert response.headers["connection"] == "close"
     assert not read, "the body was read although Content-Length was over the limit"
 
@@ -495,6 +495,8 @@ async def test_openapi_documents_fields_and_errors(client):
     body = schema["components"]["schemas"][body_ref.rsplit("/", 1)[-1]]
     assert set(body["properties"]) == {"image", "mask", "model", "format"}
     assert all(prop.get("description") for prop in body["properties"].values())
+    model_field = body["properties"]["model"]
+    assert model_field["example"] == (await client.get("/healthz")).json()["default_model"]
     assert {"200", "400", "413", "415", "422", "500", "503"} <= set(operation["responses"])
     assert set(operation["responses"]["200"]["content"]) == {"image/png", "image/jpeg"}
     assert "X-Inpaint-Holes: 0" in operation["description"]

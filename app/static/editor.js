@@ -114,7 +114,7 @@
     els.status.textContent = message;
   }
 
-  const formatMB = (bytes) => (bytes / (1024 * 1024)).toFixed(1);
+  const formatMiB = (bytes) => (bytes / (1024 * 1024)).toFixed(1);
   const formatMP = (pixels) => (pixels / 1e6).toFixed(1);
 
   // ---------------------------------------------------------------- history model
@@ -373,7 +373,7 @@
       return;
     }
     if (file.size > maxUploadBytes()) {
-      showError(`"${name}" is ${formatMB(file.size)} MB; the limit is ${config.max_upload_mb} MB.`);
+      showError(`"${name}" is ${formatMiB(file.size)} MiB; the limit is ${config.max_upload_mb} MiB.`);
       return;
     }
     let bitmap;
@@ -415,7 +415,7 @@
     }
     const blob = await canvasToBlob(bitmapCanvas(bitmap), 'image/png');
     if (blob.size > maxUploadBytes()) {
-      throw new Error(`"${name}" is ${formatMB(blob.size)} MB as PNG; the limit is ${config.max_upload_mb} MB.`);
+      throw new Error(`"${name}" is ${formatMiB(blob.size)} MiB as PNG; the limit is ${config.max_upload_mb} MiB.`);
     }
     return { bitmap, blob, width: bitmap.width, height: bitmap.height, notice };
   }
@@ -511,9 +511,18 @@
     els.stage.scrollTop += after.top + point[1] * state.zoom - clientY;
   }
 
+  /** Step zoom; a step that crosses 100 % stops there, so 1:1 (every photo pixel one screen
+   * pixel, how fills should be judged) is always reachable with the buttons and keys. */
   function zoomBy(factor) {
     const r = els.stage.getBoundingClientRect();
-    zoomAt(state.zoom * factor, r.left + r.width / 2, r.top + r.height / 2);
+    const next = state.zoom * factor;
+    const crosses = (state.zoom < 1 && next > 1) || (state.zoom > 1 && next < 1);
+    zoomAt(crosses ? 1 : next, r.left + r.width / 2, r.top + r.height / 2);
+  }
+
+  function zoomActualSize() {
+    const r = els.stage.getBoundingClientRect();
+    zoomAt(1, r.left + r.width / 2, r.top + r.height / 2);
   }
 
   // ---------------------------------------------------------------- painting (Pointer Events)
@@ -747,7 +756,7 @@
     const total = image.blob.size + mask.size;
     if (total > maxUploadBytes()) {
       throw new Error(
-        `The upload would be ${formatMB(total)} MB (image and mask); the server accepts ${config.max_upload_mb} MB.` +
+        `The upload would be ${formatMiB(total)} MiB (image and mask); the server accepts ${config.max_upload_mb} MiB.` +
           (image === state.base ? '' : ' Filled results are kept as lossless PNG, which is larger than a JPEG original.'),
       );
     }
@@ -883,6 +892,7 @@
       '=': () => zoomBy(1.25),
       '-': () => zoomBy(0.8),
       0: fitToStage,
+      1: zoomActualSize,
       c: () => toggleCompare(),
       Delete: clearMask,
       Backspace: clearMask,
