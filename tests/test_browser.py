@@ -322,6 +322,46 @@ def test_paint_fill_compare_iterate_download(
         assert np.array_equal(np.asarray(img.convert("RGB")), result2)
 
 
+def test_space_drag_pans_after_fill_even_with_a_focused_button(page: Page, live_server: str, photo_path: Path) -> None:
+    """Fill, zoom, pan to inspect: after Fill the focus sits on Download, and Space + drag over
+    the photo must still pan, not paint (nor press the focused button)."""
+    open_photo(page, live_server, photo_path)
+    paint(page, [(0.3, 0.4), (0.4, 0.45)])
+    press_fill_and_wait(page, fills=1)
+    page.locator("#download-link").focus()
+    page.keyboard.press("1")
+    for _ in range(5):  # well past the stage's size: there is something to pan
+        page.keyboard.press("+")
+    stage = page.locator("#stage")
+    before = stage.evaluate("s => [s.scrollLeft, s.scrollTop]")
+    box = stage.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.locator("#download-link").focus()
+    page.keyboard.down(" ")
+    page.mouse.down()
+    page.mouse.move(cx - 120, cy - 80, steps=6)
+    page.mouse.up()
+    page.keyboard.up(" ")
+    assert not mask(page).any(), "Space + drag painted"
+    after = stage.evaluate("s => [s.scrollLeft, s.scrollTop]")
+    assert after != before, "Space + drag did not pan"
+    assert page.evaluate("window.editorState.fills") == 1
+
+    # Opening another photo asks before it drops the un-downloaded result; "cancel" keeps it.
+    assert page.evaluate("window.editorState.unsaved")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    other = photo_path.parent / "kodim03.png"
+    page.locator("#file-input").set_input_files(str(other))
+    page.wait_for_timeout(300)
+    assert asked and "not been downloaded" in asked[0]
+    assert page.evaluate("window.editorState.fills") == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#file-input").set_input_files(str(photo_path))
+    page.wait_for_function("window.editorState.fills === 0", timeout=10_000)
+
+
 def test_undo_redo_eraser_clear(page: Page, live_server: str, photo_path: Path) -> None:
     open_photo(page, live_server, photo_path)
     page.locator("#brush-size").fill("40")

@@ -80,6 +80,7 @@
     pointers: new Map(), // active touch/pen/mouse pointers, for pinch and pan
     gesture: null, // {kind: 'pinch'|'pan', ...}
     spaceHeld: false,
+    pointerOverStage: false,
     abort: null,
     unsaved: false, // a fill result exists that has not been downloaded
     objectUrls: [],
@@ -366,6 +367,11 @@
 
   async function openFile(file) {
     if (!file || state.busy) return;
+    // the same care as closing the tab: a result that was never downloaded is not dropped silently
+    if (state.unsaved && !window.confirm('The filled photo has not been downloaded. Open another photo and discard it?')) {
+      els.fileInput.value = ''; // so picking that file again later still fires "change"
+      return;
+    }
     clearError();
     const name = file.name || 'pasted-image.png';
     if (file.type && !file.type.startsWith('image/')) {
@@ -877,8 +883,10 @@
       return;
     }
     if (e.altKey || isTypingTarget(e.target)) return;
-    // Space pans only when focus is not on something space activates.
-    if (key === ' ' && e.target === document.body) {
+    // Space pans when nothing has focus, and whenever the pointer is over the photo: right
+    // after Fill the focus sits on Download, and "fill, zoom, pan to inspect" must not turn
+    // into a stroke (or a click on the focused button).
+    if (key === ' ' && (e.target === document.body || state.pointerOverStage)) {
       e.preventDefault();
       state.spaceHeld = true;
       return;
@@ -905,7 +913,10 @@
   }
 
   function onKeyUp(e) {
-    if (e.key === ' ') state.spaceHeld = false;
+    if (e.key !== ' ') return;
+    // a focused button activates on Space's keyup: not when the Space was a pan
+    if (state.spaceHeld) e.preventDefault();
+    state.spaceHeld = false;
   }
 
   function openShortcuts() {
@@ -1005,6 +1016,8 @@
     els.mask.addEventListener('contextmenu', (e) => e.preventDefault());
     els.stage.addEventListener('wheel', onWheel, { passive: false });
 
+    els.stage.addEventListener('pointerenter', () => (state.pointerOverStage = true));
+    els.stage.addEventListener('pointerleave', () => (state.pointerOverStage = false));
     document.addEventListener('keydown', onKeyDown);
     document.addEventListener('keyup', onKeyUp);
     window.addEventListener('blur', () => (state.spaceHeld = false));
@@ -1038,6 +1051,7 @@
         canUndo: state.cursor > 0,
         canRedo: state.cursor < state.history.length,
         fills: state.history.slice(0, state.cursor).filter((op) => op.type === 'fill').length,
+        unsaved: state.unsaved,
       }),
   });
 
