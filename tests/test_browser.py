@@ -362,6 +362,24 @@ def test_space_drag_pans_after_fill_even_with_a_focused_button(page: Page, live_
     page.wait_for_function("window.editorState.fills === 0", timeout=10_000)
 
 
+def test_a_stroke_may_start_in_the_margin_beside_the_photo(page: Page, live_server: str, photo_path: Path) -> None:
+    """Objects at the border: a stroke begun outside the photo paints from the photo's edge."""
+    open_photo(page, live_server, photo_path)
+    page.locator("#brush-size").fill("20")
+    box = page.locator("#canvas").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] - 10, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.2, y, steps=8)
+    page.mouse.up()
+    painted = mask(page)
+    w = page.evaluate("window.editorState.width")
+    y0, y1, x0, x1 = bbox(painted)
+    assert x0 == 0 and x1 >= 0.2 * w - 2  # from the left edge, clipped to the photo
+    page.keyboard.press("Control+z")
+    assert not mask(page).any()
+
+
 def test_undo_redo_eraser_clear(page: Page, live_server: str, photo_path: Path) -> None:
     open_photo(page, live_server, photo_path)
     page.locator("#brush-size").fill("40")

@@ -544,12 +544,14 @@
 
   function onPointerDown(e) {
     if (!state.base || state.busy) return;
+    if (e.target.closest('button, .busy, .empty, .drop-overlay')) return; // controls on the stage
+
     if (e.pointerType === 'mouse' && e.button !== 0 && e.button !== 1) return;
     e.preventDefault();
     // Painting is a pointer activity: drop focus from the last clicked control so keys such as
     // Space (pan) are not swallowed by it, without drawing a focus ring on the canvas.
     if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
-    els.mask.setPointerCapture(e.pointerId);
+    els.stage.setPointerCapture(e.pointerId);
     state.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
 
     if (state.comparing) {
@@ -679,12 +681,12 @@
     const d = displayedBrushDiameter();
     els.cursor.hidden = false;
     els.cursor.style.transform = `translate(${e.clientX - d / 2}px, ${e.clientY - d / 2}px)`;
-    els.mask.classList.add('hide-cursor');
+    els.stage.classList.add('hide-cursor');
   }
 
   function hideBrushCursor() {
     els.cursor.hidden = true;
-    els.mask.classList.remove('hide-cursor');
+    els.stage.classList.remove('hide-cursor');
   }
 
   function displayedBrushDiameter() {
@@ -1007,12 +1009,14 @@
     els.errorClose.addEventListener('click', clearError);
     els.shortcutsBtn.addEventListener('click', openShortcuts);
 
-    els.mask.addEventListener('pointerdown', onPointerDown);
-    els.mask.addEventListener('pointermove', onPointerMove);
-    els.mask.addEventListener('pointerup', onPointerUp);
-    els.mask.addEventListener('pointercancel', onPointerUp);
-    els.mask.addEventListener('lostpointercapture', onPointerUp); // e.g. the window lost focus mid-stroke
-    els.mask.addEventListener('pointerleave', hideBrushCursor);
+    // The whole stage takes strokes, so one can start in the margin beside the photo (objects
+    // at the border); the canvas clips them to the photo.
+    els.stage.addEventListener('pointerdown', onPointerDown);
+    els.stage.addEventListener('pointermove', onPointerMove);
+    els.stage.addEventListener('pointerup', onPointerUp);
+    els.stage.addEventListener('pointercancel', onPointerUp);
+    els.stage.addEventListener('lostpointercapture', onPointerUp); // e.g. the window lost focus mid-stroke
+    els.stage.addEventListener('pointerleave', hideBrushCursor);
     els.mask.addEventListener('contextmenu', (e) => e.preventDefault());
     els.stage.addEventListener('wheel', onWheel, { passive: false });
 
