@@ -376,6 +376,15 @@ def test_a_stroke_may_start_in_the_margin_beside_the_photo(page: Page, live_serv
     w = page.evaluate("window.editorState.width")
     y0, y1, x0, x1 = bbox(painted)
     assert x0 == 0 and x1 >= 0.2 * w - 2  # from the left edge, clipped to the photo
+    # A mask colour that stands out on red objects: only how the mask shows changes, not the mask.
+    page.locator("#mask-colour").select_option("cyan")
+    assert "hue-rotate" in page.locator("#canvas").evaluate("c => getComputedStyle(c).filter")
+    assert np.array_equal(mask(page), painted)
+    page.reload()
+    page.locator("#file-input").set_input_files(photo_path)
+    page.wait_for_function("window.editorState.width > 0")
+    expect(page.locator("#mask-colour")).to_have_value("cyan")  # remembered
+    paint(page, [(0.5, 0.5), (0.6, 0.6)])
     page.keyboard.press("Control+z")
     assert not mask(page).any()
 

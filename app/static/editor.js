@@ -18,6 +18,10 @@
   const MAX_ZOOM = 16;
   const MAX_FIT_ZOOM = 4; // small images are enlarged to fit, but not absurdly
   const MODEL_STORAGE_KEY = 'inpaint.model';
+  const MASK_COLOUR_KEY = 'inpaint.maskColour';
+  // the mask is painted in MASK_COLOUR; other colours are a hue rotation of the whole canvas,
+  // so what is painted (and sent) never changes, only how it shows over the photo
+  const MASK_FILTERS = { pink: 'none', cyan: 'hue-rotate(170deg)', lime: 'hue-rotate(255deg) saturate(1.4)' };
   const PINCH_GRACE_MS = 250; // a second finger within this time turns a stroke into a pinch
 
   const $ = (id) => document.getElementById(id);
@@ -37,6 +41,7 @@
     brushBtn: $('brush-btn'),
     eraserBtn: $('eraser-btn'),
     size: $('brush-size'),
+    maskColour: $('mask-colour'),
     sizeValue: $('brush-size-value'),
     undo: $('undo-btn'),
     redo: $('redo-btn'),
@@ -334,6 +339,13 @@
 
   function selectedModel() {
     return config.models.find((m) => m.name === els.model.value);
+  }
+
+  function setMaskColour(name) {
+    const colour = name in MASK_FILTERS ? name : 'pink';
+    els.maskColour.value = colour;
+    els.mask.style.filter = MASK_FILTERS[colour];
+    safeStorage('set', MASK_COLOUR_KEY, colour);
   }
 
   function initModels() {
@@ -1060,6 +1072,8 @@
   });
 
   initModels();
+  setMaskColour(safeStorage('get', MASK_COLOUR_KEY));
+  els.maskColour.addEventListener('change', () => setMaskColour(els.maskColour.value));
   bind();
   setBrushSize(state.size);
   updateControls();
