@@ -17,6 +17,7 @@ from scipy import ndimage
 
 from app.errors import ApiError
 from model.inference import mask_from_image
+from model.masks import grow_hole
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 ALPHA_THRESHOLD = 127  # alpha <= this is "transparent" (fill); same cut as mask_from_image
@@ -104,7 +105,7 @@ def count_holes(hole: np.ndarray) -> int:
     return int(ndimage.label(hole, structure=EIGHT_CONNECTED)[1])
 
 
-def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int) -> Upload:
+def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int, grow: int = 0) -> Upload:
     """Validate and decode a request's image and optional mask.
 
     Both headers are checked before either is decoded. Without a mask file the image's own
@@ -133,6 +134,7 @@ def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int) -> 
             hole = mask_from_image(mask)
         except Exception as exc:
             raise ApiError(422, f"mask has an unsupported pixel format ({mask.mode}): {exc}") from None
+    hole = grow_hole(hole, grow)
     return Upload(to_rgb(image, "image"), hole, count_holes(hole), rgb_profile(image))
 
 

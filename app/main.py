@@ -30,6 +30,7 @@ from app.registry import Runtime, StartupError, load_runtime
 from app.schemas import ErrorResponse, Health, Limits, ModelInfo, QueueStats
 from app.service import inpaint_bytes
 from app.settings import Settings
+from model.masks import MAX_GROW
 
 log = logging.getLogger(__name__)
 
@@ -253,13 +254,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         output_format: Annotated[
             OutputFormat, Form(alias="format", description="Encoding of the result: `png` (lossless) or `jpeg`.")
         ] = "png",
+        grow: Annotated[
+            int,
+            Form(
+                ge=0,
+                le=MAX_GROW,
+                description="Dilate the mask by this many pixels (round brush) before filling, so it also "
+                "covers an object's soft edge and shadow; 0 = as painted.",
+            ),
+        ] = 0,
     ) -> Response:
         entry = runtime.resolve(model)
         image_data = await image.read()
         mask_data = await mask.read() if mask is not None else None
         if mask_data == b"" and not (mask.filename if mask is not None else ""):
             mask_data = None  # a browser form with no mask file chosen sends an empty unnamed part
-        result = await inpaint_bytes(runtime, entry, image_data, mask_data, output_format)
+        result = await inpaint_bytes(runtime, entry, image_data, mask_data, output_format, grow)
         extension = "jpg" if output_format == "jpeg" else "png"
         return Response(
             result.content,

@@ -82,7 +82,7 @@ async def infer(entry: ModelEntry, payload: Any) -> Any:
 
 
 async def inpaint_bytes(
-    runtime: Runtime, entry: ModelEntry, image_data: bytes, mask_data: bytes | None, fmt: str
+    runtime: Runtime, entry: ModelEntry, image_data: bytes, mask_data: bytes | None, fmt: str, grow: int = 0
 ) -> Result:
     """Validate, fill and encode; an empty mask returns the image unchanged (no inference)."""
     limits = runtime.settings
@@ -90,7 +90,7 @@ async def inpaint_bytes(
         entry.batcher.admit()  # refuse before spending CPU on decoding; submit() still enforces the bound
     except (QueueFull, BatcherClosed) as exc:
         raise unavailable(entry, exc) from None
-    upload = await in_thread(runtime, read_upload, image_data, mask_data, limits.max_pixels)
+    upload = await in_thread(runtime, read_upload, image_data, mask_data, limits.max_pixels, grow)
     pixels, holes, profile = int(upload.hole.sum()), upload.holes, upload.icc_profile
     if pixels == 0:
         content = await in_thread(runtime, encode, upload.rgb, fmt, profile)

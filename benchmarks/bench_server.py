@@ -203,10 +203,7 @@ def main() -> None:
                     total = max(args.requests, 2 * clients)
                     rows.append((model, clients, total, load(url, files, model, clients, total)))
 
-    print(
-        f"\n{what}; server on {HOST}; "
-        f"{os.cpu_count()} CPU cores; torch {torch.__version__}\n"
-    )
+    print(f"\n{what}; server on {HOST}; {os.cpu_count()} CPU cores; torch {torch.__version__}\n")
     print("| model | clients | requests | p50 ms | p95 ms | requests/s | requests per inference call | failed |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for model, clients, total, r in rows:

@@ -227,6 +227,21 @@ def mixed_mask(rng: np.random.Generator, size: int = 128, shapes: ShapeBank | No
     return center_mask(rng, size)
 
 
+MAX_GROW = 64  # px
+
+
+def grow_hole(hole: np.ndarray, pixels: int) -> np.ndarray:
+    """The hole dilated by ``pixels`` with a round brush: a painted mask must cover an object's
+    soft edge and shadow too, or the fill continues them from the rim."""
+    if pixels <= 0 or not hole.any():
+        return hole
+    import cv2  # the fill itself needs OpenCV; masks for training do not
+
+    side = 2 * int(pixels) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    return cv2.dilate(hole.astype(np.uint8), kernel).astype(bool)
+
+
 def mask_fn(kind: str, size: int = 128, shapes: ShapeBank | None = None) -> MaskFn:
     """The mask sampler for a ``--mask`` name."""
     table: dict[str, MaskFn] = {

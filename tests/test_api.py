@@ -27,6 +27,7 @@ from app.batching import Batcher, BatcherClosed, QueueFull
 from app.main import create_app
 from app.registry import StartupError
 from app.settings import DEFAULT_WEIGHTS, Settings
+from model.masks import grow_hole
 
 pytestmark = pytest.mark.anyio
 
@@ -213,6 +214,15 @@ async def test_mask_with_alpha_fills_its_opaque_pixels(client, photo, photo_byte
     strokes = np.zeros((*hole.shape, 4), np.uint8)
     strokes[hole] = (255, 0, 0, 255)
     assert_filled(await post(client, photo_bytes, png(strokes)), np.asarray(photo), hole)
+
+
+async def test_grow_dilates_the_mask_before_filling(client, photo, photo_bytes, hole):
+    grown = grow_hole(hole, 6)
+    assert grown.sum() > hole.sum()
+    out = assert_filled(await post(client, photo_bytes, mask_png(hole), grow="6"), np.asarray(photo), grown)
+    assert np.any(out[grown & ~hole] != np.asarray(photo)[grown & ~hole], axis=-1).mean() > 0.5
+    assert_error(await post(client, photo_bytes, mask_png(hole), grow="65"), 422, "grow")
+    assert_error(await post(client, photo_bytes, mask_png(hole), grow="-1"), 422, "grow")
 
 
 async def test_an_all_opaque_rgba_mask_is_read_by_its_luminance(client, photo, photo_bytes, hole):
@@ -493,7 +503,7 @@ async def test_openapi_documents_fields_and_errors(client):
     operation = schema["paths"]["/inpaint"]["post"]
     body_ref = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
     body = schema["components"]["schemas"][body_ref.rsplit("/", 1)[-1]]
-    assert set(body["properties"]) == {"image", "mask", "model", "format"}
+    assert set(body["properties"]) == {"image", "mask", "model", "format", "grow"}
     assert all(prop.get("description") for prop in body["properties"].values())
     model_field = body["properties"]["model"]
     assert model_field["example"] == (await client.get("/healthz")).json()["default_model"]

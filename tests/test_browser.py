@@ -374,7 +374,7 @@ def test_a_stroke_may_start_in_the_margin_beside_the_photo(page: Page, live_serv
     page.mouse.up()
     painted = mask(page)
     w = page.evaluate("window.editorState.width")
-    y0, y1, x0, x1 = bbox(painted)
+    _, _, x0, x1 = bbox(painted)
     assert x0 == 0 and x1 >= 0.2 * w - 2  # from the left edge, clipped to the photo
     # A mask colour that stands out on red objects: only how the mask shows changes, not the mask.
     page.locator("#mask-colour").select_option("cyan")
@@ -386,6 +386,36 @@ def test_a_stroke_may_start_in_the_margin_beside_the_photo(page: Page, live_serv
     expect(page.locator("#mask-colour")).to_have_value("cyan")  # remembered
     paint(page, [(0.5, 0.5), (0.6, 0.6)])
     page.keyboard.press("Control+z")
+    assert not mask(page).any()
+
+
+def test_mask_upload_and_grow(
+    page: Page, live_server: str, photo_path: Path, photo: np.ndarray, tmp_path: Path
+) -> None:
+    """A mask file (same rules as the API) becomes the mask in one undoable step; Grow dilates
+    it before filling, so the fill also covers a ring around what was painted."""
+    open_photo(page, live_server, photo_path)
+    h, w = photo.shape[:2]
+    block = np.zeros((h, w), bool)
+    block[200:260, 300:380] = True
+    opaque = np.zeros((h, w, 4), np.uint8)  # what painting programs export: opaque, white strokes
+    opaque[..., 3] = 255
+    opaque[block] = 255
+    Image.fromarray(opaque, "RGBA").save(tmp_path / "mask.png")
+    page.locator("#mask-input").set_input_files(str(tmp_path / "mask.png"))
+    page.wait_for_function("window.editorState.canUndo")
+    assert np.array_equal(mask(page), block)
+    page.locator("#grow").fill("5")
+    press_fill_and_wait(page, fills=1)
+    result = np.asarray(Image.open(io.BytesIO(download_link_bytes(page))).convert("RGB"))
+    changed = np.any(result != photo, axis=-1)
+    ring = grow(block, 5) & ~block
+    assert not (changed & ~grow(block, 6)).any()
+    assert changed[ring].mean() > 0.5, "grow did not fill around the mask"
+    # A mask of another size is refused with a message, and changes nothing.
+    Image.new("L", (w // 2, h // 2), 255).save(tmp_path / "small.png")
+    page.locator("#mask-input").set_input_files(str(tmp_path / "small.png"))
+    expect(page.locator("#error")).to_contain_text("must match")
     assert not mask(page).any()
 
 

@@ -42,6 +42,9 @@
     eraserBtn: $('eraser-btn'),
     size: $('brush-size'),
     maskColour: $('mask-colour'),
+    maskOpen: $('mask-open-btn'),
+    maskInput: $('mask-input'),
+    grow: $('grow'),
     sizeValue: $('brush-size-value'),
     undo: $('undo-btn'),
     redo: $('redo-btn'),
@@ -154,7 +157,7 @@
     let painted = false;
     for (const op of maskOperations()) {
       if (op.type === 'clear') painted = false;
-      else if (op.type === 'stroke' && op.mode === 'paint') painted = true;
+      else if ((op.type === 'stroke' && op.mode === 'paint') || op.type === 'maskImage') painted = true;
     }
     return painted;
   }
@@ -187,6 +190,51 @@
     if (state.busy || !hasMask()) return;
     pushOperation({ type: 'clear' });
     render();
+  }
+
+  /** A mask file read by the server's rule: opaque pixels = fill when it has transparency,
+   * else white (luminance > 127); added to the painted mask as one undoable step. */
+  async function loadMask(file) {
+    if (!file || state.busy || !state.base) return;
+    clearError();
+    let bitmap;
+    try {
+      bitmap = await decodeImage(file);
+    } catch {
+      showError(`"${file.name}" could not be read as a mask image. Choose a PNG.`);
+      return;
+    }
+    const { width, height } = state.base;
+    if (bitmap.width !== width || bitmap.height !== height) {
+      showError(`The mask is ${bitmap.width} × ${bitmap.height} but the photo is ${width} × ${height}; they must match.`);
+      return;
+    }
+    const canvas = bitmapCanvas(bitmap);
+    const data = canvas.getContext('2d').getImageData(0, 0, width, height);
+    const px = data.data;
+    let transparent = false;
+    for (let i = 3; i < px.length; i += 4) if (px[i] <= 127) { transparent = true; break; }
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(MASK_COLOUR.slice(i, i + 2), 16));
+    let painted = 0;
+    for (let i = 0; i < px.length; i += 4) {
+      const luminance = 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
+      const on = transparent ? px[i + 3] > 127 : luminance > 127;
+      px[i] = r; px[i + 1] = g; px[i + 2] = b; px[i + 3] = on ? 255 : 0;
+      painted += on ? 1 : 0;
+    }
+    if (!painted) {
+      showError(`"${file.name}" marks nothing to fill (white, or opaque where it has transparency, = fill).`);
+      return;
+    }
+    canvas.getContext('2d').putImageData(data, 0, 0);
+    pushOperation({ type: 'maskImage', bitmap: await createImageBitmap(canvas) });
+    render();
+    setStatus(`Mask loaded from "${file.name}". Fill, or paint to change it.`);
+  }
+
+  function growPixels() {
+    const value = Math.round(Number(els.grow.value));
+    return Number.isFinite(value) ? Math.min(64, Math.max(0, value)) : 0;
   }
 
   // ---------------------------------------------------------------- drawing
@@ -228,6 +276,10 @@
     for (const op of maskOperations()) {
       if (op.type === 'clear') maskCtx.clearRect(0, 0, els.mask.width, els.mask.height);
       else if (op.type === 'stroke') drawStroke(maskCtx, op);
+      else if (op.type === 'maskImage') {
+        maskCtx.globalCompositeOperation = 'source-over';
+        maskCtx.drawImage(op.bitmap, 0, 0);
+      }
     }
     if (state.stroke) drawStroke(maskCtx, state.stroke);
   }
@@ -260,6 +312,7 @@
     els.clear.disabled = busy || !hasMask();
     els.fill.disabled = busy || !loaded || !hasMask();
     for (const b of [els.zoomIn, els.zoomOut, els.fit]) b.disabled = !loaded;
+    els.maskOpen.disabled = busy || !loaded;
     els.model.disabled = busy;
 
     els.brushBtn.setAttribute('aria-pressed', String(state.tool === 'brush'));
@@ -784,6 +837,7 @@
     form.append('image', image.blob, uploadName(image));
     form.append('mask', mask, 'mask.png');
     if (model) form.append('model', model);
+    if (growPixels() > 0) form.append('grow', String(growPixels()));
     form.append('format', 'png'); // lossless, so iterating never degrades the untouched pixels
     return form;
   }
@@ -1074,6 +1128,11 @@
   initModels();
   setMaskColour(safeStorage('get', MASK_COLOUR_KEY));
   els.maskColour.addEventListener('change', () => setMaskColour(els.maskColour.value));
+  els.maskOpen.addEventListener('click', () => {
+    els.maskInput.value = ''; // so loading the same file again still fires "change"
+    els.maskInput.click();
+  });
+  els.maskInput.addEventListener('change', () => loadMask(els.maskInput.files[0]));
   bind();
   setBrushSize(state.size);
   updateControls();
