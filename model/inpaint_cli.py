@@ -4,13 +4,16 @@ INPUT is an image or a folder (recursive). ``--masks`` is one mask for every ima
 holding a mask with each image's file stem (white, or opaque where the mask has transparency,
 = fill); ``--alpha`` fills each image's own transparent pixels instead. Results are PNGs under
 DIR, keeping each file's path below its input folder; pixels outside the mask never change.
-A file that fails is reported and skipped; the exit status is then 1.
+``--weights`` picks a generator export, ``--classical telea|ns`` OpenCV's fillers instead;
+``--grow N`` dilates every mask by N px first. A file that fails is reported and skipped; the
+exit status is then 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +21,19 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
+from model.baselines import OPENCV_BASELINES, opencv_fill
 from model.data import IMAGE_SUFFIXES, DataError, list_images
 from model.distributed import resolve_device
 from model.export import WeightsError
-from model.inference import InpaintModel, inpaint, load_generator, mask_from_image
+from model.inference import inpaint, load_generator, mask_from_image
+from model.masks import MAX_GROW, grow_hole
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "ce-region.pt"
 MASK_SUFFIXES = (".png", *(s for s in IMAGE_SUFFIXES if s != ".png"), ".bmp")
 FILE_ERRORS = (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError)
+
+# an RGB image and its (H, W) bool hole -> the filled RGB image
+Filler = Callable[[Image.Image, np.ndarray], Image.Image]
 
 
 @dataclass
@@ -84,7 +92,7 @@ def alpha_hole(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGBA"))[..., 3] < 128
 
 
-def fill_one(job: Job, model: InpaintModel, masks: Path | None, out: Path) -> Path:
+def fill_one(job: Job, filler: Filler, masks: Path | None, out: Path, grow: int = 0) -> Path:
     """Inpaint one file and write its PNG; raises on any problem with this file only."""
     target = (out / job.relative).with_suffix(".png")
     if target.resolve() == job.source.resolve():
@@ -99,7 +107,7 @@ def fill_one(job: Job, model: InpaintModel, masks: Path | None, out: Path) -> Pa
             hole = mask_from_image(ImageOps.exif_transpose(m))
     if hole.shape != (image.height, image.width):
         raise ValueError(f"mask is {hole.shape[1]}x{hole.shape[0]} but the image is {image.width}x{image.height}")
-    result = inpaint(image.convert("RGB"), hole, model)
+    result = filler(image.convert("RGB"), grow_hole(hole, grow))
     target.parent.mkdir(parents=True, exist_ok=True)
     result.save(target)
     return target
@@ -114,25 +122,34 @@ def build_parser() -> argparse.ArgumentParser:
     holes.add_argument("--masks", type=Path, help="one mask for all images, or a folder of masks named like them")
     holes.add_argument("--alpha", action="store_true", help="fill each image's transparent pixels")
     p.add_argument("--out", type=Path, required=True, help="folder for the PNG results")
-    p.add_argument("--weights", type=Path, default=None, help=f"generator export (default: {DEFAULT_WEIGHTS})")
+    fillers = p.add_mutually_exclusive_group()
+    fillers.add_argument("--weights", type=Path, default=None, help=f"generator export (default: {DEFAULT_WEIGHTS})")
+    fillers.add_argument("--classical", choices=OPENCV_BASELINES, default=None, help="OpenCV's filler instead")
+    p.add_argument("--grow", type=int, default=0, help=f"dilate each mask by N px (0-{MAX_GROW}) before filling")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     return p
 
 
-def load_model(weights: Path | None, device: str) -> InpaintModel:
+def load_filler(weights: Path | None, classical: str | None, device: str) -> Filler:
+    """The generator (through the server's full-resolution path) or an OpenCV filler."""
+    if classical is not None:
+        return lambda image, hole: Image.fromarray(opencv_fill(np.asarray(image)[None], hole[None], classical)[0])
     if weights is None and not DEFAULT_WEIGHTS.is_file():
         raise WeightsError(
             f"the default weights {DEFAULT_WEIGHTS} are not there; pass --weights PATH to a generator export"
         )
-    return load_generator(weights or DEFAULT_WEIGHTS, resolve_device(device))
+    model = load_generator(weights or DEFAULT_WEIGHTS, resolve_device(device))
+    return lambda image, hole: inpaint(image, hole, model)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.masks is not None and not args.masks.exists():
         raise SystemExit(f"error: --masks {args.masks}: no such file or folder")
+    if not 0 <= args.grow <= MAX_GROW:
+        raise SystemExit(f"error: --grow must be between 0 and {MAX_GROW} px")
     try:
-        model = load_model(args.weights, args.device)
+        filler = load_filler(args.weights, args.classical, args.device)
     except WeightsError as exc:
         raise SystemExit(f"error: {exc}") from exc
     skip = [args.out, args.masks if args.masks is not None and args.masks.is_dir() else None]
@@ -148,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if target in written:
                 raise ValueError(f"same output name as {written[target]}")
-            fill_one(job, model, args.masks, args.out)
+            fill_one(job, filler, args.masks, args.out, args.grow)
             written[target] = job.name
         except FILE_ERRORS as exc:
             failures.append((job.name, str(exc)))

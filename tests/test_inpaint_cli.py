@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from model import inpaint_cli
+from model.masks import grow_hole
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,6 +61,24 @@ def test_folder_round_trip_changes_only_masked_pixels(photos: Path, tiny_weights
     hole5[40:90, 40:100] = True
     assert np.array_equal(nested[~hole5], original5[~hole5])
     assert not np.array_equal(nested[hole5], original5[hole5])
+
+
+def test_classical_filler_with_grown_masks_and_a_progress_bar(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mask = tmp_path / "one.png"
+    _rect_mask((768, 512), (300, 150, 380, 230)).save(mask)
+    hole = np.asarray(Image.open(mask)) > 0
+    out = tmp_path / "out"
+    code = inpaint_cli.main([str(photos), "--masks", str(mask), "--out", str(out), "--classical", "ns", "--grow", "4"])
+    assert code == 0
+    assert "inpainting" in capsys.readouterr().err  # the progress bar
+    result, original = _pixels(out / "kodim23.png"), _pixels(photos / "kodim23.png")
+    grown = grow_hole(hole, 4)
+    changed = np.any(result != original, axis=-1)
+    assert not changed[~grown].any() and changed[grown & ~hole].mean() > 0.5
+    with pytest.raises(SystemExit, match="grow"):
+        inpaint_cli.main([str(photos), "--masks", str(mask), "--out", str(out), "--classical", "ns", "--grow", "99"])
 
 
 def test_alpha_and_single_mask_for_all(photo_path: Path, tiny_weights: Path, tmp_path: Path) -> None:
