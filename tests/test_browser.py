@@ -419,6 +419,48 @@ def test_mask_upload_and_grow(
     assert not mask(page).any()
 
 
+def test_compare_every_model_on_one_mask_and_keep_one(
+    page: Page, live_server: str, photo_path: Path, photo: np.ndarray
+) -> None:
+    """One action fills the same mask with every model; the results show side by side around
+    the mask at 1:1, scroll together, and the one kept becomes the fill."""
+    models = httpx.get(f"{live_server}/api/models", timeout=10).json()
+    open_photo(page, live_server, photo_path)
+    page.locator("#brush-size").fill("24")
+    paint(page, [(0.30, 0.40), (0.45, 0.50)])
+    painted = mask(page)
+    page.locator("#compare-btn").click()
+    dialog = page.locator("#compare-dialog")
+    expect(dialog).to_be_visible(timeout=60_000)
+    items = dialog.locator(".compare-item")
+    expect(items).to_have_count(len(models))
+    assert items.evaluate_all("fs => fs.map(f => f.dataset.model)") == [
+        page.locator("#model-select option").nth(i).get_attribute("value") for i in range(len(models))
+    ]
+    y0, y1, x0, x1 = bbox(painted)
+    sizes = dialog.locator("canvas").evaluate_all("cs => cs.map(c => [c.width, c.height, c.clientWidth])")
+    assert all(size == [x1 - x0 + 1 + 96, y1 - y0 + 1 + 96, x1 - x0 + 1 + 96] for size in sizes)  # 1:1 crops
+    panes = dialog.locator(".compare-pane")
+    panes.first.evaluate("p => { p.scrollLeft = 30; p.scrollTop = 20; p.dispatchEvent(new Event('scroll')); }")
+    scrolls = panes.evaluate_all("ps => ps.map(p => [p.scrollLeft, p.scrollTop])")
+    assert len(set(map(tuple, scrolls))) == 1  # synced
+    # keep the Navier-Stokes fill: exactly what the API answers for that model and mask
+    dialog.locator('.compare-item[data-model="ns"] button').click()
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("window.editorState.fills") == 1
+    kept = np.asarray(Image.open(io.BytesIO(download_link_bytes(page))).convert("RGB"))
+    buffer = io.BytesIO()
+    Image.fromarray(painted.astype(np.uint8) * 255).save(buffer, "PNG")
+    direct = httpx.post(
+        f"{live_server}/inpaint",
+        files={"image": photo_path.read_bytes(), "mask": buffer.getvalue()},
+        data={"model": "ns"},
+        timeout=60,
+    )
+    assert np.array_equal(kept, np.asarray(Image.open(io.BytesIO(direct.content)).convert("RGB")))
+    assert not mask(page).any()
+
+
 def test_undo_redo_eraser_clear(page: Page, live_server: str, photo_path: Path) -> None:
     open_photo(page, live_server, photo_path)
     page.locator("#brush-size").fill("40")

@@ -45,6 +45,10 @@
     maskOpen: $('mask-open-btn'),
     maskInput: $('mask-input'),
     grow: $('grow'),
+    compare: $('compare-btn'),
+    compareDialog: $('compare-dialog'),
+    compareGrid: $('compare-grid'),
+    compareClose: $('compare-close'),
     sizeValue: $('brush-size-value'),
     undo: $('undo-btn'),
     redo: $('redo-btn'),
@@ -311,6 +315,7 @@
     els.redo.disabled = busy || state.cursor === state.history.length;
     els.clear.disabled = busy || !hasMask();
     els.fill.disabled = busy || !loaded || !hasMask();
+    els.compare.disabled = busy || !loaded || !hasMask() || els.model.options.length < 2;
     for (const b of [els.zoomIn, els.zoomOut, els.fit]) b.disabled = !loaded;
     els.maskOpen.disabled = busy || !loaded;
     els.model.disabled = busy;
@@ -912,6 +917,131 @@
     else if (document.activeElement === els.cancel) els.cancel.blur();
   }
 
+  // ---------------------------------------------------------------- compare models
+
+  /** Bounding box [x0, y0, x1, y1) of the painted mask, or null. */
+  function maskBounds() {
+    const { width, height } = els.mask;
+    const px = maskCtx.getImageData(0, 0, width, height).data;
+    let x0 = width, y0 = height, x1 = -1, y1 = -1;
+    for (let y = 0; y < height; y += 1) {
+      for (let x = 0; x < width; x += 1) {
+        if (px[(y * width + x) * 4 + 3] > 127) {
+          if (x < x0) x0 = x;
+          if (x > x1) x1 = x;
+          if (y < y0) y0 = y;
+          if (y > y1) y1 = y;
+        }
+      }
+    }
+    return x1 < 0 ? null : [x0, y0, x1 + 1, y1 + 1];
+  }
+
+  /** Fills the same mask with every model, one request after another, then shows the results
+   * side by side around the mask at 1:1 (panels scroll together); the one kept becomes a fill. */
+  async function compareModels() {
+    if (state.busy || !state.base || state.stroke) return;
+    clearError();
+    const bounds = maskBounds();
+    if (!hasMask() || !bounds) {
+      showError('Paint over the area to fill first.');
+      return;
+    }
+    const image = currentImage();
+    const models = [...els.model.options].map((o) => ({ name: o.value, title: o.textContent }));
+    const focusBefore = document.activeElement;
+    setBusy(true);
+    const results = [];
+    try {
+      for (const [i, model] of models.entries()) {
+        setStatus(`Filling with ${model.title} (${i + 1} of ${models.length})…`);
+        const started = performance.now();
+        try {
+          const after = await requestFill(await buildForm(image, model.name), image);
+          results.push({ ...model, after, seconds: (performance.now() - started) / 1000 });
+        } catch (err) {
+          if (err.name === 'AbortError') throw err;
+          results.push({ ...model, error: err.message });
+        }
+      }
+    } catch (err) {
+      setStatus('Comparison cancelled.');
+      return;
+    } finally {
+      setBusy(false);
+      render();
+      restoreFocus(focusBefore);
+    }
+    setStatus(`Compared ${models.length} models on the same mask. Keep one, or close to keep painting.`);
+    showComparison(image, results, bounds);
+  }
+
+  function showComparison(image, results, [x0, y0, x1, y1]) {
+    const margin = 48;
+    const left = Math.max(0, x0 - margin);
+    const top = Math.max(0, y0 - margin);
+    const w = Math.min(image.width, x1 + margin) - left;
+    const h = Math.min(image.height, y1 + margin) - top;
+    els.compareGrid.replaceChildren();
+    const panes = [];
+    for (const result of results) {
+      const figure = document.createElement('figure');
+      figure.className = 'compare-item';
+      figure.dataset.model = result.name;
+      const caption = document.createElement('figcaption');
+      caption.textContent = result.error
+        ? `${result.title}: failed`
+        : `${result.title} · ${result.seconds.toFixed(1)} s`;
+      const pane = document.createElement('div');
+      pane.className = 'compare-pane';
+      if (result.error) {
+        pane.textContent = result.error;
+      } else {
+        const canvas = document.createElement('canvas');
+        canvas.width = w;
+        canvas.height = h;
+        canvas.style.width = `${w}px`; // 1:1: one photo pixel, one CSS pixel
+        canvas.getContext('2d').drawImage(result.after.bitmap, left, top, w, h, 0, 0, w, h);
+        pane.append(canvas);
+        panes.push(pane);
+      }
+      figure.append(caption, pane);
+      if (!result.error) {
+        const keep = document.createElement('button');
+        keep.type = 'button';
+        keep.className = 'btn primary';
+        keep.textContent = 'Keep this';
+        keep.addEventListener('click', () => {
+          pushOperation({ type: 'fill', before: image, after: result.after, model: result.name });
+          state.comparing = false;
+          state.unsaved = true;
+          els.compareDialog.close();
+          render();
+          setStatus(`Kept the fill by ${result.title}. Paint again to refine, or download.`);
+        });
+        figure.append(keep);
+      }
+      els.compareGrid.append(figure);
+    }
+    // synced panning: scrolling one panel scrolls all to the same photo position
+    let syncing = false;
+    for (const pane of panes) {
+      pane.addEventListener('scroll', () => {
+        if (syncing) return;
+        syncing = true;
+        for (const other of panes) {
+          if (other !== pane) {
+            other.scrollLeft = pane.scrollLeft;
+            other.scrollTop = pane.scrollTop;
+          }
+        }
+        syncing = false;
+      });
+    }
+    if (typeof els.compareDialog.showModal === 'function') els.compareDialog.showModal();
+    else els.compareDialog.setAttribute('open', '');
+  }
+
   // ---------------------------------------------------------------- compare and download
 
   function toggleCompare(force) {
@@ -934,7 +1064,7 @@
   }
 
   function onKeyDown(e) {
-    if (els.shortcuts.open) return;
+    if (els.shortcuts.open || els.compareDialog.open) return;
     const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
     if (e.ctrlKey || e.metaKey) {
       const actions = {
@@ -1066,6 +1196,8 @@
     els.zoomOut.addEventListener('click', () => zoomBy(0.8));
     els.fit.addEventListener('click', fitToStage);
     els.fill.addEventListener('click', fill);
+    els.compare.addEventListener('click', compareModels);
+    els.compareClose.addEventListener('click', () => els.compareDialog.close());
     els.cancel.addEventListener('click', () => state.abort && state.abort.abort());
     els.toggle.addEventListener('click', () => toggleCompare());
     els.download.addEventListener('click', (e) => {
