@@ -22,6 +22,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from app.devserver import serve
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CE_CHROMIUM", "/usr/bin/chromium")
@@ -459,6 +461,35 @@ def test_compare_every_model_on_one_mask_and_keep_one(
     )
     assert np.array_equal(kept, np.asarray(Image.open(io.BytesIO(direct.content)).convert("RGB")))
     assert not mask(page).any()
+
+
+def test_a_photo_larger_than_the_upload_limit_as_png_stays_fillable_round_after_round(
+    page: Page, tiny_weights: Path, photo_path: Path, tmp_path: Path
+) -> None:
+    """What a phone photo meets: over the pixel limit, so the editor resizes it and keeps it
+    lossless (a PNG over the upload limit), and every filled result is such a PNG too. Each
+    fill then sends a crop around its mask; only masked pixels change, round after round."""
+    big = tmp_path / "phone.jpg"
+    Image.open(photo_path).convert("RGB").resize((1536, 1024), Image.Resampling.BICUBIC).save(big, quality=90)
+    assert big.stat().st_size < 2**20
+    env = {"CE_MAX_UPLOAD_MB": "1", "CE_MAX_PIXELS": "1000000"}
+    with serve(tiny_weights, env=env, timeout=60) as url:
+        open_photo(page, url, big)
+        w, h = page.evaluate("[window.editorState.width, window.editorState.height]")
+        assert w * h <= 1_000_000 and w > 1000  # resized to fit the pixel limit
+        base = image_canvas(page)
+        painted_all = np.zeros((h, w), bool)
+        for fills, stroke in enumerate([[(0.2, 0.3), (0.3, 0.35)], [(0.6, 0.7), (0.7, 0.75)]], start=1):
+            paint(page, stroke)
+            painted_all |= mask(page)
+            press_fill_and_wait(page, fills=fills)
+            expect(page.locator("#error")).to_be_hidden()
+            shown = image_canvas(page)
+            changed = np.any(shown != base, axis=-1)
+            assert changed.any() and not (changed & ~painted_all).any()
+        result = np.asarray(Image.open(io.BytesIO(download_link_bytes(page))).convert("RGB"))
+        assert np.array_equal(result, shown)
+        assert len(download_link_bytes(page)) > 2**20  # the result itself is over the upload limit
 
 
 def test_undo_redo_eraser_clear(page: Page, live_server: str, photo_path: Path) -> None:

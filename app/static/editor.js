@@ -489,10 +489,9 @@
     } else if (ACCEPTED_TYPES.includes(file.type)) {
       return { bitmap, blob: file, width: bitmap.width, height: bitmap.height, notice };
     }
+    // Lossless, even when larger than the upload limit: fills then send only a crop around the
+    // mask (see buildForm), so a phone photo stays fillable, round after round.
     const blob = await canvasToBlob(bitmapCanvas(bitmap), 'image/png');
-    if (blob.size > maxUploadBytes()) {
-      throw new Error(`"${name}" is ${formatMiB(blob.size)} MiB as PNG; the limit is ${config.max_upload_mb} MiB.`);
-    }
     return { bitmap, blob, width: bitmap.width, height: bitmap.height, notice };
   }
 
@@ -776,9 +775,9 @@
 
   /** The mask at full image resolution, binarised so the server sees exactly what is shown:
    * opaque white where painted, transparent elsewhere. Null when nothing is painted. */
-  async function exportMask() {
-    const { width, height } = els.mask;
-    const data = maskCtx.getImageData(0, 0, width, height);
+  async function exportMask(region = [0, 0, els.mask.width, els.mask.height]) {
+    const [left, top, width, height] = region;
+    const data = maskCtx.getImageData(left, top, width, height);
     const px = data.data;
     let painted = 0;
     for (let i = 0; i < px.length; i += 4) {
@@ -807,8 +806,8 @@
     setBusy(true); // already here: exporting the mask of a big photo takes a moment too
     const started = performance.now();
     try {
-      const form = await buildForm(image, model);
-      const after = await requestFill(form, image);
+      const { form, region } = await buildForm(image, model);
+      const after = await pasteRegion(image, await requestFill(form, { width: region[2], height: region[3] }), region);
       pushOperation({ type: 'fill', before: image, after, model });
       state.comparing = false;
       state.unsaved = true;
@@ -827,24 +826,65 @@
     }
   }
 
-  /** The multipart body of POST /inpaint, after the checks the server would make anyway. */
+  /** The multipart body of POST /inpaint, after the checks the server would make anyway.
+   *
+   * The whole photo is sent when it fits the upload limit (the original file's bytes while the
+   * photo is unchanged). A larger one (a phone photo re-encoded losslessly, or a filled result
+   * kept as PNG) is sent as a crop around the mask with context on every side; the server only
+   * changes masked pixels, so pasting the filled crop back is exact. Returns the form and the
+   * region it covers. */
   async function buildForm(image, model) {
-    const mask = await exportMask();
+    let region = [0, 0, image.width, image.height];
+    let mask = await exportMask(region);
     if (!mask) throw new Error('The mask is empty: paint over the area to fill first.');
-    const total = image.blob.size + mask.size;
+    let imageBlob = image.blob;
+    if (imageBlob.size + mask.size > maxUploadBytes()) {
+      region = cropAroundMask(image);
+      imageBlob = await canvasToBlob(cropCanvas(image.bitmap, region), 'image/png');
+      mask = await exportMask(region);
+    }
+    const total = imageBlob.size + mask.size;
     if (total > maxUploadBytes()) {
       throw new Error(
-        `The upload would be ${formatMiB(total)} MiB (image and mask); the server accepts ${config.max_upload_mb} MiB.` +
-          (image === state.base ? '' : ' Filled results are kept as lossless PNG, which is larger than a JPEG original.'),
+        `The upload would be ${formatMiB(total)} MiB (image and mask) even cropped to the mask; the server accepts ` +
+          `${config.max_upload_mb} MiB. Fill smaller areas one at a time.`,
       );
     }
     const form = new FormData();
-    form.append('image', image.blob, uploadName(image));
+    form.append('image', imageBlob, uploadName(image));
     form.append('mask', mask, 'mask.png');
     if (model) form.append('model', model);
     if (growPixels() > 0) form.append('grow', String(growPixels()));
     form.append('format', 'png'); // lossless, so iterating never degrades the untouched pixels
-    return form;
+    return { form, region };
+  }
+
+  /** [left, top, width, height] around the mask with as much context on each side as the
+   * mask is large (at least 128 px), which is what the server's windows look at. */
+  function cropAroundMask(image) {
+    const [x0, y0, x1, y1] = maskBounds();
+    const margin = Math.max(128, x1 - x0, y1 - y0) + growPixels();
+    const left = Math.max(0, x0 - margin);
+    const top = Math.max(0, y0 - margin);
+    return [left, top, Math.min(image.width, x1 + margin) - left, Math.min(image.height, y1 + margin) - top];
+  }
+
+  function cropCanvas(bitmap, [left, top, width, height]) {
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    canvas.getContext('2d').drawImage(bitmap, left, top, width, height, 0, 0, width, height);
+    return canvas;
+  }
+
+  /** The filled region pasted into the whole photo, as a new lossless image. */
+  async function pasteRegion(image, filled, [left, top, width, height]) {
+    if (left === 0 && top === 0 && width === image.width && height === image.height) return filled;
+    const canvas = bitmapCanvas(image.bitmap);
+    canvas.getContext('2d').drawImage(filled.bitmap, left, top);
+    const blob = await canvasToBlob(canvas, 'image/png');
+    const bitmap = await decodeImage(blob);
+    return { bitmap, blob, width: image.width, height: image.height };
   }
 
   /** Sends the request; resolves to the filled image, or throws an Error a person can read. */
@@ -957,7 +997,8 @@
         setStatus(`Filling with ${model.title} (${i + 1} of ${models.length})…`);
         const started = performance.now();
         try {
-          const after = await requestFill(await buildForm(image, model.name), image);
+          const { form, region } = await buildForm(image, model.name);
+          const after = await pasteRegion(image, await requestFill(form, { width: region[2], height: region[3] }), region);
           results.push({ ...model, after, seconds: (performance.now() - started) / 1000 });
         } catch (err) {
           if (err.name === 'AbortError') throw err;
