@@ -197,6 +197,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 max_upload_mb=settings.max_upload_mb, max_pixels=settings.max_pixels, max_holes=settings.max_holes
             ),
             queues={name: QueueStats(**entry.batcher.snapshot()) for name, entry in runtime.models.items()},
+            admission={
+                "inflight": runtime.inflight,
+                "max_inflight": settings.max_inflight,
+                "refused": runtime.refused,
+            },
         )
 
     @app.get(

@@ -54,6 +54,8 @@ class Runtime:
     default: str
     cpu_limiter: anyio.CapacityLimiter
     skipped: list[str] = field(default_factory=list)
+    inflight: int = 0  # inpainting requests admitted and not yet answered
+    refused: int = 0  # requests answered 503 by admission
 
     def resolve(self, name: str | None) -> ModelEntry:
         """The model a request asked for (blank = default); unknown names -> 422 listing valid ones."""

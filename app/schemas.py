@@ -78,3 +78,7 @@ class Health(BaseModel):
     skipped: list[str] = Field(description="Files in the models folder that could not be loaded, with why.")
     limits: Limits
     queues: dict[str, QueueStats] = Field(description="Per-model micro-batching counters.")
+    admission: dict[str, int] = Field(
+        description="Inpainting requests in progress now (`inflight`), the most at once (`max_inflight`, "
+        "CE_MAX_INFLIGHT) and how many were answered 503 because that many were in progress (`refused`)."
+    )

@@ -8,7 +8,8 @@ working memory; generator calls go through the model's micro-batcher.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -81,10 +82,37 @@ async def infer(entry: ModelEntry, payload: Any) -> Any:
         raise ApiError(500, f"inpainting with {entry.name!r} failed on the server; see the server log") from None
 
 
+@contextmanager
+def admitted(runtime: Runtime) -> Iterator[None]:
+    """Admission before any work: at most ``max_inflight`` requests are decoded, filled and
+    encoded at once; one more is answered 503 at once, so under overload the admitted ones keep
+    their latency and the rest learn to retry instead of queueing unseen behind the CPU."""
+    limit = runtime.settings.max_inflight
+    if runtime.inflight >= limit:
+        runtime.refused += 1
+        raise ApiError(
+            503,
+            f"server is busy ({runtime.inflight} fills in progress); retry in {RETRY_AFTER_S} s",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    runtime.inflight += 1  # the event loop is single-threaded: no lock needed
+    try:
+        yield
+    finally:
+        runtime.inflight -= 1
+
+
 async def inpaint_bytes(
     runtime: Runtime, entry: ModelEntry, image_data: bytes, mask_data: bytes | None, fmt: str, grow: int = 0
 ) -> Result:
     """Validate, fill and encode; an empty mask returns the image unchanged (no inference)."""
+    with admitted(runtime):
+        return await _inpaint_admitted(runtime, entry, image_data, mask_data, fmt, grow)
+
+
+async def _inpaint_admitted(
+    runtime: Runtime, entry: ModelEntry, image_data: bytes, mask_data: bytes | None, fmt: str, grow: int
+) -> Result:
     limits = runtime.settings
     try:
         entry.batcher.admit()  # refuse before spending CPU on decoding; submit() still enforces the bound

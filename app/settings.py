@@ -55,6 +55,14 @@ class Settings(BaseSettings):
         None, ge=1, le=256, description="Torch intra-op threads on CPU (default: cores // CE_WORKERS)."
     )
     queue_size: int = Field(32, ge=1, description="Requests that may wait per model before new ones get 503.")
+    max_inflight: int = Field(
+        16,
+        ge=1,
+        description=(
+            "Inpainting requests the server works on at once (decode to encode), all models together; "
+            "one more gets a fast 503 with Retry-After instead of waiting behind them."
+        ),
+    )
     max_batch: int = Field(32, ge=1, description="Most generator windows in one batched forward pass.")
     batch_wait_ms: float = Field(
         5.0, ge=0, le=1000, description="How long a batch waits for more requests before it runs (ms)."

@@ -4,6 +4,7 @@ failures. No timing assertions: waits only poll for a state, with a generous saf
 
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
 import struct
@@ -389,6 +390,19 @@ async def test_a_needle_image_within_the_pixel_limit_is_refused_not_a_500(client
     needle = png(np.full((1, 4096 * 4096, 3), 120, np.uint8))
     response = await post(client, needle, png(np.full((1, 4096 * 4096), 255, np.uint8)))
     assert_error(response, 422, "cannot be inpainted")
+
+
+async def test_admission_answers_a_fast_503_beyond_max_inflight(tiny_weights, photo_bytes, hole):
+    """Under overload the server refuses at once with Retry-After instead of queueing unseen."""
+    async with serve(settings_for(tiny_weights, max_inflight=1)) as (_, client):
+        responses = await asyncio.gather(*(post(client, photo_bytes, mask_png(hole)) for _ in range(6)))
+        codes = sorted(r.status_code for r in responses)
+        assert codes[0] == 200 and codes[-1] == 503, codes
+        busy = next(r for r in responses if r.status_code == 503)
+        assert busy.headers["Retry-After"] == "1" and "busy" in busy.json()["detail"]
+        admission = (await client.get("/healthz")).json()["admission"]
+        assert admission == {"inflight": 0, "max_inflight": 1, "refused": codes.count(503)}
+        assert (await post(client, photo_bytes, mask_png(hole))).status_code == 200  # recovered
 
 
 async def test_low_pixel_limit_from_settings(tiny_weights, photo_bytes, hole):

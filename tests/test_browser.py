@@ -492,6 +492,27 @@ def test_a_photo_larger_than_the_upload_limit_as_png_stays_fillable_round_after_
         assert len(download_link_bytes(page)) > 2**20  # the result itself is over the upload limit
 
 
+def test_a_busy_server_is_retried_after_its_retry_after(page: Page, live_server: str, photo_path: Path) -> None:
+    """503 + Retry-After (admission under overload): the editor says so, waits and retries."""
+    refused = []
+
+    def busy_once(route) -> None:
+        if not refused:
+            refused.append(route.request.url)
+            route.fulfill(status=503, headers={"Retry-After": "1"}, json={"detail": "server is busy"})
+        else:
+            route.continue_()
+
+    page.route("**/inpaint", busy_once)
+    open_photo(page, live_server, photo_path)
+    paint(page, [(0.3, 0.4), (0.4, 0.45)])
+    page.locator("#fill-btn").click()
+    expect(page.locator("#status")).to_contain_text("busy", timeout=5_000)
+    page.wait_for_function("window.editorState.fills === 1 && !window.editorState.busy", timeout=30_000)
+    assert len(refused) == 1
+    expect(page.locator("#error")).to_be_hidden()
+
+
 def test_undo_redo_eraser_clear(page: Page, live_server: str, photo_path: Path) -> None:
     open_photo(page, live_server, photo_path)
     page.locator("#brush-size").fill("40")

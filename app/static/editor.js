@@ -19,6 +19,7 @@
   const MAX_FIT_ZOOM = 4; // small images are enlarged to fit, but not absurdly
   const MODEL_STORAGE_KEY = 'inpaint.model';
   const MASK_COLOUR_KEY = 'inpaint.maskColour';
+  const BUSY_RETRIES = 5; // attempts of one fill while the server answers 503 (busy)
   // the mask is painted in MASK_COLOUR; other colours are a hue rotation of the whole canvas,
   // so what is painted (and sent) never changes, only how it shows over the photo
   const MASK_FILTERS = { pink: 'none', cyan: 'hue-rotate(170deg)', lime: 'hue-rotate(255deg) saturate(1.4)' };
@@ -887,14 +888,32 @@
     return { bitmap, blob, width: image.width, height: image.height };
   }
 
+  /** Resolves after ``ms``, or rejects with an AbortError when the fill is cancelled. */
+  function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new DOMException('Fill cancelled', 'AbortError'));
+      });
+    });
+  }
+
   /** Sends the request; resolves to the filled image, or throws an Error a person can read. */
   async function requestFill(form, image) {
     let response;
-    try {
-      response = await fetch('inpaint', { method: 'POST', body: form, signal: state.abort.signal });
-    } catch (err) {
-      if (err.name === 'AbortError') throw err;
-      throw new Error('Fill failed: could not reach the server (network error). Check the connection and try again.');
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        response = await fetch('inpaint', { method: 'POST', body: form, signal: state.abort.signal });
+      } catch (err) {
+        if (err.name === 'AbortError') throw err;
+        throw new Error('Fill failed: could not reach the server (network error). Check the connection and try again.');
+      }
+      // A busy server answers 503 with Retry-After at once: wait as it asks and try again.
+      if (response.status !== 503 || attempt >= BUSY_RETRIES) break;
+      const seconds = Math.min(30, Math.max(1, Number(response.headers.get('Retry-After')) || 1));
+      setStatus(`The server is busy; trying again in ${seconds} s (attempt ${attempt + 1} of ${BUSY_RETRIES})…`);
+      await sleep(seconds * 1000, state.abort.signal);
     }
     if (!response.ok) throw new Error(`Fill failed: ${await describeHttpError(response)}`);
     const blob = await response.blob();
