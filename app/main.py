@@ -318,4 +318,10 @@ def run() -> None:
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
     print(f"Context Encoder inpainting: http://{shown}:{settings.port}/  (API docs: /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=settings.port)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=settings.port,
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=5,  # idle keep-alive connections are closed after 5 s
+    )

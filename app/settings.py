@@ -63,6 +63,14 @@ class Settings(BaseSettings):
             "one more gets a fast 503 with Retry-After instead of waiting behind them."
         ),
     )
+    max_connections: int = Field(
+        512,
+        ge=1,
+        description=(
+            "Open connections ce-serve keeps at once; beyond them every request gets 503, so idle or "
+            "half-open connections cannot exhaust the process's file descriptors."
+        ),
+    )
     max_batch: int = Field(32, ge=1, description="Most generator windows in one batched forward pass.")
     batch_wait_ms: float = Field(
         5.0, ge=0, le=1000, description="How long a batch waits for more requests before it runs (ms)."

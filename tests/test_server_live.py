@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -144,6 +145,7 @@ def test_ce_serve_prints_its_url_and_serves(tiny_weights: Path, tmp_path: Path):
         "CE_MODELS_DIR": str(tiny_weights.parent),
         "CE_HOST": "127.0.0.1",
         "CE_PORT": str(port),
+        "CE_MAX_CONNECTIONS": "8",
     }
     log = tmp_path / "ce-serve.log"
     with log.open("w") as fh:
@@ -165,6 +167,17 @@ def test_ce_serve_prints_its_url_and_serves(tiny_weights: Path, tmp_path: Path):
                 pass
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.3)
+        # Connections are capped: with 8 idle ones open, a request gets 503 instead of the
+        # server running out of file descriptors; once they close, it serves again.
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(8)]
+        time.sleep(0.5)
+        try:
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 503
+        finally:
+            for sock in idle:
+                sock.close()
+        time.sleep(0.5)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
     finally:
         proc.terminate()
         proc.wait(timeout=30)
