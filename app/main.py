@@ -243,15 +243,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def inpaint(
         runtime: RuntimeDep,
         image: Annotated[UploadFile, File(description="Photo to fill: PNG, JPEG or WebP.")],
+        # not "UploadFile | None": that documents a JSON null as a valid mask part, which no
+        # multipart client can send as a file (schemathesis did, and got a 422)
         mask: Annotated[
-            UploadFile | None,
+            UploadFile,
             File(
                 description=(
                     "Same size as `image`; white (or opaque, if it has alpha) = fill. "
                     "Omit it to fill the image's transparent pixels instead."
                 )
             ),
-        ] = None,
+        ] = None,  # optional in the form, never null in the schema
         model: Annotated[
             str | None,
             Form(description="A name from GET /api/models; omitted or blank = the default generator."),

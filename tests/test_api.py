@@ -519,6 +519,8 @@ async def test_openapi_documents_fields_and_errors(client):
     body = schema["components"]["schemas"][body_ref.rsplit("/", 1)[-1]]
     assert set(body["properties"]) == {"image", "mask", "model", "format", "grow"}
     assert all(prop.get("description") for prop in body["properties"].values())
+    assert "anyOf" not in body["properties"]["mask"]  # a file or nothing: never a JSON null
+    assert body["properties"]["mask"]["type"] == "string" and "mask" not in body.get("required", [])
     model_field = body["properties"]["model"]
     assert model_field["example"] == (await client.get("/healthz")).json()["default_model"]
     assert {"200", "400", "413", "415", "422", "500", "503"} <= set(operation["responses"])
