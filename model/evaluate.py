@@ -451,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, default=None, help="write settings and results here")
     p.add_argument("--grid", type=Path, default=None, help="write a comparison picture (PNG) here")
     p.add_argument("--grid-count", type=int, default=6, help="grid rows per (set, mask)")
+    p.add_argument(
+        "--grids-dir", type=Path, default=None, help="also write one picture per (set, mask) here: SET-MASK.png"
+    )
     p.add_argument("--batch-size", type=int, default=64, help="images per generator call")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
@@ -579,6 +582,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "columns": column_names,
             "rows": [{"set": ev.set_name, "mask": ev.mask, "count": len(ev.grid_rows[0])} for ev in evaluations],
         }
+    if args.grids_dir is not None:
+        args.grids_dir.mkdir(parents=True, exist_ok=True)
+        for ev in evaluations:
+            if ev.grid_rows:
+                comparison_grid([ev], column_names).save(args.grids_dir / f"{ev.set_name}-{ev.mask}.png")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(doc, indent=2) + "\n")

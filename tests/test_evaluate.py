@@ -246,7 +246,8 @@ def test_full_resolution_protocols_fill_whole_photos_through_the_server_path(
     shapes = shared_data / "masks" / "objects" / "davis2016_val"
     evaluate.main(
         ["--weights", str(tiny_weights), "--images", str(photos), "--masks", "objects,strokes,blobs",
-         "--shapes", str(shapes), "--baselines", "telea", "--json", str(out_json), "--grid", str(out_grid)]
+         "--shapes", str(shapes), "--baselines", "telea", "--json", str(out_json), "--grid", str(out_grid),
+         "--grids-dir", str(tmp_path / "grids")]
     )  # fmt: skip
     doc = json.loads(out_json.read_text())
     fractions = {r["mask"]: r["hole_fraction"] for r in doc["results"]}
@@ -258,6 +259,11 @@ def test_full_resolution_protocols_fill_whole_photos_through_the_server_path(
             assert scores["seconds"] > 0 and 5 < scores["psnr"] < 60
     with Image.open(out_grid) as grid:  # 1:1 crops around the hole, input | model | telea | truth
         assert grid.width == 4 * (fullres.CROP + 2) + 2
+    assert sorted(p.name for p in (tmp_path / "grids").iterdir()) == [
+        "photos-blobs.png",
+        "photos-objects.png",
+        "photos-strokes.png",
+    ]
 
 
 def test_full_resolution_holes_are_seeded_per_image() -> None:
