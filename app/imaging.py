@@ -16,11 +16,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from app.errors import ApiError
-from model.inference import mask_from_image
-from model.masks import grow_hole
+from model.masks import grow_hole, mask_from_image, transparent_hole
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
-ALPHA_THRESHOLD = 127  # alpha <= this is "transparent" (fill); same cut as mask_from_image
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
@@ -91,13 +89,6 @@ def to_rgb(img: Image.Image, field: str) -> Image.Image:
         raise ApiError(422, f"{field} has an unsupported pixel format ({img.mode}): {exc}") from None
 
 
-def alpha_hole(img: Image.Image) -> np.ndarray | None:
-    """Transparent pixels of the image (True = fill), or None when it has no transparency."""
-    if not img.has_transparency_data:
-        return None
-    return np.asarray(img.convert("RGBA"))[..., 3] <= ALPHA_THRESHOLD
-
-
 def count_holes(hole: np.ndarray) -> int:
     """Separate holes as a person sees them (8-connected regions)."""
     if not hole.any():
@@ -115,7 +106,7 @@ def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int, gro
     mask = open_checked(mask_data, "mask", max_pixels) if mask_data is not None else None
     image = decode(image, "image")
     if mask is None:
-        hole = alpha_hole(image)
+        hole = transparent_hole(image)
         if hole is None:
             raise ApiError(
                 422,

@@ -32,6 +32,7 @@ from PIL import Image
 
 from model.baselines import telea_prefill
 from model.export import GeneratorMeta, build_generator, read_export
+from model.masks import mask_from_image
 from model.networks import Generator, count_parameters, generator_input
 
 CLUSTER_GAP = 8  # holes closer than this (px) count as one when limiting holes per request
@@ -104,22 +105,6 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Inpa
     dev = torch.device(device)
     generator = generator.to(dev).to(memory_format=torch.channels_last)
     return InpaintModel(generator, meta, path, dev)
-
-
-def mask_from_image(mask: Image.Image) -> np.ndarray:
-    """A painted mask as bool (True = fill): opaque pixels if it has transparency, else
-    white (luminance > 127) pixels.
-
-    Many painting programs export masks as RGBA with every pixel opaque (white strokes on
-    black); there the alpha channel says nothing, so the luminance decides.
-    """
-    if mask.mode in ("RGBA", "LA", "PA") or (mask.mode == "P" and "transparency" in mask.info):
-        rgba = np.asarray(mask.convert("RGBA"))
-        opaque = rgba[..., 3] > 127
-        if not opaque.all():
-            return opaque
-        return np.asarray(Image.fromarray(rgba[..., :3]).convert("L")) > 127
-    return np.asarray(mask.convert("L")) > 127
 
 
 @dataclass

@@ -25,8 +25,8 @@ from model.baselines import OPENCV_BASELINES, opencv_fill
 from model.data import IMAGE_SUFFIXES, DataError, list_images
 from model.distributed import resolve_device
 from model.export import WeightsError
-from model.inference import inpaint, load_generator, mask_from_image
-from model.masks import MAX_GROW, grow_hole
+from model.inference import inpaint, load_generator
+from model.masks import MAX_GROW, grow_hole, mask_from_image, transparent_hole
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "ce-region.pt"
 MASK_SUFFIXES = (".png", *(s for s in IMAGE_SUFFIXES if s != ".png"), ".bmp")
@@ -84,14 +84,6 @@ def find_mask(masks: Path, job: Job) -> Path:
     raise FileNotFoundError(f"no mask named {job.relative.stem}.png (or .jpg/.webp/...) in {masks}")
 
 
-def alpha_hole(image: Image.Image) -> np.ndarray:
-    """Transparent pixels (alpha < 128) of an image with transparency, as the hole."""
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    if not has_alpha:
-        raise ValueError("--alpha: the image has no transparency")
-    return np.asarray(image.convert("RGBA"))[..., 3] < 128
-
-
 def fill_one(job: Job, filler: Filler, masks: Path | None, out: Path, grow: int = 0) -> Path:
     """Inpaint one file and write its PNG; raises on any problem with this file only."""
     target = (out / job.relative).with_suffix(".png")
@@ -101,7 +93,9 @@ def fill_one(job: Job, filler: Filler, masks: Path | None, out: Path, grow: int 
         image = ImageOps.exif_transpose(im)  # masks are painted on the picture as it is shown
         image.load()
     if masks is None:
-        hole = alpha_hole(image)
+        hole = transparent_hole(image)
+        if hole is None:
+            raise ValueError("--alpha: the image has no transparency")
     else:
         with Image.open(find_mask(masks, job)) as m:
             hole = mask_from_image(ImageOps.exif_transpose(m))

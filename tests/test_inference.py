@@ -17,10 +17,10 @@ from model.inference import (
     PlanningError,
     inpaint,
     load_generator,
-    mask_from_image,
     plan_windows,
     prepare,
 )
+from model.masks import mask_from_image
 from model.networks import Generator, GeneratorConfig
 
 
