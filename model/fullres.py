@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model.masks import ShapeBank
+from model.masks import ShapeBank, ellipse_blob
 
 FULLRES_KINDS = ("objects", "strokes", "blobs")
 CROP = 160  # px: the grid shows the fill at 1:1 around the hole
@@ -41,15 +41,7 @@ def _scaled(shape: np.ndarray, area: float) -> np.ndarray:
 
 
 def _ellipses(rng: np.random.Generator, side: int) -> np.ndarray:
-    img = Image.new("L", (side, side), 0)
-    draw = ImageDraw.Draw(img)
-    cx = cy = side / 2
-    for _ in range(int(rng.integers(4, 9))):
-        rx, ry = rng.uniform(0.15, 0.32, size=2) * side
-        draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=255)
-        cx = float(np.clip(cx + rng.normal(0, side * 0.12), side * 0.3, side * 0.7))
-        cy = float(np.clip(cy + rng.normal(0, side * 0.12), side * 0.3, side * 0.7))
-    return np.asarray(img) > 127
+    return ellipse_blob(rng, side, count=(4, 9), radius=(0.15, 0.32), walk=0.12, keep=(0.3, 0.7))
 
 
 def objects_mask(rng: np.random.Generator, h: int, w: int, shapes: ShapeBank | None) -> np.ndarray:

@@ -125,18 +125,29 @@ class ShapeBank:
         return np.asarray(img) > 127
 
 
-def _blob(rng: np.random.Generator, size: int, scale: float) -> np.ndarray:
-    """Procedural object-like shape: a few overlapping ellipses along a short random walk."""
-    side = max(8, int(scale * size))
+def ellipse_blob(
+    rng: np.random.Generator,
+    side: int,
+    count: tuple[int, int] = (3, 8),
+    radius: tuple[float, float] = (0.12, 0.3),
+    walk: float = 0.15,
+    keep: tuple[float, float] = (0.25, 0.75),
+) -> np.ndarray:
+    """Procedural object-like shape in a ``side`` square: overlapping ellipses (radii a fraction
+    of the side) along a short random walk kept within ``keep`` of the square."""
     img = Image.new("L", (side, side), 0)
     draw = ImageDraw.Draw(img)
     cx, cy = side / 2, side / 2
-    for _ in range(int(rng.integers(3, 8))):
-        rx, ry = rng.uniform(0.12, 0.3, size=2) * side
+    for _ in range(int(rng.integers(*count))):
+        rx, ry = rng.uniform(*radius, size=2) * side
         draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=255)
-        cx = float(np.clip(cx + rng.normal(0, side * 0.15), side * 0.25, side * 0.75))
-        cy = float(np.clip(cy + rng.normal(0, side * 0.15), side * 0.25, side * 0.75))
+        cx = float(np.clip(cx + rng.normal(0, side * walk), side * keep[0], side * keep[1]))
+        cy = float(np.clip(cy + rng.normal(0, side * walk), side * keep[0], side * keep[1]))
     return np.asarray(img) > 127
+
+
+def _blob(rng: np.random.Generator, size: int, scale: float) -> np.ndarray:
+    return ellipse_blob(rng, max(8, int(scale * size)))
 
 
 def region_mask(rng: np.random.Generator, size: int = 128, shapes: ShapeBank | None = None) -> np.ndarray:
