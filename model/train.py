@@ -508,7 +508,13 @@ class Trainer:
         self.init_source = state.get("init_source")
         log.info("resumed from step %d", self.step)
         self._drop_metrics_after(self.step)
-        self._apply_command_line_lrs()
+        saved = state.get("args", {})
+        if self.args.lr_decay == "cosine" and saved.get("lr_decay") == "cosine":
+            # the schedule sets the rates every step; a change of --lr (or --steps) is still recorded
+            if (saved.get("lr"), saved.get("steps")) != (self.args.lr, self.args.steps):
+                self.lr_schedule.append({"step": self.step, "lr_g": self.args.lr, "cosine_to_step": self.args.steps})
+        else:
+            self._apply_command_line_lrs()
         return True
 
     def _drop_metrics_after(self, step: int) -> None:

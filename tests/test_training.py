@@ -18,7 +18,7 @@ from model.data import load_eval_images
 from model.export import read_export
 from model.inference import load_generator
 from model.masks import center_mask
-from model.train import Trainer, build_parser, main
+from model.train import Trainer, build_parser, cosine_factor, main
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +164,23 @@ def test_resuming_with_a_lower_learning_rate_applies_and_records_it(photo_folder
     expected = [{"step": 0, "lr_g": 2e-4, "lr_d": 2e-5}, {"step": 2, "lr_g": 5e-5, "lr_d": 5e-6}]
     assert trainer.lr_schedule == expected
     assert read_export(tmp_path / "generator.pt")["training"]["lr_schedule"] == expected
+
+
+def test_cosine_schedule_and_weight_average(photo_folder: Path, tmp_path: Path) -> None:
+    assert cosine_factor(0, 100) == pytest.approx(1.0)
+    assert cosine_factor(50, 100) == pytest.approx(0.51)
+    assert cosine_factor(100, 100) == pytest.approx(0.02) == cosine_factor(500, 100)
+    args = _args(photo_folder, tmp_path, "--adv", "0", "--ema", "0.5", "--lr-decay", "cosine", "--steps", "10")
+    trainer = Trainer(args, distributed.Runtime(torch.device("cpu")))
+    assert trainer.G.config.in_channels == 4 and trainer.G.config.residual  # the default design
+    before = {k: v.clone() for k, v in trainer.G_ema.state_dict().items()}
+    trainer.step = 5
+    trainer.set_learning_rates()
+    assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(2e-4 * cosine_factor(5, 10))
+    trainer.train_step()
+    live, averaged = trainer.G.state_dict(), trainer.G_ema.state_dict()
+    name = "decoder.4.1.weight"  # the zero-initialised last layer moves in the first step
+    assert not torch.equal(live[name], before[name])
+    assert torch.allclose(averaged[name], (before[name] + live[name]) / 2, atol=1e-7)
+    assert trainer.exported_generator() is trainer.G_ema
+    assert trainer.meta().training["ema"] == 0.5 and trainer.meta().training["lr_decay"] == "cosine"
