@@ -127,13 +127,21 @@ def headline(evaluation: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+# what an export without its own card (released before cards existed) is shown as
+CARD_BY_MASK_TYPE = {
+    "center": ("Context Encoder, central hole (paper)", "a square hole in the middle of the view, as in the paper"),
+    "mixed": ("Context Encoder", "objects, blobs and strokes"),
+}
+
+
 def generator_info(name: str, model: InpaintModel, default: bool) -> dict[str, Any]:
     meta = model.meta
     card = meta.card
+    title, good_at = CARD_BY_MASK_TYPE.get(meta.mask_type, (f"Context Encoder ({name})", f"{meta.mask_type} holes"))
     return {
         "name": name,
-        "title": card.get("title") or f"Context Encoder ({name})",
-        "good_at": card.get("good_at") or f"holes like those it was trained on ({meta.mask_type})",
+        "title": card.get("title") or title,
+        "good_at": card.get("good_at") or good_at,
         "headline": headline(meta.evaluation),
         "kind": "context-encoder",
         "default": default,
