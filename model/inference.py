@@ -41,6 +41,9 @@ THICKNESS = 32.0  # deepest hole pixel, in network pixels, a window is shrunk to
 # (measured on Kodak objects: tiling beats one big window for anything longer); a longer one is tiled
 COMPACT = 0.75
 CONTEXT = 2.0  # a compact hole's window side, in multiples of its extent
+# holes at most this deep (lines and specks 1-2 px wide) are filled by Telea alone: the generator
+# has nothing to add there, and a hairline across a big photo would cost hundreds of windows
+HAIRLINE_DEPTH = 1.5
 MAX_WINDOWS = 384  # per image; beyond it elongated holes are tiled at a coarser scale
 # shrunk windows correcting a full-resolution Telea fill (see finish): sharper rims, 0.3-0.5 dB lower
 FULL_RES_DETAIL = False
@@ -163,6 +166,8 @@ def plan_windows(mask: np.ndarray, size: int = 128, max_windows: int = MAX_WINDO
         x, y, bw, bh = (int(v) for v in stats[index, :4])
         box = (slice(y, y + bh), slice(x, x + bw))
         radius = float(depth[box][labels[box] == index].max())
+        if radius <= HAIRLINE_DEPTH:
+            continue  # finish fills it with Telea
         # shrink until the deepest pixel is THICKNESS network px from the context (at 128 px)
         thick_side = max(size, radius * 128 / THICKNESS)
         extent = max(bw, bh)
@@ -318,6 +323,14 @@ def finish(job: InpaintJob, outputs: np.ndarray, full_res_detail: bool = FULL_RE
     result = job.image.copy()
     filled = total / np.maximum(weights, 1e-6)[:, None]
     result[ys, xs] = np.clip(np.round(filled), 0, 255).astype(np.uint8)
+    hairline = weights == 0  # no window took these: hairlines and specks
+    if hairline.any():
+        hy, hx = ys[hairline], xs[hairline]
+        y0, y1 = max(0, hy.min() - 8), hy.max() + 9
+        x0, x1 = max(0, hx.min() - 8), hx.max() + 9
+        # the whole mask is unknown to Telea, so no erased pixel can leak into the hairlines
+        crop = telea_prefill(job.image[None, y0:y1, x0:x1], job.mask[None, y0:y1, x0:x1])[0]
+        result[hy, hx] = crop[hy - y0, hx - x0]
     return result
 
 

@@ -135,12 +135,37 @@ def test_any_image_shape_is_planned_within_its_bounds_or_refused(shape: tuple[in
 
 def test_many_thin_rings_cost_a_bounded_number_of_windows() -> None:
     mask = np.zeros((4096, 4096), bool)
-    for i in range(10):
+    for i in range(10):  # 3 px wide: deep enough for the generator
         a, b = 100 + 190 * i, 4096 - 100 - 190 * i
-        mask[a, a:b] = mask[b - 1, a:b] = mask[a:b, a] = mask[a:b, b - 1] = True
+        mask[a : a + 3, a:b] = mask[b - 3 : b, a:b] = mask[a:b, a : a + 3] = mask[a:b, b - 3 : b] = True
     windows = plan_windows(mask)
     assert len(windows) <= MAX_WINDOWS
     assert np.allclose(_coverage(mask, windows)[mask], 1.0, atol=1e-5)
+
+
+def test_hairlines_are_filled_by_telea_without_windows(tmp_path: Path) -> None:
+    """1 px lines need no generator (and would cost hundreds of windows): Telea fills them,
+    reading none of the erased pixels."""
+    mask = np.zeros((600, 800), bool)
+    mask[300, 20:780] = True  # a hairline across
+    mask[100:500, 400] = True
+    mask[50, 50] = True  # a speck
+    assert plan_windows(mask) == []
+    rng = np.random.default_rng(0)
+    photo = np.clip(128 + rng.normal(0, 6, (600, 800, 1)), 0, 255).repeat(3, axis=2).astype(np.uint8)
+    photo[mask] = (230, 20, 20)
+    model = load_generator(_untrained_correction(tmp_path))
+    out = np.asarray(inpaint(Image.fromarray(photo), mask, model)).astype(int)
+    assert np.array_equal(out[~mask], photo[~mask])
+    assert np.abs(out[..., 0] - out[..., 1])[mask].max() <= 12  # grey, no red left
+
+
+def _untrained_correction(folder: Path) -> Path:
+    torch.manual_seed(0)
+    path = folder / "residual.pt"
+    g = Generator(GeneratorConfig(in_channels=4, residual=True)).eval()  # untrained: the Telea fill
+    export_generator(g, GeneratorMeta("mixed", [0.5, 0.5, 0.5]), path)
+    return path
 
 
 def test_nothing_of_an_erased_object_survives_in_the_fill(tmp_path: Path) -> None:
