@@ -31,6 +31,7 @@ import torch
 from PIL import Image
 
 from model.baselines import telea_prefill
+from model.data import to_unit_range
 from model.export import GeneratorMeta, build_generator, read_export
 from model.masks import mask_from_image
 from model.networks import Generator, count_parameters, generator_input
@@ -45,8 +46,6 @@ CONTEXT = 2.0  # a compact hole's window side, in multiples of its extent
 # has nothing to add there, and a hairline across a big photo would cost hundreds of windows
 HAIRLINE_DEPTH = 1.5
 MAX_WINDOWS = 384  # per image; beyond it elongated holes are tiled at a coarser scale
-# shrunk windows correcting a full-resolution Telea fill (see finish): sharper rims, 0.3-0.5 dB lower
-FULL_RES_DETAIL = False
 MAX_ASPECT = 64  # images longer than this many times their width (or height) are refused
 
 
@@ -86,19 +85,17 @@ class InpaintModel:
         outs = []
         for i in range(0, len(windows), self.max_batch):
             pixels, hole = windows[i : i + self.max_batch], holes[i : i + self.max_batch]
-            x = _to_tensor(pixels, self.device)
+            x = _to_unit(pixels, self.device)
             h = torch.from_numpy(np.ascontiguousarray(hole)).to(self.device).unsqueeze(1).float()
-            filled = _to_tensor(telea_prefill(pixels, hole), self.device) if cfg.in_channels == 4 else None
+            filled = _to_unit(telea_prefill(pixels, hole), self.device) if cfg.in_channels == 4 else None
             inp = generator_input(x, h, cfg, mean, filled).contiguous(memory_format=torch.channels_last)
             y = self.generator(inp).float()
             outs.append(((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy())
         return np.concatenate(outs)
 
 
-def _to_tensor(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
-    """(N, S, S, 3) uint8 -> (N, 3, S, S) float in [-1, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(pixels)).to(device)
-    return x.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+def _to_unit(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
+    return to_unit_range(torch.from_numpy(np.ascontiguousarray(pixels)).to(device))
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu") -> InpaintModel:
@@ -273,64 +270,41 @@ def _from_network(out: np.ndarray, win: Window) -> np.ndarray:
     )
 
 
-def _telea_around(job: InpaintJob, windows: list[Window], margin: int = 8) -> np.ndarray:
-    """Full-resolution Telea fill of the whole mask, computed only around these windows' hole
-    pixels (Telea reads a few px of context, so a margin is enough); elsewhere the image."""
-    h, w = job.mask.shape
-    boxes = []
-    for win in windows:
-        wy, wx = np.nonzero(win.weight)
-        boxes.append((wy.min() + win.box[0], wy.max() + win.box[0], wx.min() + win.box[2], wx.max() + win.box[2]))
-    b = np.array(boxes)
-    y0, y1 = max(0, b[:, 0].min() - margin), min(h, b[:, 1].max() + 1 + margin)
-    x0, x1 = max(0, b[:, 2].min() - margin), min(w, b[:, 3].max() + 1 + margin)
-    out = job.image.copy()
-    out[y0:y1, x0:x1] = telea_prefill(job.image[None, y0:y1, x0:x1], job.mask[None, y0:y1, x0:x1])[0]
-    return out
+def _telea_at(job: InpaintJob, ys: np.ndarray, xs: np.ndarray, margin: int = 8) -> np.ndarray:
+    """Full-resolution Telea values at hole pixels (ys, xs), computed only in their bounding box
+    plus a margin (Telea reads a few px of context). The whole mask is unknown to Telea, so no
+    erased pixel can leak in."""
+    y0, y1 = max(0, ys.min() - margin), ys.max() + 1 + margin
+    x0, x1 = max(0, xs.min() - margin), xs.max() + 1 + margin
+    crop = telea_prefill(job.image[None, y0:y1, x0:x1], job.mask[None, y0:y1, x0:x1])[0]
+    return crop[ys - y0, xs - x0]
 
 
-def finish(job: InpaintJob, outputs: np.ndarray, full_res_detail: bool = FULL_RES_DETAIL) -> np.ndarray:
+def finish(job: InpaintJob, outputs: np.ndarray) -> np.ndarray:
     """Blend the windows' outputs into the hole pixels; (H, W, 3) uint8, exact outside the mask.
 
-    A shrunk window's output is brought back at full resolution as a correction of the
-    full-resolution Telea fill: ``telea(full) + up(output - telea(window))``. Where the
-    generator agrees with Telea (near the rim, where the known pixels decide) the result keeps
-    Telea's full-resolution continuation of the surroundings instead of an upscaled blur.
+    Hole pixels no window took (hairlines and specks) get Telea's fill.
     """
     ys, xs = np.nonzero(job.mask)
     width = job.mask.shape[1]
     flat = ys.astype(np.int64) * width + xs
     total = np.zeros((len(flat), 3), np.float32)
     weights = np.zeros(len(flat), np.float32)
-    size = job.inputs.shape[1] if len(job.inputs) else 0
-    shrunk = [i for i, win in enumerate(job.windows) if win.side > size] if full_res_detail else []
-    telea_full = _telea_around(job, [job.windows[i] for i in shrunk]) if shrunk else None
-    telea_small = dict(zip(shrunk, telea_prefill(job.inputs[shrunk], job.holes[shrunk]), strict=True))
-    for i, (win, out) in enumerate(zip(job.windows, outputs, strict=True)):
+    for win, out in zip(job.windows, outputs, strict=True):
         wy, wx = np.nonzero(win.weight)
         if not len(wy):
             continue
         y0, _, x0, _ = win.box
         idx = np.searchsorted(flat, (wy + y0).astype(np.int64) * width + wx + x0)
-        if i in telea_small:
-            correction = _from_network(out.astype(np.int16) - telea_small[i], win)[wy, wx]
-            fill = telea_full[wy + y0, wx + x0].astype(np.float32) + correction
-        else:
-            fill = _from_network(out, win)[wy, wx]
         w = win.weight[wy, wx]
-        total[idx] += fill * w[:, None]
+        total[idx] += _from_network(out, win)[wy, wx] * w[:, None]
         weights[idx] += w
     result = job.image.copy()
     filled = total / np.maximum(weights, 1e-6)[:, None]
     result[ys, xs] = np.clip(np.round(filled), 0, 255).astype(np.uint8)
-    hairline = weights == 0  # no window took these: hairlines and specks
+    hairline = weights == 0
     if hairline.any():
-        hy, hx = ys[hairline], xs[hairline]
-        y0, y1 = max(0, hy.min() - 8), hy.max() + 9
-        x0, x1 = max(0, hx.min() - 8), hx.max() + 9
-        # the whole mask is unknown to Telea, so no erased pixel can leak into the hairlines
-        crop = telea_prefill(job.image[None, y0:y1, x0:x1], job.mask[None, y0:y1, x0:x1])[0]
-        result[hy, hx] = crop[hy - y0, hx - x0]
+        result[ys[hairline], xs[hairline]] = _telea_at(job, ys[hairline], xs[hairline])
     return result
 
 

@@ -807,11 +807,7 @@
     setBusy(true); // already here: exporting the mask of a big photo takes a moment too
     const started = performance.now();
     try {
-      const { form, region } = await buildForm(image, model);
-      const after = await pasteRegion(image, await requestFill(form, { width: region[2], height: region[3] }), region);
-      pushOperation({ type: 'fill', before: image, after, model });
-      state.comparing = false;
-      state.unsaved = true;
+      commitFill(image, await fillWith(image, model), model);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       setStatus(
         `Filled with ${model || 'the default model'} in ${seconds} s. Paint again to refine, ` +
@@ -825,6 +821,20 @@
       render();
       restoreFocus(focusBefore);
     }
+  }
+
+  /** One fill of the current mask on ``image`` with ``model``: the whole filled photo. */
+  async function fillWith(image, model) {
+    const { form, region } = await buildForm(image, model);
+    const filled = await requestFill(form, { width: region[2], height: region[3] });
+    return pasteRegion(image, filled, region);
+  }
+
+  /** A fill becomes the next step of the history (undo brings the mask back) and is shown. */
+  function commitFill(image, after, model) {
+    pushOperation({ type: 'fill', before: image, after, model });
+    state.comparing = false;
+    state.unsaved = true;
   }
 
   /** The multipart body of POST /inpaint, after the checks the server would make anyway.
@@ -1016,8 +1026,7 @@
         setStatus(`Filling with ${model.title} (${i + 1} of ${models.length})…`);
         const started = performance.now();
         try {
-          const { form, region } = await buildForm(image, model.name);
-          const after = await pasteRegion(image, await requestFill(form, { width: region[2], height: region[3] }), region);
+          const after = await fillWith(image, model.name);
           results.push({ ...model, after, seconds: (performance.now() - started) / 1000 });
         } catch (err) {
           if (err.name === 'AbortError') throw err;
@@ -1072,9 +1081,7 @@
         keep.className = 'btn primary';
         keep.textContent = 'Keep this';
         keep.addEventListener('click', () => {
-          pushOperation({ type: 'fill', before: image, after: result.after, model: result.name });
-          state.comparing = false;
-          state.unsaved = true;
+          commitFill(image, result.after, result.name);
           els.compareDialog.close();
           render();
           setStatus(`Kept the fill by ${result.title}. Paint again to refine, or download.`);
