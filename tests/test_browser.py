@@ -676,7 +676,7 @@ def test_client_side_checks(page: Page, live_server: str) -> None:
             input.dispatchEvent(new Event('change', {bubbles: true}));
         }"""
     )
-    expect(error).to_contain_text("the limit is")
+    expect(error).to_contain_text("MiB; the limit is")  # the unit the server counts in
     expect(page.locator("#dropzone")).to_be_visible()
 
 
