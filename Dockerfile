@@ -52,6 +52,8 @@ print('\n'.join(p['dependencies'] + p['optional-dependencies']['classical']))" \
 COPY README.md ./
 COPY app ./app
 COPY model ./model
+COPY static ./static
+COPY templates ./templates
 RUN pip install --no-deps . \
     && cd / && python -c "import sys, pathlib, model; w = pathlib.Path(model.__file__).parent / 'weights'; \
 print('shipped weights:', sorted(p.name for p in w.glob('*.pt'))); \

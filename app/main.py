@@ -35,8 +35,17 @@ from model.masks import MAX_GROW
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
-TEMPLATES = Jinja2Templates(directory=HERE / "templates")
-STATIC_DIR = HERE / "static"
+
+
+def asset_folder(name: str) -> Path:
+    """``static/`` or ``templates/``: top level in the checkout (the design card's layout),
+    inside the ``app`` package once installed from a wheel or in the Docker image."""
+    packaged = HERE / name
+    return packaged if packaged.is_dir() else HERE.parent / name
+
+
+TEMPLATES = Jinja2Templates(directory=asset_folder("templates"))
+STATIC_DIR = asset_folder("static")
 
 OutputFormat = Literal["png", "jpeg"]
 SAFE_HEADER_CHARS = " -_.+()[]@"

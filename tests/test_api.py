@@ -505,7 +505,7 @@ async def test_editor_page_and_static_files(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "ce-test" in response.text  # the models are passed to the template
-    static = Path(__file__).resolve().parents[1] / "app" / "static"
+    static = Path(__file__).resolve().parents[1] / "static"
     assets = sorted(p for p in static.iterdir() if p.is_file()) if static.is_dir() else []
     if assets:
         assert (await client.get(f"/static/{assets[0].name}")).status_code == 200
