@@ -13,13 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from scipy import ndimage
 
 from app.errors import ApiError
-from model.masks import grow_hole, mask_from_image, transparent_hole
+from model.masks import count_holes, grow_hole, mask_from_image, transparent_hole
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
-EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
 @dataclass
@@ -87,13 +85,6 @@ def to_rgb(img: Image.Image, field: str) -> Image.Image:
         return img if img.mode == "RGB" else img.convert("RGB")
     except Exception as exc:
         raise ApiError(422, f"{field} has an unsupported pixel format ({img.mode}): {exc}") from None
-
-
-def count_holes(hole: np.ndarray) -> int:
-    """Separate holes as a person sees them (8-connected regions)."""
-    if not hole.any():
-        return 0
-    return int(ndimage.label(hole, structure=EIGHT_CONNECTED)[1])
 
 
 def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int, grow: int = 0) -> Upload:

@@ -12,21 +12,18 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import anyio
-import numpy as np
 import torch
 
-from app import classical
 from app.batching import Batcher
 from app.errors import ApiError
+from app.schemas import ModelInfo
 from app.settings import Settings
-from model.inference import InpaintModel, load_generator
+from model.fillers import ClassicalFiller, Filler, GeneratorFiller, classical_fillers, load_filler
 
 log = logging.getLogger(__name__)
-
-Kind = Literal["context-encoder", "classical"]
 
 
 class StartupError(RuntimeError):
@@ -35,13 +32,12 @@ class StartupError(RuntimeError):
 
 @dataclass
 class ModelEntry:
-    """A servable model: its public description and the batcher that runs it."""
+    """A servable model: the filler, its public description and the batcher that runs it."""
 
     name: str
-    kind: Kind
-    info: dict[str, Any]
+    filler: Filler
+    info: ModelInfo
     batcher: Batcher
-    generator: InpaintModel | None = None
 
 
 @dataclass
@@ -68,7 +64,7 @@ class Runtime:
             raise ApiError(422, f"unknown model {shown!r}; valid names: {valid}")
         return entry
 
-    def model_infos(self) -> list[dict[str, Any]]:
+    def model_infos(self) -> list[ModelInfo]:
         return [entry.info for entry in self.models.values()]
 
     def close(self) -> None:
@@ -134,73 +130,53 @@ CARD_BY_MASK_TYPE = {
 }
 
 
-def generator_info(name: str, model: InpaintModel, default: bool) -> dict[str, Any]:
+def generator_info(filler: GeneratorFiller, default: bool) -> ModelInfo:
+    model = filler.model
     meta = model.meta
     card = meta.card
-    title, good_at = CARD_BY_MASK_TYPE.get(meta.mask_type, (f"Context Encoder ({name})", f"{meta.mask_type} holes"))
-    return {
-        "name": name,
-        "title": card.get("title") or title,
-        "good_at": card.get("good_at") or good_at,
-        "headline": headline(meta.evaluation),
-        "kind": "context-encoder",
-        "default": default,
-        "description": f"Context Encoder generator trained on {meta.mask_type} holes ({model.path.name}).",
-        "mask_type": meta.mask_type,
-        "input_size": model.size,
-        "parameters": model.parameters,
-        "file": model.path.name,
-        "training": jsonable(meta.training),
-        "evaluation": jsonable(meta.evaluation),
-    }
-
-
-def classical_info(name: str, default: bool) -> dict[str, Any]:
-    return {
-        "name": name,
-        "title": classical.TITLES[name],
-        "good_at": classical.GOOD_AT[name],
-        "headline": [],
-        "kind": "classical",
-        "default": default,
-        "description": classical.DESCRIPTIONS[name],
-        "mask_type": None,
-        "input_size": None,
-        "parameters": None,
-        "file": None,
-        "training": {},
-        "evaluation": {},
-    }
-
-
-def generator_batcher(name: str, model: InpaintModel, settings: Settings) -> Batcher:
-    """Payload: (inputs (N,S,S,3) uint8, holes (N,S,S) bool) of one request; one fill per batch."""
-
-    def run(payloads: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
-        inputs = np.concatenate([p[0] for p in payloads])
-        holes = np.concatenate([p[1] for p in payloads])
-        outputs = model.fill(inputs, holes)
-        bounds = np.cumsum([len(p[0]) for p in payloads])[:-1]
-        return np.split(outputs, bounds)
-
-    return Batcher(
-        name,
-        run,
-        max_batch=settings.max_batch,
-        wait_s=settings.batch_wait_ms / 1000,
-        queue_size=settings.queue_size,
-        threads=settings.workers,
-        cost=lambda payload: len(payload[0]),
+    title, good_at = CARD_BY_MASK_TYPE.get(
+        meta.mask_type, (f"Context Encoder ({filler.name})", f"{meta.mask_type} holes")
+    )
+    return ModelInfo(
+        name=filler.name,
+        title=card.get("title") or title,
+        good_at=card.get("good_at") or good_at,
+        headline=headline(meta.evaluation),
+        kind=filler.kind,
+        default=default,
+        description=f"Context Encoder generator trained on {meta.mask_type} holes ({model.path.name}).",
+        mask_type=meta.mask_type,
+        input_size=model.size,
+        parameters=model.parameters,
+        file=model.path.name,
+        training=jsonable(meta.training),
+        evaluation=jsonable(meta.evaluation),
     )
 
 
-def classical_batcher(name: str, settings: Settings) -> Batcher:
-    """Payload: (rgb, hole) of one image; classical fills are per image, so batches of one."""
+def classical_info(filler: ClassicalFiller) -> ModelInfo:
+    return ModelInfo(
+        name=filler.name,
+        title=filler.title,
+        good_at=filler.good_at,
+        kind=filler.kind,
+        default=False,
+        description=filler.description,
+    )
 
-    def run(payloads: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
-        return [classical.classical_fill(rgb, hole, name) for rgb, hole in payloads]
 
-    return Batcher(name, run, max_batch=1, wait_s=0.0, queue_size=settings.queue_size, threads=settings.workers)
+def start_batcher(filler: Filler, settings: Settings) -> Batcher:
+    """The filler's ``run`` behind a bounded queue: concurrent requests share one call, up to
+    ``filler.max_batch`` windows (a classical filler takes one image per call)."""
+    return Batcher(
+        filler.name,
+        filler.run,
+        max_batch=filler.max_batch,
+        wait_s=settings.batch_wait_ms / 1000,
+        queue_size=settings.queue_size,
+        threads=settings.workers,
+        cost=filler.cost,
+    ).start()
 
 
 def find_exports(settings: Settings) -> list[Path]:
@@ -232,23 +208,25 @@ def load_runtime(settings: Settings) -> Runtime:
                 skipped.append(f"{path.name}: name {path.stem!r} is taken by the default weights")
                 continue
             try:
-                generator = load_generator(path, device)
+                filler = load_filler(
+                    path, device, max_batch=settings.max_batch, max_holes=settings.max_holes, name=path.stem
+                )
             except Exception as exc:  # WeightsError, or a config this code cannot build
                 if is_default:
                     raise StartupError(f"cannot load the default weights (CE_WEIGHTS): {_naming(exc, path)}") from None
                 log.warning("skipping %s: %s", path, exc)
                 skipped.append(f"{path.name}: {exc}")
                 continue
-            generator.max_batch = settings.max_batch
-            info = generator_info(path.stem, generator, is_default)
-            batcher = generator_batcher(path.stem, generator, settings).start()
-            models[path.stem] = ModelEntry(path.stem, "context-encoder", info, batcher, generator)
-        for name in classical.methods():
-            if name in models:
-                skipped.append(f"classical {name}: name taken by a generator export")
+            models[path.stem] = ModelEntry(
+                path.stem, filler, generator_info(filler, is_default), start_batcher(filler, settings)
+            )
+        for classical in classical_fillers():
+            if classical.name in models:
+                skipped.append(f"classical {classical.name}: name taken by a generator export")
                 continue
-            batcher = classical_batcher(name, settings).start()
-            models[name] = ModelEntry(name, "classical", classical_info(name, False), batcher)
+            models[classical.name] = ModelEntry(
+                classical.name, classical, classical_info(classical), start_batcher(classical, settings)
+            )
     except BaseException:
         for entry in models.values():
             entry.batcher.close(timeout=1.0)

@@ -1,8 +1,9 @@
-"""One inpainting request from uploaded bytes to encoded result.
+"""One inpainting request from uploaded bytes to encoded result, the same for every filler:
+decode -> ``filler.prepare`` -> the model's micro-batcher (``filler.run``) -> ``filler.finish``
+-> encode.
 
-CPU-heavy steps (decode, window preparation, compositing, encoding) run in worker threads
-behind a limiter sized to the cores, so a burst of big uploads cannot pile up unbounded
-working memory; generator calls go through the model's micro-batcher.
+CPU-heavy steps (decode, preparation, compositing, encoding) run in worker threads behind a
+limiter sized to the cores, so a burst of big uploads cannot pile up unbounded working memory.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio.to_thread
-import numpy as np
-from scipy import ndimage
 
 from app.batching import BatcherClosed, QueueFull
 from app.errors import ApiError
 from app.imaging import MEDIA_TYPES, Upload, encode, read_upload
 from app.registry import ModelEntry, Runtime
-from model.inference import CLUSTER_GAP, InpaintJob, PlanningError, finish, prepare
+from model.fillers import Filler
+from model.inference import PlanningError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,26 +40,17 @@ async def in_thread(runtime: Runtime, fn: Callable[..., T], *args: Any) -> T:
     return await anyio.to_thread.run_sync(fn, *args, limiter=runtime.cpu_limiter)
 
 
-def prepare_windows(upload: Upload, size: int, max_holes: int) -> InpaintJob:
-    """Cut the generator windows, refusing masks that would need more than ``max_holes``."""
-    if upload.holes > max_holes:
-        # nearby holes share a window; only count clusters when raw holes exceed the limit
-        grown = ndimage.binary_dilation(upload.hole, iterations=CLUSTER_GAP)
-        clusters = int(ndimage.label(grown)[1])
-        if clusters > max_holes:
-            raise ApiError(
-                422,
-                f"mask has {upload.holes} separate holes ({clusters} after merging close ones); "
-                f"at most {max_holes} per image: merge nearby strokes or fill in several passes",
-            )
+def prepare_checked(filler: Filler, upload: Upload) -> Any:
+    """The filler's preparation; a mask it cannot fill (too many holes, an image too
+    elongated to window) is the client's error: 422 with the reason."""
     try:
-        return prepare(upload.image, upload.hole, size)
+        return filler.prepare(upload.rgb, upload.hole)
     except PlanningError as exc:
         raise ApiError(422, str(exc)) from None
 
 
-def finish_and_encode(job: InpaintJob, outputs: np.ndarray, fmt: str, icc_profile: bytes | None) -> bytes:
-    return encode(finish(job, outputs), fmt, icc_profile)
+def finish_and_encode(filler: Filler, work: Any, output: Any, fmt: str, icc_profile: bytes | None) -> bytes:
+    return encode(filler.finish(work, output), fmt, icc_profile)
 
 
 def unavailable(entry: ModelEntry, exc: QueueFull | BatcherClosed) -> ApiError:
@@ -122,12 +113,9 @@ async def _inpaint_admitted(
     pixels, holes, profile = int(upload.hole.sum()), upload.holes, upload.icc_profile
     if pixels == 0:
         content = await in_thread(runtime, encode, upload.rgb, fmt, profile)
-    elif entry.generator is not None:
-        job = await in_thread(runtime, prepare_windows, upload, entry.generator.size, limits.max_holes)
-        del upload  # the job keeps its own copy of the pixels while it waits in the queue
-        outputs = await infer(entry, (job.inputs, job.holes))
-        content = await in_thread(runtime, finish_and_encode, job, outputs, fmt, profile)
     else:
-        filled = await infer(entry, (upload.rgb, upload.hole))
-        content = await in_thread(runtime, encode, filled, fmt, profile)
+        work = await in_thread(runtime, prepare_checked, entry.filler, upload)
+        del upload  # the work keeps what it needs while it waits in the queue
+        output = await infer(entry, work)
+        content = await in_thread(runtime, finish_and_encode, entry.filler, work, output, fmt, profile)
     return Result(content, MEDIA_TYPES[fmt], holes, pixels)

@@ -29,11 +29,12 @@ import cv2
 import numpy as np
 import torch
 from PIL import Image
+from scipy import ndimage
 
 from model.baselines import telea_prefill
 from model.data import to_unit_range
 from model.export import GeneratorMeta, build_generator, read_export
-from model.masks import mask_from_image
+from model.masks import count_holes, mask_from_image
 from model.networks import Generator, count_parameters, generator_input
 
 CLUSTER_GAP = 8  # holes closer than this (px) count as one when limiting holes per request
@@ -98,13 +99,29 @@ def _to_unit(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
     return to_unit_range(torch.from_numpy(np.ascontiguousarray(pixels)).to(device))
 
 
-def load_generator(path: str | Path, device: str | torch.device = "cpu") -> InpaintModel:
-    """Load an fp16 export (``weights_only=True``) as a float32 eval-mode generator."""
+def load_generator(path: str | Path, device: str | torch.device = "cpu", max_batch: int = 16) -> InpaintModel:
+    """Load an fp16 export (``weights_only=True``) as a float32 eval-mode generator that runs
+    at most ``max_batch`` windows per forward pass."""
     path = Path(path)
     generator, meta = build_generator(read_export(path))
     dev = torch.device(device)
     generator = generator.to(dev).to(memory_format=torch.channels_last)
-    return InpaintModel(generator, meta, path, dev)
+    return InpaintModel(generator, meta, path, dev, max_batch)
+
+
+def check_hole_count(mask: np.ndarray, max_holes: int) -> None:
+    """Refuse (``PlanningError``) a mask with more than ``max_holes`` separate holes once holes
+    closer than ``CLUSTER_GAP`` px are merged: each costs windows, and a speckle of thousands
+    of dots is almost always a wrong mask (a photo sent as the mask)."""
+    holes = count_holes(mask)
+    if holes <= max_holes:
+        return
+    clusters = count_holes(ndimage.binary_dilation(mask, iterations=CLUSTER_GAP))
+    if clusters > max_holes:
+        raise PlanningError(
+            f"mask has {holes} separate holes ({clusters} after merging close ones); "
+            f"at most {max_holes} per image: merge nearby strokes or fill in several passes"
+        )
 
 
 @dataclass
@@ -237,11 +254,12 @@ def _to_network(array: np.ndarray, win: Window, size: int, interpolation: int) -
     return np.pad(small, pads, mode="edge") if any(p for pair in pads for p in pair) else small
 
 
-def prepare(image: Image.Image, mask: np.ndarray, size: int = 128) -> InpaintJob:
-    """Cut and resize the context windows of ``image`` (any size) for a ``size`` generator."""
-    rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+def prepare(image: Image.Image | np.ndarray, mask: np.ndarray, size: int = 128) -> InpaintJob:
+    """Cut and resize the context windows of ``image`` (any size; (H, W, 3) uint8 RGB or a PIL
+    image) for a ``size`` generator."""
+    rgb = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.uint8)
     if mask.shape != rgb.shape[:2]:
-        raise ValueError(f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {rgb.shape[1]}x{rgb.shape[0]}")
+        raise PlanningError(f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {rgb.shape[1]}x{rgb.shape[0]}")
     windows = plan_windows(mask, size)
     inputs = np.zeros((len(windows), size, size, 3), np.uint8)
     holes = np.zeros((len(windows), size, size), bool)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy import ndimage
 
 MASK_TYPES = ("center", "block", "region", "freeform", "strokes", "mixed", "none")
 MAX_REGION_COVERAGE = 0.25
@@ -240,6 +241,16 @@ def mixed_mask(rng: np.random.Generator, size: int = 128, shapes: ShapeBank | No
 
 MAX_GROW = 64  # px
 ALPHA_THRESHOLD = 127  # alpha <= this is transparent
+
+
+EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+def count_holes(hole: np.ndarray) -> int:
+    """Separate holes as a person sees them (8-connected regions)."""
+    if not hole.any():
+        return 0
+    return int(ndimage.label(hole, structure=EIGHT_CONNECTED)[1])
 
 
 def has_alpha(image: Image.Image) -> bool:

@@ -30,7 +30,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from app.devserver import ServerFailed, serve  # noqa: E402
+from tests.devserver import ServerFailed, serve  # noqa: E402
 
 CHROMIUM = os.environ.get("CE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

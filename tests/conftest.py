@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from app.devserver import ServerFailed, serve
 from model.export import GeneratorMeta, export_generator
 from model.networks import Generator
+from tests.devserver import ServerFailed, serve
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -548,7 +548,7 @@ async def test_unexpected_errors_are_json(tiny_weights, photo_bytes, hole, monke
 
 # --------------------------------------------------------------------------- batching
 def generator_of(app: FastAPI, name: str = "ce-test"):
-    return app.state.runtime.models[name].generator
+    return app.state.runtime.models[name].filler.model
 
 
 def batcher_of(app: FastAPI, name: str = "ce-test") -> Batcher:

@@ -10,7 +10,7 @@ import torch
 
 from app.registry import generator_info
 from model.export import read_export
-from model.inference import load_generator
+from model.fillers import load_filler
 from model.release import main
 
 
@@ -53,9 +53,9 @@ def test_release_embeds_every_evaluation_and_the_lineage(tiny_weights: Path, tmp
     assert results[0]["baselines"] == {"telea": {"psnr": 17.0, "l1": 0.1}}
     assert shipped["state_dict"].keys() == payload["state_dict"].keys()
     # what the editor shows: a human name, what it is good at, its numbers beside the classical
-    info = generator_info("ce-new", load_generator(tmp_path / "weights" / "ce-new.pt"), default=True)
-    assert (info["title"], info["good_at"]) == ("Context Encoder", "objects")
-    assert info["headline"] == [
+    info = generator_info(load_filler(tmp_path / "weights" / "ce-new.pt"), default=True)
+    assert (info.title, info.good_at) == ("Context Encoder", "objects")
+    assert info.headline == [
         {"set": "kodak24", "mask": "center", "psnr": 18.0, "best_classical_psnr": 17.0},
         {"set": "val_files", "mask": "center", "psnr": 15.0, "best_classical_psnr": 14.0},
     ]

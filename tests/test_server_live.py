@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.devserver import free_port
 from tests.conftest import REPO_ROOT
+from tests.devserver import free_port
 
 TIMEOUT = 120.0
 

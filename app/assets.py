@@ -1,0 +1,20 @@
+"""Where the editor's files are: ``static/`` and ``templates/`` sit at the top level of the
+checkout (the design card's layout); a wheel and the Docker image carry them inside the
+``app`` package, which is looked at first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+HERE = Path(__file__).resolve().parent
+
+
+def asset_folder(name: str) -> Path:
+    packaged = HERE / name
+    return packaged if packaged.is_dir() else HERE.parent / name
+
+
+STATIC_DIR = asset_folder("static")
+TEMPLATES = Jinja2Templates(directory=asset_folder("templates"))

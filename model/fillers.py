@@ -1,0 +1,157 @@
+"""One interface for everything that fills holes: the trained generators and OpenCV's
+classical algorithms alike.
+
+A fill runs in three phases so that a server can batch the expensive middle one across
+concurrent requests:
+
+- ``prepare``: per image, on the CPU: check the mask and cut what the filler needs (the
+  generator's context windows; nothing for a classical filler);
+- ``run``: one call for the prepared work of one or several images (one generator batch);
+- ``finish``: per image: composite the result; only hole pixels differ from the input.
+
+The server (through its micro-batcher), the command-line tool, the evaluation and the
+benchmarks all fill through this interface, so they measure and serve the same code path.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+import numpy as np
+import torch
+
+from model import inference
+from model.baselines import INPAINT_RADIUS, OPENCV_BASELINES, opencv_fill
+from model.inference import InpaintJob, InpaintModel, PlanningError, load_generator
+
+Work = TypeVar("Work")
+Kind = Literal["context-encoder", "classical"]
+
+
+class Filler(ABC, Generic[Work]):
+    """Fills the holes (True = fill) of (H, W, 3) uint8 RGB images; pixels outside stay exact."""
+
+    name: str
+    kind: ClassVar[Kind]
+    max_batch: int  # units of ``cost`` one ``run`` call should take at most
+
+    @abstractmethod
+    def prepare(self, image: np.ndarray, hole: np.ndarray) -> Work:
+        """Check and cut one image; raises ``PlanningError`` for a mask it cannot fill."""
+
+    @abstractmethod
+    def run(self, works: list[Work]) -> list[Any]:
+        """The expensive step for several prepared images at once (one output per work)."""
+
+    @abstractmethod
+    def finish(self, work: Work, output: Any) -> np.ndarray:
+        """The filled (H, W, 3) uint8 image."""
+
+    def cost(self, work: Work) -> int:
+        """How much of a ``run`` batch this work takes (windows for a generator)."""
+        return 1
+
+    def fill_many(self, images: list[np.ndarray], holes: list[np.ndarray]) -> list[np.ndarray]:
+        """All three phases for several images, their work run as one batch."""
+        works = [self.prepare(image, hole) for image, hole in zip(images, holes, strict=True)]
+        return [self.finish(work, out) for work, out in zip(works, self.run(works), strict=True)]
+
+    def fill(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        return self.fill_many([image], [hole])[0]
+
+
+@dataclass
+class GeneratorFiller(Filler[InpaintJob]):
+    """A Context Encoder export: windows planned by hole thickness, filled in one batch."""
+
+    name: str
+    model: InpaintModel
+    max_holes: int | None = None  # separate holes (after merging close ones) one image may have
+    kind: ClassVar[Kind] = "context-encoder"
+
+    @property
+    def max_batch(self) -> int:
+        return self.model.max_batch
+
+    def prepare(self, image: np.ndarray, hole: np.ndarray) -> InpaintJob:
+        if self.max_holes is not None:
+            inference.check_hole_count(hole, self.max_holes)
+        return inference.prepare(image, hole, self.model.size)
+
+    def cost(self, work: InpaintJob) -> int:
+        return len(work.inputs)
+
+    def run(self, works: list[InpaintJob]) -> list[np.ndarray]:
+        if not works:
+            return []
+        outputs = self.model.fill(np.concatenate([w.inputs for w in works]), np.concatenate([w.holes for w in works]))
+        return np.split(outputs, np.cumsum([len(w.inputs) for w in works])[:-1])
+
+    def finish(self, work: InpaintJob, output: np.ndarray) -> np.ndarray:
+        return inference.finish(work, output)
+
+
+CLASSICAL_TITLES = {"telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}
+CLASSICAL_GOOD_AT = {
+    "telea": "thin strokes and small specks on smooth backgrounds; fast",
+    "ns": "thin strokes along edges; smooth continuation of lines into the hole",
+}
+CLASSICAL_METHODS = {"telea": "Telea fast marching method", "ns": "Navier-Stokes fluid-dynamics method"}
+
+
+@dataclass
+class ClassicalFiller(Filler[tuple[np.ndarray, np.ndarray]]):
+    """OpenCV's ``cv2.inpaint`` (``telea`` or ``ns``): whole image, no learning, no batching."""
+
+    name: str
+    radius: int = INPAINT_RADIUS
+    max_batch: int = 1
+    kind: ClassVar[Kind] = "classical"
+
+    def __post_init__(self) -> None:
+        if self.name not in OPENCV_BASELINES:
+            raise ValueError(f"unknown classical filler {self.name!r}; choose from {', '.join(OPENCV_BASELINES)}")
+
+    @property
+    def title(self) -> str:
+        return CLASSICAL_TITLES[self.name]
+
+    @property
+    def good_at(self) -> str:
+        return CLASSICAL_GOOD_AT[self.name]
+
+    @property
+    def description(self) -> str:
+        return f"OpenCV cv2.inpaint, {CLASSICAL_METHODS[self.name]} (radius {self.radius}): no learning."
+
+    def prepare(self, image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if hole.shape != image.shape[:2]:
+            raise PlanningError(f"mask is {hole.shape[1]}x{hole.shape[0]}, image is {image.shape[1]}x{image.shape[0]}")
+        return image, hole
+
+    def run(self, works: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+        return [opencv_fill(image[None], hole[None], self.name, self.radius)[0] for image, hole in works]
+
+    def finish(self, work: tuple[np.ndarray, np.ndarray], output: np.ndarray) -> np.ndarray:
+        return output
+
+
+def classical_fillers() -> list[ClassicalFiller]:
+    """The classical fillers offered beside the generators."""
+    return [ClassicalFiller(name) for name in OPENCV_BASELINES]
+
+
+def load_filler(
+    weights: str | Path,
+    device: str | torch.device = "cpu",
+    *,
+    name: str | None = None,
+    max_batch: int = 16,
+    max_holes: int | None = None,
+) -> GeneratorFiller:
+    """A generator export loaded once as a filler (named after its file unless ``name``)."""
+    model = load_generator(weights, device, max_batch=max_batch)
+    return GeneratorFiller(name or Path(weights).stem, model, max_holes)
