@@ -20,6 +20,7 @@ from app.assets import STATIC_DIR
 from app.errors import add_error_handlers
 from app.limits import BodySizeLimit
 from app.openapi import DESCRIPTION, openapi_with_model_example
+from app.protocol import deadline_protocol
 from app.registry import StartupError, load_runtime
 from app.routers import health, inpaint, pages
 from app.settings import Settings
@@ -85,4 +86,5 @@ def run() -> None:
         port=settings.port,
         limit_concurrency=settings.max_connections,
         timeout_keep_alive=5,  # idle keep-alive connections are closed after 5 s
+        http=deadline_protocol(settings.header_timeout_s, settings.body_timeout_s),  # and slow requests
     )

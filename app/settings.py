@@ -71,6 +71,12 @@ class Settings(BaseSettings):
             "half-open connections cannot exhaust the process's file descriptors."
         ),
     )
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="ce-serve drops a connection whose request headers take longer to arrive (s)."
+    )
+    body_timeout_s: float = Field(
+        120.0, gt=0, description="ce-serve drops a connection whose request body takes longer to arrive (s)."
+    )
     max_batch: int = Field(32, ge=1, description="Most generator windows in one batched forward pass.")
     batch_wait_ms: float = Field(
         5.0, ge=0, le=1000, description="How long a batch waits for more requests before it runs (ms)."

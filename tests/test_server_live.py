@@ -146,6 +146,8 @@ def test_ce_serve_prints_its_url_and_serves(tiny_weights: Path, tmp_path: Path):
         "CE_HOST": "127.0.0.1",
         "CE_PORT": str(port),
         "CE_MAX_CONNECTIONS": "8",
+        "CE_HEADER_TIMEOUT_S": "1.5",
+        "CE_BODY_TIMEOUT_S": "3",
     }
     log = tmp_path / "ce-serve.log"
     with log.open("w") as fh:
@@ -178,7 +180,48 @@ def test_ce_serve_prints_its_url_and_serves(tiny_weights: Path, tmp_path: Path):
                 sock.close()
         time.sleep(0.5)
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        assert_slow_clients_are_dropped(port)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     assert f"http://127.0.0.1:{port}/" in log.read_text()
+
+
+def closed_by_server(sock: socket.socket, within: float) -> float | None:
+    """Seconds until the server closed ``sock`` (recv gives b"" or a reset), None if it did not."""
+    start = time.monotonic()
+    sock.settimeout(within)
+    try:
+        while sock.recv(4096):
+            pass
+    except TimeoutError:
+        return None
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - start
+
+
+def assert_slow_clients_are_dropped(port: int) -> None:
+    """Half a header line, or a body that stops arriving, does not hold a connection for ever
+    (CE_HEADER_TIMEOUT_S=1.5, CE_BODY_TIMEOUT_S=3); a prompt request on the same server is
+    answered as usual, and a request that keeps its socket open after the reply is left to the
+    keep-alive timer, not dropped mid-request."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as silent:
+        assert closed_by_server(silent, within=10) is not None  # connected, sent nothing
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as slow_headers:
+        slow_headers.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        elapsed = closed_by_server(slow_headers, within=10)
+        assert elapsed is not None and elapsed < 5
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as slow_body:
+        head = b"POST /inpaint HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        slow_body.sendall(head + b"Content-Length: 100000\r\n\r\n--b\r\n")
+        started = time.monotonic()
+        for _ in range(3):  # trickling bytes does not extend the deadline
+            time.sleep(0.8)
+            slow_body.sendall(b"x")
+        elapsed = closed_by_server(slow_body, within=10)
+        assert elapsed is not None and 2 < time.monotonic() - started < 8
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as prompt:
+        time.sleep(1.0)  # under the header deadline
+        prompt.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert prompt.recv(4096).startswith(b"HTTP/1.1 200")
