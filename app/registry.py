@@ -25,6 +25,8 @@ from model.fillers import ClassicalFiller, Filler, GeneratorFiller, classical_fi
 
 log = logging.getLogger(__name__)
 
+HEAVY_LANE = ":heavy"  # suffix of the heavy lane's name in /healthz queues
+
 
 class StartupError(RuntimeError):
     """The server cannot start; the message says why (and names the file)."""
@@ -32,12 +34,22 @@ class StartupError(RuntimeError):
 
 @dataclass
 class ModelEntry:
-    """A servable model: the filler, its public description and the batcher that runs it."""
+    """A servable model: the filler, its public description and the batchers that run it.
+
+    Two lanes, each with its own thread: a request that needs more than one batch of windows
+    (or a photo over ``HEAVY_PIXELS``) runs in ``heavy``, so a few such requests cannot hold
+    up the ordinary ones queued in ``batcher``; they share the cores instead of waiting.
+    """
 
     name: str
     filler: Filler
     info: ModelInfo
     batcher: Batcher
+    heavy: Batcher
+
+    @property
+    def batchers(self) -> tuple[Batcher, Batcher]:
+        return self.batcher, self.heavy
 
 
 @dataclass
@@ -49,6 +61,7 @@ class Runtime:
     models: dict[str, ModelEntry]
     default: str
     cpu_limiter: anyio.CapacityLimiter
+    heavy_limiter: anyio.CapacityLimiter  # one heavy request's CPU step at a time
     skipped: list[str] = field(default_factory=list)
     inflight: int = 0  # inpainting requests admitted and not yet answered
     refused: int = 0  # requests answered 503 by admission
@@ -69,7 +82,8 @@ class Runtime:
 
     def close(self) -> None:
         for entry in self.models.values():
-            entry.batcher.close()
+            for batcher in entry.batchers:
+                batcher.close()
 
 
 def pick_device(choice: str) -> torch.device:
@@ -165,11 +179,11 @@ def classical_info(filler: ClassicalFiller) -> ModelInfo:
     )
 
 
-def start_batcher(filler: Filler, settings: Settings) -> Batcher:
+def start_batcher(filler: Filler, settings: Settings, lane: str = "") -> Batcher:
     """The filler's ``run`` behind a bounded queue: concurrent requests share one call, up to
     ``filler.max_batch`` windows (a classical filler takes one image per call)."""
     return Batcher(
-        filler.name,
+        filler.name + lane,
         filler.run,
         max_batch=filler.max_batch,
         wait_s=settings.batch_wait_ms / 1000,
@@ -217,23 +231,31 @@ def load_runtime(settings: Settings) -> Runtime:
                 log.warning("skipping %s: %s", path, exc)
                 skipped.append(f"{path.name}: {exc}")
                 continue
-            models[path.stem] = ModelEntry(
-                path.stem, filler, generator_info(filler, is_default), start_batcher(filler, settings)
-            )
+            models[path.stem] = model_entry(filler, generator_info(filler, is_default), settings)
         for classical in classical_fillers():
             if classical.name in models:
                 skipped.append(f"classical {classical.name}: name taken by a generator export")
                 continue
-            models[classical.name] = ModelEntry(
-                classical.name, classical, classical_info(classical), start_batcher(classical, settings)
-            )
+            models[classical.name] = model_entry(classical, classical_info(classical), settings)
     except BaseException:
-        for entry in models.values():
-            entry.batcher.close(timeout=1.0)
+        for loaded in models.values():
+            for batcher in loaded.batchers:
+                batcher.close(timeout=1.0)
         raise
-    limiter = anyio.CapacityLimiter(max(2, cpu_count()))
+    limiter, heavy_limiter = anyio.CapacityLimiter(max(2, cpu_count())), anyio.CapacityLimiter(1)
     log.info("serving %s on %s (default %s)", ", ".join(models), device, default_path.stem)
-    return Runtime(settings, device, models, default_path.stem, limiter, skipped)
+    return Runtime(settings, device, models, default_path.stem, limiter, heavy_limiter, skipped)
+
+
+def model_entry(filler: Filler, info: ModelInfo, settings: Settings) -> ModelEntry:
+    """A model with its two lanes started."""
+    batcher = start_batcher(filler, settings)
+    try:
+        heavy = start_batcher(filler, settings, HEAVY_LANE)
+    except BaseException:
+        batcher.close(timeout=1.0)
+        raise
+    return ModelEntry(filler.name, filler, info, batcher, heavy)
 
 
 def _naming(exc: Exception, path: Path) -> str:

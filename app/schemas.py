@@ -77,7 +77,10 @@ class Health(BaseModel):
     models: list[str] = Field(description="Every name POST /inpaint accepts as `model`.")
     skipped: list[str] = Field(description="Files in the models folder that could not be loaded, with why.")
     limits: Limits
-    queues: dict[str, QueueStats] = Field(description="Per-model micro-batching counters.")
+    queues: dict[str, QueueStats] = Field(
+        description="Micro-batching counters per model, and per model's heavy lane (`<model>:heavy`: "
+        "requests needing more than one batch of windows, or photos over ~4.2 megapixels)."
+    )
     admission: dict[str, int] = Field(
         description="Inpainting requests in progress now (`inflight`), the most at once (`max_inflight`, "
         "CE_MAX_INFLIGHT) and how many were answered 503 because that many were in progress (`refused`)."

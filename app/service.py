@@ -26,6 +26,9 @@ from model.inference import PlanningError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY_AFTER_S = 1
+# a photo over this many pixels, or a mask needing more than one batch of windows, is a heavy
+# request: it runs in the model's heavy lane so that it cannot hold up ordinary ones
+HEAVY_PIXELS = 4_200_000  # about 2,560 x 1,640: a phone photo's reduced copy stays light
 
 
 @dataclass
@@ -36,8 +39,10 @@ class Result:
     pixels: int  # pixels filled
 
 
-async def in_thread(runtime: Runtime, fn: Callable[..., T], *args: Any) -> T:
-    return await anyio.to_thread.run_sync(fn, *args, limiter=runtime.cpu_limiter)
+async def in_thread(runtime: Runtime, fn: Callable[..., T], *args: Any, heavy: bool = False) -> T:
+    """``fn`` in a worker thread; heavy requests' steps queue for their own single slot."""
+    limiter = runtime.heavy_limiter if heavy else runtime.cpu_limiter
+    return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
 
 
 def prepare_checked(filler: Filler, upload: Upload) -> Any:
@@ -62,10 +67,10 @@ def unavailable(entry: ModelEntry, exc: QueueFull | BatcherClosed) -> ApiError:
     return ApiError(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
-async def infer(entry: ModelEntry, payload: Any) -> Any:
-    """Run through the model's batcher: full queue -> 503; inference failure -> 500 (logged)."""
+async def infer(entry: ModelEntry, payload: Any, heavy: bool = False) -> Any:
+    """Run through one of the model's lanes: full queue -> 503; inference failure -> 500 (logged)."""
     try:
-        return await entry.batcher.run(payload)
+        return await (entry.heavy if heavy else entry.batcher).run(payload)
     except (QueueFull, BatcherClosed) as exc:
         raise unavailable(entry, exc) from None
     except Exception as exc:
@@ -111,11 +116,14 @@ async def _inpaint_admitted(
         raise unavailable(entry, exc) from None
     upload = await in_thread(runtime, read_upload, image_data, mask_data, limits.max_pixels, grow)
     pixels, holes, profile = int(upload.hole.sum()), upload.holes, upload.icc_profile
+    big = upload.hole.size > HEAVY_PIXELS
     if pixels == 0:
-        content = await in_thread(runtime, encode, upload.rgb, fmt, profile)
+        content = await in_thread(runtime, encode, upload.rgb, fmt, profile, heavy=big)
     else:
-        work = await in_thread(runtime, prepare_checked, entry.filler, upload)
+        filler = entry.filler
+        work = await in_thread(runtime, prepare_checked, filler, upload, heavy=big)
         del upload  # the work keeps what it needs while it waits in the queue
-        output = await infer(entry, work)
-        content = await in_thread(runtime, finish_and_encode, entry.filler, work, output, fmt, profile)
+        heavy = big or filler.cost(work) > filler.max_batch
+        output = await infer(entry, work, heavy)
+        content = await in_thread(runtime, finish_and_encode, filler, work, output, fmt, profile, heavy=heavy)
     return Result(content, MEDIA_TYPES[fmt], holes, pixels)

@@ -485,7 +485,8 @@ async def test_healthz(client):
     assert health["models"] == ["ce-test", "telea", "ns"]
     assert health["device"] == "cpu"
     assert health["limits"] == {"max_upload_mb": UPLOAD_MB, "max_pixels": 4096 * 4096, "max_holes": 256}
-    assert set(health["queues"]) == set(health["models"])
+    lanes = {f"{name}{lane}" for name in health["models"] for lane in ("", ":heavy")}
+    assert set(health["queues"]) == lanes
 
 
 async def test_api_models_describes_each_model(client, tiny_weights):
@@ -648,6 +649,42 @@ async def test_full_queue_answers_503_with_retry_after(tiny_weights, photo, phot
         for key in ("running", "queued"):
             assert_filled(results[key], np.asarray(photo), hole)
         assert batcher.snapshot()["rejected"] == 1
+
+
+async def test_a_heavy_request_does_not_hold_up_light_ones(tiny_weights, photo, photo_bytes, hole):
+    """A mask that needs more than one batch of windows runs in the model's heavy lane: while
+    it is held inside the generator, an ordinary request is still served."""
+    async with serve(settings_for(tiny_weights, max_batch=4)) as (app, client):
+        generator = generator_of(app)
+        original, heavy_entered, release = generator.fill, threading.Event(), threading.Event()
+
+        def held_when_heavy(windows, holes):
+            if len(windows) > 4:
+                heavy_entered.set()
+                release.wait(SAFETY_S)
+            return original(windows, holes)
+
+        generator.fill = held_when_heavy
+        strokes = np.zeros((photo.height, photo.width), bool)
+        strokes[20:28, :] = strokes[200:208, :] = strokes[:, 30:38] = True  # long wires: many windows
+        results = {}
+
+        async def send(key: str, mask: np.ndarray) -> None:
+            results[key] = await post(client, photo_bytes, mask_png(mask))
+
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(send, "heavy", strokes)
+                await wait_until(heavy_entered.is_set, "the heavy request to reach the generator")
+                await send("light", hole)
+                assert not release.is_set()  # the light one was served while the heavy one was held
+                release.set()
+        finally:
+            release.set()
+        assert_filled(results["light"], np.asarray(photo), hole)
+        assert_filled(results["heavy"], np.asarray(photo), strokes)
+        queues = (await client.get("/healthz")).json()["queues"]
+        assert queues["ce-test:heavy"]["jobs"] == 1 and queues["ce-test"]["jobs"] == 1
 
 
 # --------------------------------------------------------------------------- the batcher itself

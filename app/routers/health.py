@@ -24,6 +24,10 @@ async def healthz(runtime: RuntimeDep) -> Health:
         limits=Limits(
             max_upload_mb=settings.max_upload_mb, max_pixels=settings.max_pixels, max_holes=settings.max_holes
         ),
-        queues={name: QueueStats(**entry.batcher.snapshot()) for name, entry in runtime.models.items()},
+        queues={
+            batcher.name: QueueStats(**batcher.snapshot())
+            for entry in runtime.models.values()
+            for batcher in entry.batchers
+        },
         admission={"inflight": runtime.inflight, "max_inflight": settings.max_inflight, "refused": runtime.refused},
     )
