@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -25,6 +26,18 @@ log = logging.getLogger(__name__)
 
 P = TypeVar("P")  # what one request submits
 R = TypeVar("R")  # what it gets back
+
+
+def lower_priority(nice: int) -> None:
+    """Make the calling thread (and the torch/OpenMP threads it starts, which inherit it) yield
+    the CPU to others: heavy requests then take what ordinary ones leave instead of half of it.
+    Linux only (threads have their own nice value there); elsewhere a no-op."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError as exc:
+        log.warning("cannot lower the priority of thread %s: %s", threading.current_thread().name, exc)
 
 
 class QueueFull(Exception):
@@ -70,6 +83,7 @@ class Batcher(Generic[P, R]):
         queue_size: int,
         threads: int = 1,
         cost: Callable[[P], int] = lambda payload: 1,
+        nice: int = 0,
     ) -> None:
         self.name = name
         self.run_batch = run
@@ -77,6 +91,7 @@ class Batcher(Generic[P, R]):
         self.wait_s = wait_s
         self.queue_size = queue_size
         self.cost = cost
+        self.nice = nice  # added to the threads' scheduling niceness (see lower_priority)
         self.stats = BatchStats()
         self._queue: deque[_Job[P, R]] = deque()
         self._cond = threading.Condition()
@@ -146,6 +161,7 @@ class Batcher(Generic[P, R]):
 
     # ------------------------------------------------------------------ threads
     def _worker(self) -> None:
+        lower_priority(self.nice)
         while True:
             jobs = self._take()
             if jobs is None:

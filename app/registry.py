@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import anyio
 import torch
 
-from app.batching import Batcher
+from app.batching import Batcher, lower_priority
 from app.errors import ApiError
 from app.schemas import ModelInfo
 from app.settings import Settings
@@ -26,6 +27,7 @@ from model.fillers import ClassicalFiller, Filler, GeneratorFiller, classical_fi
 log = logging.getLogger(__name__)
 
 HEAVY_LANE = ":heavy"  # suffix of the heavy lane's name in /healthz queues
+HEAVY_NICE = 10  # heavy requests' threads run at this niceness: ordinary requests come first
 
 
 class StartupError(RuntimeError):
@@ -61,7 +63,7 @@ class Runtime:
     models: dict[str, ModelEntry]
     default: str
     cpu_limiter: anyio.CapacityLimiter
-    heavy_limiter: anyio.CapacityLimiter  # one heavy request's CPU step at a time
+    heavy_steps: ThreadPoolExecutor  # heavy requests' CPU steps, one at a time, at HEAVY_NICE
     skipped: list[str] = field(default_factory=list)
     inflight: int = 0  # inpainting requests admitted and not yet answered
     refused: int = 0  # requests answered 503 by admission
@@ -84,6 +86,7 @@ class Runtime:
         for entry in self.models.values():
             for batcher in entry.batchers:
                 batcher.close()
+        self.heavy_steps.shutdown(wait=False, cancel_futures=True)
 
 
 def pick_device(choice: str) -> torch.device:
@@ -179,7 +182,7 @@ def classical_info(filler: ClassicalFiller) -> ModelInfo:
     )
 
 
-def start_batcher(filler: Filler, settings: Settings, lane: str = "") -> Batcher:
+def start_batcher(filler: Filler, settings: Settings, lane: str = "", nice: int = 0) -> Batcher:
     """The filler's ``run`` behind a bounded queue: concurrent requests share one call, up to
     ``filler.max_batch`` windows (a classical filler takes one image per call)."""
     return Batcher(
@@ -190,6 +193,7 @@ def start_batcher(filler: Filler, settings: Settings, lane: str = "") -> Batcher
         queue_size=settings.queue_size,
         threads=settings.workers,
         cost=filler.cost,
+        nice=nice,
     ).start()
 
 
@@ -242,16 +246,17 @@ def load_runtime(settings: Settings) -> Runtime:
             for batcher in loaded.batchers:
                 batcher.close(timeout=1.0)
         raise
-    limiter, heavy_limiter = anyio.CapacityLimiter(max(2, cpu_count())), anyio.CapacityLimiter(1)
+    limiter = anyio.CapacityLimiter(max(2, cpu_count()))
+    heavy_steps = ThreadPoolExecutor(1, "heavy-steps", initializer=lower_priority, initargs=(HEAVY_NICE,))
     log.info("serving %s on %s (default %s)", ", ".join(models), device, default_path.stem)
-    return Runtime(settings, device, models, default_path.stem, limiter, heavy_limiter, skipped)
+    return Runtime(settings, device, models, default_path.stem, limiter, heavy_steps, skipped)
 
 
 def model_entry(filler: Filler, info: ModelInfo, settings: Settings) -> ModelEntry:
     """A model with its two lanes started."""
     batcher = start_batcher(filler, settings)
     try:
-        heavy = start_batcher(filler, settings, HEAVY_LANE)
+        heavy = start_batcher(filler, settings, HEAVY_LANE, HEAVY_NICE)
     except BaseException:
         batcher.close(timeout=1.0)
         raise

@@ -79,7 +79,10 @@ class Health(BaseModel):
     limits: Limits
     queues: dict[str, QueueStats] = Field(
         description="Micro-batching counters per model, and per model's heavy lane (`<model>:heavy`: "
-        "requests needing more than one batch of windows, or photos over ~4.2 megapixels)."
+        "requests needing more than one batch of windows, or photos over 2.5 megapixels)."
+    )
+    memory: dict[str, float | None] = Field(
+        description="The server process's resident memory now (`rss_mib`) and at its peak (`peak_rss_mib`), MiB."
     )
     admission: dict[str, int] = Field(
         description="Inpainting requests in progress now (`inflight`), the most at once (`max_inflight`, "

@@ -8,6 +8,7 @@ limiter sized to the cores, so a burst of big uploads cannot pile up unbounded w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ T = TypeVar("T")
 RETRY_AFTER_S = 1
 # a photo over this many pixels, or a mask needing more than one batch of windows, is a heavy
 # request: it runs in the model's heavy lane so that it cannot hold up ordinary ones
-HEAVY_PIXELS = 4_200_000  # about 2,560 x 1,640: a phone photo's reduced copy stays light
+HEAVY_PIXELS = 2_500_000  # a 1,920 x 1,080 frame is still ordinary
 
 
 @dataclass
@@ -40,9 +41,10 @@ class Result:
 
 
 async def in_thread(runtime: Runtime, fn: Callable[..., T], *args: Any, heavy: bool = False) -> T:
-    """``fn`` in a worker thread; heavy requests' steps queue for their own single slot."""
-    limiter = runtime.heavy_limiter if heavy else runtime.cpu_limiter
-    return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
+    """``fn`` in a worker thread; heavy requests' steps queue for their own low-priority thread."""
+    if heavy:
+        return await asyncio.wrap_future(runtime.heavy_steps.submit(fn, *args))
+    return await anyio.to_thread.run_sync(fn, *args, limiter=runtime.cpu_limiter)
 
 
 def prepare_checked(filler: Filler, upload: Upload) -> Any:

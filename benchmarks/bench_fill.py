@@ -30,8 +30,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from app.settings import DEFAULT_WEIGHTS  # noqa: E402
-from model.baselines import opencv_fill  # noqa: E402
-from model.inference import finish, load_generator, plan_windows, prepare  # noqa: E402
+from model.fillers import ClassicalFiller, load_filler  # noqa: E402
+from model.inference import plan_windows  # noqa: E402
 
 DEFAULT_PHOTO = REPO_ROOT.parent / "shared" / "data" / "test" / "kodak24" / "kodim23.png"
 
@@ -58,8 +58,9 @@ def square(h: int, w: int, cy: int, cx: int, side: int) -> np.ndarray:
 
 def rings(h: int, w: int, count: int = 10) -> np.ndarray:
     mask = np.zeros((h, w), bool)
+    gap = min(190, (min(h, w) // 2 - 100) // count)
     for i in range(count):
-        a, b = 100 + 190 * i, min(h, w) - 100 - 190 * i
+        a, b = 100 + gap * i, min(h, w) - 100 - gap * i
         mask[a, a:b] = mask[b - 1, a:b] = mask[a:b, a] = mask[a:b, b - 1] = True
     return mask
 
@@ -106,24 +107,22 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = load_generator(args.weights)
+    generator, telea_filler = load_filler(args.weights), ClassicalFiller("telea")
     photo = Image.open(args.photo)
     print(f"machine: {platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}")
     print(f"generator: {args.weights}\n")
     print("| case | windows | Context Encoder s | Telea s | ratio | CE peak MiB |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, image, mask in cases(photo):
-        pil = Image.fromarray(image)
 
-        def fill(pil: Image.Image = pil, mask: np.ndarray = mask) -> np.ndarray:
-            job = prepare(pil, mask, model.size)
-            return finish(job, model.fill(job.inputs, job.holes))
+        def fill(image: np.ndarray = image, mask: np.ndarray = mask) -> np.ndarray:
+            return generator.fill(image, mask)
 
         def telea(image: np.ndarray = image, mask: np.ndarray = mask) -> np.ndarray:
-            return opencv_fill(image[None], mask[None], "telea")
+            return telea_filler.fill(image, mask)
 
         ce, cv = median_seconds(fill, args.rounds), median_seconds(telea, args.rounds)
-        windows = len(plan_windows(mask, model.size))
+        windows = len(plan_windows(mask, generator.model.size))
         print(f"| {name} | {windows} | {ce:.3f} | {cv:.3f} | {ce / cv:.2f}x | {peak_mib(fill):.0f} |", flush=True)
     return 0
 

@@ -8,6 +8,8 @@ in-process time on the same input. A script, not a test: numbers depend on the m
     python benchmarks/bench_server.py --photo ../shared/data/test/kodak24/kodim23.png
     python benchmarks/bench_server.py --random-weights   # no trained export: same compute, random init
     python benchmarks/bench_server.py --case wire --concurrency 1 --requests 6   # 1,536 px photo, a wire
+    python benchmarks/bench_server.py --case overload      # 64 clients: admitted p95, fast 503s, memory
+    python benchmarks/bench_server.py --case isolation     # a light request while two heavy ones run
 """
 
 from __future__ import annotations
@@ -45,10 +47,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--hole", type=int, default=96, help="side of the square hole, px")
     p.add_argument(
         "--case",
-        choices=("square", "wire"),
+        choices=("square", "wire", "overload", "isolation"),
         default="square",
-        help="square: 512x512 crop, one hole; wire: the photo at 1536x1024 with an 8 px wire across it",
+        help="square: 512x512 crop, one hole; wire: the photo at 1536x1024 with an 8 px wire across it; "
+        "overload: the square case from --overload-clients clients; isolation: the square case alone and "
+        "while two clients send 2048x2048 photos with 25 nested 1 px rings",
     )
+    p.add_argument("--overload-clients", type=int, default=64, help="clients of the overload case")
     p.add_argument("--concurrency", default="1,4,16", help="comma-separated client counts")
     p.add_argument("--requests", type=int, default=32, help="requests per level (at least 2 per client)")
     p.add_argument("--no-telea-server", action="store_true", help="skip the model=telea runs through the server")
@@ -105,6 +110,7 @@ def queue_counters(url: str, model: str) -> dict[str, int]:
 def load(url: str, files: dict, model: str, clients: int, total: int) -> dict[str, float]:
     """``total`` requests from ``clients`` threads, each with its own keep-alive connection."""
     latencies: list[float] = []
+    refusals: list[float] = []  # 503 answers (admission or a full queue): how fast they come
     failures = 0
     lock = threading.Lock()
     remaining = [total]
@@ -123,6 +129,8 @@ def load(url: str, files: dict, model: str, clients: int, total: int) -> dict[st
                 with lock:
                     if response.status_code == 200:
                         latencies.append(elapsed)
+                    elif response.status_code == 503 and "retry-after" in response.headers:
+                        refusals.append(elapsed)
                     else:
                         failures += 1
 
@@ -139,6 +147,8 @@ def load(url: str, files: dict, model: str, clients: int, total: int) -> dict[st
     ms = np.array(latencies) * 1000
     return {
         "ok": len(latencies),
+        "refused": len(refusals),
+        "refused_p95": float(np.percentile(np.array(refusals) * 1000, 95)) if refusals else float("nan"),
         "failed": failures,
         "p50": float(np.percentile(ms, 50)) if len(ms) else float("nan"),
         "p95": float(np.percentile(ms, 95)) if len(ms) else float("nan"),
@@ -165,6 +175,41 @@ def in_process_ms(fn, repeats: int = 10) -> float:
     return statistics.median(times)
 
 
+def health(url: str) -> dict:
+    return httpx.get(f"{url}/healthz", timeout=30).json()
+
+
+def heavy_load(url: str, model: str, photo: Path, stop: threading.Event, clients: int = 2) -> list[threading.Thread]:
+    """``clients`` threads sending ``photo`` at 2048x2048 (JPEG) with 25 nested 1 px rings until ``stop``."""
+    from bench_fill import photo_at, rings
+
+    buffer = io.BytesIO()
+    Image.fromarray(photo_at(Image.open(photo), 2048, 2048)).save(buffer, "JPEG", quality=90)
+    mask = png(rings(2048, 2048, 25).astype(np.uint8) * 255)
+    files = {"image": ("big.jpg", buffer.getvalue()), "mask": ("rings.png", mask)}
+
+    def client() -> None:
+        with httpx.Client(timeout=600) as http:
+            while not stop.is_set():
+                http.post(f"{url}/inpaint", files=files, data={"model": model})
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def print_rows(rows: list[tuple[str, str, int, dict[str, float]]]) -> None:
+    print("| model | load | requests | p50 ms | p95 ms | requests/s | requests per call | 503 (p95 ms) | failed |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for model, label, total, r in rows:
+        refused = f"{r['refused']} ({r['refused_p95']:.0f})" if r["refused"] else "0"
+        print(
+            f"| {model} | {label} | {total} | {r['p50']:.0f} | {r['p95']:.0f} | {r['rps']:.1f} "
+            f"| {r['per_call']:.2f} | {refused} | {r['failed']} |"
+        )
+
+
 def main() -> None:
     args = parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -176,6 +221,8 @@ def main() -> None:
     else:
         crop, mask = crop_and_mask(args.photo, hole=args.hole)
         what = f"512x512 crop of {args.photo.name}, one {args.hole}x{args.hole} hole"
+    if args.case == "overload":
+        levels = [args.overload_clients]
     files = {"image": ("photo.png", png(crop), "image/png"), "mask": ("mask.png", png(mask.astype(np.uint8) * 255))}
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,36 +230,47 @@ def main() -> None:
         if not weights.is_file():
             raise SystemExit(f"weights not found: {weights} (pass --weights PATH or --random-weights)")
 
-        import cv2
         import torch
 
-        from model.inference import inpaint, load_generator
+        from model.fillers import ClassicalFiller, load_filler
 
-        generator = load_generator(weights)
-        hole8 = mask.astype(np.uint8) * 255
-        telea_ms = in_process_ms(lambda: cv2.inpaint(crop, hole8, 5, cv2.INPAINT_TELEA))
-        ce_ms = in_process_ms(lambda: inpaint(Image.fromarray(crop), mask, generator))
+        generator, telea = load_filler(weights), ClassicalFiller("telea")
+        telea_ms = in_process_ms(lambda: telea.fill(crop, mask))
+        ce_ms = in_process_ms(lambda: generator.fill(crop, mask))
 
         rows = []
         with server(weights, args.env) as url:
-            name = httpx.get(f"{url}/healthz", timeout=30).json()["default_model"]
-            models = [name] + ([] if args.no_telea_server else ["telea"])
+            name = health(url)["default_model"]
+            models = [name] + ([] if args.no_telea_server or args.case == "isolation" else ["telea"])
             for model in models:
                 load(url, files, model, 1, 2)  # warm-up
                 for clients in levels:
                     total = max(args.requests, 2 * clients)
-                    rows.append((model, clients, total, load(url, files, model, clients, total)))
+                    label = f"{clients} clients"
+                    rows.append((model, label, total, load(url, files, model, clients, total)))
+            if args.case == "isolation":
+                stop = threading.Event()
+                heavy = heavy_load(url, name, args.photo, stop)
+                time.sleep(3.0)  # both heavy requests are running
+                for clients in levels:
+                    total = max(args.requests, 2 * clients)
+                    rows.append((name, f"{clients} clients + 2 heavy", total, load(url, files, name, clients, total)))
+                stop.set()
+                for thread in heavy:
+                    thread.join()
+            memory = health(url)["memory"]
 
     print(f"\n{what}; server on {HOST}; {os.cpu_count()} CPU cores; torch {torch.__version__}\n")
-    print("| model | clients | requests | p50 ms | p95 ms | requests/s | requests per inference call | failed |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for model, clients, total, r in rows:
-        print(
-            f"| {model} | {clients} | {total} | {r['p50']:.0f} | {r['p95']:.0f} | {r['rps']:.1f} "
-            f"| {r['per_call']:.2f} | {r['failed']} |"
-        )
+    print_rows(rows)
+    if args.case == "isolation":
+        alone = {label: r["p50"] for model, label, _, r in rows if "heavy" not in label}
+        for _, label, _, r in rows:
+            if "heavy" in label:
+                base = alone[label.split(" + ")[0]]
+                print(f"\nlight p50 while two heavy requests run: {r['p50'] / base:.2f}x its p50 alone ({label})")
+    print(f"\nserver memory: {memory['rss_mib']} MiB now, {memory['peak_rss_mib']} MiB at its peak")
     print(
-        f"\nIn-process, no HTTP (median): Context Encoder `inpaint()` {ce_ms:.0f} ms; "
+        f"In-process, no HTTP (median): Context Encoder {ce_ms:.0f} ms; "
         f"OpenCV Telea `cv2.inpaint` (radius 5) {telea_ms:.1f} ms."
     )
 

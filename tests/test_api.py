@@ -485,6 +485,7 @@ async def test_healthz(client):
     assert health["models"] == ["ce-test", "telea", "ns"]
     assert health["device"] == "cpu"
     assert health["limits"] == {"max_upload_mb": UPLOAD_MB, "max_pixels": 4096 * 4096, "max_holes": 256}
+    assert 0 < health["memory"]["rss_mib"] <= health["memory"]["peak_rss_mib"]
     lanes = {f"{name}{lane}" for name in health["models"] for lane in ("", ":heavy")}
     assert set(health["queues"]) == lanes
 

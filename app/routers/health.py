@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import sys
+
 from fastapi import APIRouter
 
 from app.dependencies import RuntimeDep
@@ -9,6 +13,22 @@ from app.openapi import error_responses
 from app.schemas import Health, Limits, QueueStats
 
 router = APIRouter(tags=["service"])
+MIB = 2**20
+
+
+def memory_mib() -> dict[str, float | None]:
+    """The server process's resident memory now and at its peak (MiB): what a load test or an
+    operator watches to see that memory stays bounded."""
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    peak = peak_kib / MIB if sys.platform == "darwin" else peak_kib / 1024
+    try:
+        with open("/proc/self/statm") as statm:
+            rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+    except OSError:
+        rss = None
+    if rss is None:
+        return {"rss_mib": None, "peak_rss_mib": round(peak, 1)}
+    return {"rss_mib": round(rss, 1), "peak_rss_mib": round(max(peak, rss), 1)}
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness and loaded models", responses=error_responses(503))
@@ -29,5 +49,6 @@ async def healthz(runtime: RuntimeDep) -> Health:
             for entry in runtime.models.values()
             for batcher in entry.batchers
         },
+        memory=memory_mib(),
         admission={"inflight": runtime.inflight, "max_inflight": settings.max_inflight, "refused": runtime.refused},
     )
