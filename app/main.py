@@ -8,6 +8,7 @@ unexpected is logged and still answered as JSON.
 from __future__ import annotations
 
 import logging
+import mimetypes
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -46,6 +47,10 @@ def asset_folder(name: str) -> Path:
 
 TEMPLATES = Jinja2Templates(directory=asset_folder("templates"))
 STATIC_DIR = asset_folder("static")
+# The editor is ES modules, which browsers run only when served with a JavaScript type; StaticFiles
+# takes the type from mimetypes, which reads the host's tables (on Windows the registry, where .js
+# can be text/plain), so pin it.
+mimetypes.add_type("text/javascript", ".js")
 
 OutputFormat = Literal["png", "jpeg"]
 SAFE_HEADER_CHARS = " -_.+()[]@"
