@@ -4,6 +4,7 @@ checkout (the design card's layout); a wheel and the Docker image carry them ins
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
@@ -17,4 +18,8 @@ def asset_folder(name: str) -> Path:
 
 
 STATIC_DIR = asset_folder("static")
+# The editor is ES modules, which browsers run only when served with a JavaScript type; StaticFiles
+# takes the type from mimetypes, which reads the host's tables (on Windows the registry, where .js
+# can be text/plain), so pin it.
+mimetypes.add_type("text/javascript", ".js")
 TEMPLATES = Jinja2Templates(directory=asset_folder("templates"))

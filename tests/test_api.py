@@ -514,6 +514,24 @@ async def test_editor_page_and_static_files(client):
     assert (await client.get("/static/no-such-file.js")).status_code == 404
 
 
+@pytest.mark.parametrize("root_path", ["", "/ce"])
+async def test_editor_modules_are_served_as_javascript(app, root_path):
+    """The editor is ES modules (no build step): the page loads static/editor/main.js as a module
+    through the static URL, which carries the root path when the app is mounted below one, and
+    every module it imports is served with a JavaScript type (browsers refuse to run a module
+    served as anything else)."""
+    transport = httpx.ASGITransport(app=app, root_path=root_path)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=SAFETY_S) as client:
+        page = (await client.get(f"{root_path}/")).text
+        assert f'<script type="module" src="{root_path}/static/editor/main.js"></script>' in page
+        modules = sorted((Path(__file__).resolve().parents[1] / "static" / "editor").glob("*.js"))
+        assert "main.js" in [m.name for m in modules]
+        for module in modules:
+            response = await client.get(f"{root_path}/static/editor/{module.name}")
+            assert response.status_code == 200, module.name
+            assert response.headers["content-type"].split(";")[0] in {"text/javascript", "application/javascript"}
+
+
 async def test_openapi_documents_fields_and_errors(client):
     schema = (await client.get("/openapi.json")).json()
     operation = schema["paths"]["/inpaint"]["post"]

@@ -228,6 +228,27 @@ def test_page_lists_models_and_starts_empty(page: Page, live_server: str) -> Non
     expect(page.locator("#shortcuts")).to_be_hidden()
 
 
+def test_editor_modules_all_load_without_console_errors(page: Page, live_server: str) -> None:
+    """The editor is ES modules imported from static/editor/main.js: every module file is
+    fetched (none is left out of the import graph) with a JavaScript type, the page logs no
+    error (a module that fails to load shows only on the console, not as an uncaught error)
+    and the editor starts."""
+    console_errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    loaded: dict[str, str] = {}
+    page.on(
+        "response",
+        lambda r: "/static/editor/" in r.url and loaded.update({r.url.rsplit("/", 1)[-1]: r.headers["content-type"]}),
+    )
+    page.goto(live_server)
+    page.wait_for_load_state("networkidle")
+    assert not console_errors, console_errors
+    modules = sorted(p.name for p in (REPO_ROOT / "static" / "editor").glob("*.js"))
+    assert sorted(loaded) == modules
+    assert all(t.split(";")[0] in ("text/javascript", "application/javascript") for t in loaded.values()), loaded
+    assert page.evaluate("window.editorState !== undefined"), "the editor's modules ran"
+
+
 def test_paint_fill_compare_iterate_download(
     page: Page, live_server: str, photo_path: Path, photo: np.ndarray, artifacts: Path
 ) -> None:

@@ -1,0 +1,66 @@
+/* Keyboard shortcuts (listed in the template's #shortcuts dialog): Ctrl/⌘ combinations work
+ * everywhere, single keys only outside text fields, and none while a dialog is open. Space
+ * held over the photo turns drags into panning (see pointer.js).
+ */
+
+import * as brush from './brush.js';
+import { clearMask, download, openShortcuts, redo, toggleCompare, undo } from './commands.js';
+import { els, isTypingTarget } from './dom.js';
+import { fill } from './fill.js';
+import { chooseFile } from './open.js';
+import { isPointerOverStage, isSpaceHeld, setSpaceHeld } from './pointer.js';
+import { fitToStage, zoomActualSize, zoomBy } from './view.js';
+
+export function onKeyDown(e) {
+  if (els.shortcuts.open || els.compareDialog.open) return;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  if (e.ctrlKey || e.metaKey) {
+    const actions = {
+      z: () => (e.shiftKey ? redo() : undo()),
+      y: redo,
+      Enter: fill,
+      o: chooseFile,
+      s: download,
+    };
+    if (actions[key] && !e.altKey) {
+      e.preventDefault();
+      actions[key]();
+    }
+    return;
+  }
+  if (e.altKey || isTypingTarget(e.target)) return;
+  // Space pans when nothing has focus, and whenever the pointer is over the photo: right
+  // after Fill the focus sits on Download, and "fill, zoom, pan to inspect" must not turn
+  // into a stroke (or a click on the focused button).
+  if (key === ' ' && (e.target === document.body || isPointerOverStage())) {
+    e.preventDefault();
+    setSpaceHeld(true);
+    return;
+  }
+  const actions = {
+    b: () => brush.setTool('brush'),
+    e: () => brush.setTool('erase'),
+    '[': () => brush.setBrushSize(brush.currentSize() * 0.85 - 1),
+    ']': () => brush.setBrushSize(brush.currentSize() * 1.15 + 1),
+    '+': () => zoomBy(1.25),
+    '=': () => zoomBy(1.25),
+    '-': () => zoomBy(0.8),
+    0: fitToStage,
+    1: zoomActualSize,
+    c: () => toggleCompare(),
+    Delete: clearMask,
+    Backspace: clearMask,
+    '?': openShortcuts,
+  };
+  if (actions[key]) {
+    e.preventDefault();
+    actions[key]();
+  }
+}
+
+export function onKeyUp(e) {
+  if (e.key !== ' ') return;
+  // a focused button activates on Space's keyup: not when the Space was a pan
+  if (isSpaceHeld()) e.preventDefault();
+  setSpaceHeld(false);
+}
