@@ -8,8 +8,9 @@ only as much as its thickness needs.
   shrunk so the hole is at most ``THICKNESS`` px deep in the window.
 - An elongated hole (a wire, a scribble, most object silhouettes) is covered by windows of
   that scale tiled on a grid along it (3/4 of a window apart); each hole pixel is the blend of
-  the windows around it with trapezoid weights that sum to one, so tiles meet without seams.
-  A thin stroke is therefore filled at native resolution.
+  the windows around it with trapezoid weights, normalised, so tiles meet without seams. Grid
+  windows the others already cover are dropped (a wire then costs about one window per 3/4
+  window of its length). A thin stroke is therefore filled at native resolution.
 
 All windows of one or several images go through the generator as one batch. Only hole pixels
 are written, and only from the generator's output: nothing of the erased pixels survives
@@ -47,6 +48,7 @@ CONTEXT = 2.0  # a compact hole's window side, in multiples of its extent
 # has nothing to add there, and a hairline across a big photo would cost hundreds of windows
 HAIRLINE_DEPTH = 1.5
 MAX_WINDOWS = 384  # per image; beyond it elongated holes are tiled at a coarser scale
+MIN_COVER = 0.5  # total window weight every hole pixel keeps when redundant grid windows are dropped
 MAX_ASPECT = 64  # images longer than this many times their width (or height) are refused
 
 
@@ -164,7 +166,8 @@ def _ramp(length: int, start: int, centre: float, half: int, ramp: int) -> np.nd
 
 
 def plan_windows(mask: np.ndarray, size: int = 128, max_windows: int = MAX_WINDOWS) -> list[Window]:
-    """Windows whose weights sum to one on every hole pixel (see the module docstring)."""
+    """Windows whose weights total at least ``MIN_COVER`` on every hole pixel and nothing
+    outside the holes (see the module docstring)."""
     if not mask.any():
         return []
     h, w = mask.shape
@@ -195,8 +198,34 @@ def plan_windows(mask: np.ndarray, size: int = 128, max_windows: int = MAX_WINDO
             grid = size * 2 ** math.ceil(math.log2(thick_side / size) - 1e-9)
             tiled.setdefault(min(grid, _pow2_at_least(longest, size)), []).append(index)
     for grid, members in sorted(tiled.items()):
-        windows += _tile(labels, stats, members, grid, longest, max_windows - len(windows))
+        windows += _prune(_tile(labels, stats, members, grid, longest, max_windows - len(windows)))
     return windows
+
+
+def _prune(windows: list[Window]) -> list[Window]:
+    """Drop grid windows that the others already cover: a stroke crossing the grid between two
+    rows of window centres gets half its weight from each row, and one row alone fills it as
+    well (``finish`` normalises the weights). A window goes, weakest first, when every hole
+    pixel it fills keeps a total weight of at least ``MIN_COVER`` from the rest, so each pixel
+    still sits at least a quarter-ramp inside some window; a wire then costs about half the
+    windows."""
+    if len(windows) < 2:
+        return windows
+    y0 = min(w.box[0] for w in windows)
+    x0 = min(w.box[2] for w in windows)
+    cover = np.zeros((max(w.box[1] for w in windows) - y0, max(w.box[3] for w in windows) - x0), np.float32)
+    spots = []
+    for win in windows:
+        ys, xs = np.nonzero(win.weight)
+        spots.append((ys + win.box[0] - y0, xs + win.box[2] - x0, win.weight[ys, xs]))
+        cover[spots[-1][0], spots[-1][1]] += spots[-1][2]
+    keep = [True] * len(windows)
+    for i in sorted(range(len(windows)), key=lambda i: float(spots[i][2].sum())):
+        ys, xs, weight = spots[i]
+        if (cover[ys, xs] - weight >= MIN_COVER).all():
+            cover[ys, xs] -= weight
+            keep[i] = False
+    return [win for win, kept in zip(windows, keep, strict=True) if kept]
 
 
 def _pow2_at_least(length: int, size: int) -> int:
