@@ -30,7 +30,7 @@ class GeneratorMeta:
     overlap: int = 4
     training: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
-    card: dict[str, Any] = field(default_factory=dict)  # title and good_at, set by model.release
+    card: dict[str, Any] = field(default_factory=dict)  # title and good_at, set by model.tools.release
 
 
 def export_generator(generator: Generator, meta: GeneratorMeta, path: str | Path) -> Path:

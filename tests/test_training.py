@@ -13,12 +13,12 @@ import pytest
 import torch
 from PIL import Image
 
-from model import distributed
 from model.data import load_eval_images
 from model.export import read_export
 from model.inference import load_generator
 from model.masks import center_mask
-from model.train import Trainer, build_parser, cosine_factor, main
+from model.tools import distributed
+from model.tools.train import Trainer, build_parser, cosine_factor, main
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_the_same_loop_runs_under_torchrun_ddp(photo_folder: Path, tmp_path: Pat
     """Two CPU processes (gloo) through torchrun: the multi-GPU path without GPUs."""
     out = tmp_path / "ddp"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "model.train", "--data", str(photo_folder), "--out", str(out), "--image-size", "64",
+           "-m", "model.tools.train", "--data", str(photo_folder), "--out", str(out), "--image-size", "64",
            "--batch-size", "4", "--steps", "4", "--mask-pool", "32", "--val-count", "0", "--device", "cpu",
            "--threads", "1", "--no-progress", "--log-every", "2", "--ckpt-every", "4",
            "--sample-every", "4"]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Evaluate generators against baselines on held-out photographs: ``python -m model.evaluate``.
+"""Evaluate generators against baselines on held-out photographs: ``python -m model.tools.evaluate``.
 
 The paper's protocol, generalised to other hole shapes: 128x128 images, the hole filled by
 the method, the result composited (hole pixels from the method, the rest from the truth) and
@@ -10,7 +10,7 @@ Every model and baseline sees the same images and the same holes.
 ``freeform`` uses real NVIDIA irregular masks when ``--freeform-dir`` is given (resized to
 128 with nearest, kept when 5 %-40 % hole) and the procedural sampler otherwise.
 
-``objects``, ``strokes`` and ``blobs`` are full-resolution protocols (``model.fullres``): each
+``objects``, ``strokes`` and ``blobs`` are full-resolution protocols (``model.tools.fullres``): each
 photograph at its own size, filled whole through the server's inference path; the same
 hole-only metrics, plus seconds per photograph.
 """
@@ -35,15 +35,15 @@ from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from model.baselines import BASELINES, OPENCV_BASELINES, MissingDependency, opencv_available, run_baseline
 from model.data import IMAGE_SUFFIXES, DataError, list_images, load_eval_images
-from model.distributed import resolve_device
 from model.export import WeightsError
-from model.fullres import FULLRES_KINDS, fullres_mask, hole_crop
 from model.inference import InpaintModel, inpaint, load_generator
 from model.masks import MASK_TYPES, ShapeBank, mask_batch, mask_fn
 from model.metrics import gradient_magnitude, hole_errors, hole_ssim
-from model.samples import grid_from_columns
+from model.tools.distributed import resolve_device
+from model.tools.fullres import FULLRES_KINDS, fullres_mask, hole_crop
+from model.tools.samples import grid_from_columns
 
-log = logging.getLogger("model.evaluate")
+log = logging.getLogger("model.tools.evaluate")
 
 DEFAULT_MASKS = ("center", "freeform")
 FREEFORM_COVERAGE = (0.05, 0.40)

@@ -23,12 +23,12 @@ from tqdm import tqdm
 
 from model.baselines import OPENCV_BASELINES, opencv_fill
 from model.data import IMAGE_SUFFIXES, DataError, list_images
-from model.distributed import resolve_device
 from model.export import WeightsError
 from model.inference import inpaint, load_generator
 from model.masks import MAX_GROW, grow_hole, mask_from_image, transparent_hole
+from model.tools.distributed import resolve_device
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "ce-region.pt"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "ce-region.pt"
 MASK_SUFFIXES = (".png", *(s for s in IMAGE_SUFFIXES if s != ".png"), ".bmp")
 FILE_ERRORS = (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError)
 

@@ -2,7 +2,7 @@
 the evaluation numbers that ``ce-eval --json`` measured for it embedded in its metadata
 (so ``GET /api/models`` and the model card read the same figures).
 
-``python -m model.release --export runs/region/generator.pt --name ce-region --method region
+``python -m model.tools.release --export runs/region/generator.pt --name ce-region --method region
 --eval kodak.json heldout.json``
 """
 
@@ -16,7 +16,7 @@ import torch
 
 from model.export import read_export
 
-WEIGHTS_DIR = Path(__file__).parent / "weights"
+WEIGHTS_DIR = Path(__file__).parents[1] / "weights"
 
 
 def evaluation_summary(eval_json: dict, method: str) -> dict:
@@ -93,7 +93,7 @@ def release(
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m model.release", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m model.tools.release", description=__doc__)
     p.add_argument("--export", type=Path, required=True, help="a run's generator.pt")
     p.add_argument("--name", required=True, help="shipped model name (file stem), e.g. ce-region")
     p.add_argument(

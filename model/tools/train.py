@@ -1,4 +1,4 @@
-"""Train a Context Encoder: ``python -m model.train --data DIR --out RUN_DIR``.
+"""Train a Context Encoder: ``python -m model.tools.train --data DIR --out RUN_DIR``.
 
 Joint objective ``0.999 * masked L2 + 0.001 * adversarial`` (``--adv 0`` for the
 reconstruction-only model, ``--mask none --adv 0`` for the autoencoder baseline). The same
@@ -28,7 +28,6 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
-from model import distributed
 from model.baselines import telea_prefill
 from model.data import (
     augment,
@@ -52,9 +51,10 @@ from model.losses import (
 from model.masks import MASK_TYPES, ShapeBank, center_mask, mask_batch, mask_fn
 from model.metrics import hole_errors
 from model.networks import Discriminator, Generator, GeneratorConfig, generator_input
-from model.samples import save_sample_grid
+from model.tools import distributed
+from model.tools.samples import save_sample_grid
 
-log = logging.getLogger("model.train")
+log = logging.getLogger("model.tools.train")
 
 
 def build_parser() -> argparse.ArgumentParser:

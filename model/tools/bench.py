@@ -1,6 +1,6 @@
-"""Throughput and latency figures: ``python -m model.bench``.
+"""Throughput and latency figures: ``python -m model.tools.bench``.
 
-Training images/s runs the real training step (``model.train.Trainer.train_step``: augment,
+Training images/s runs the real training step (``model.tools.train.Trainer.train_step``: augment,
 mask, generator, discriminator, both optimisers) on synthetic pixels, joint (G + D) and
 reconstruction-only; inference is the generator forward at batch 1 and 16, the median of N
 runs after warm-up. CPU runs in channels_last; CUDA (when present) adds bf16 autocast, as
@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from model import distributed
 from model.networks import ChannelWiseFC, Discriminator, Generator, count_parameters, generator_flops
-from model.train import MaskPool, Trainer
-from model.train import build_parser as train_parser
+from model.tools import distributed
+from model.tools.train import MaskPool, Trainer
+from model.tools.train import build_parser as train_parser
 
 
 @dataclass
