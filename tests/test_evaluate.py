@@ -17,11 +17,11 @@ from PIL import Image, ImageDraw
 from model.baselines import mean_colour_uint8, mean_fill, opencv_fill
 from model.data import list_images, load_eval_images, to_unit_range
 from model.losses import overlap_band
-from model.masks import center_mask
+from model.masks import FreeformMasks, center_mask
 from model.metrics import psnr
 from model.networks import GeneratorConfig, generator_input
 from model.tools import evaluate, fullres
-from model.tools.evaluate import FreeformMasks, composite, eval_holes, score, summarise
+from model.tools.evaluate import composite, eval_holes, score, summarise
 
 SIZE = 128
 

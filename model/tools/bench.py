@@ -23,9 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from model.masks import MaskPool
 from model.networks import ChannelWiseFC, Discriminator, Generator, count_parameters, generator_flops
 from model.tools import distributed
-from model.tools.train import MaskPool, Trainer
+from model.tools.train import Trainer
 from model.tools.train import build_parser as train_parser
 
 

@@ -37,7 +37,15 @@ from model.baselines import BASELINES, OPENCV_BASELINES, MissingDependency, open
 from model.data import IMAGE_SUFFIXES, DataError, list_images, load_eval_images
 from model.export import WeightsError
 from model.inference import InpaintModel, inpaint, load_generator
-from model.masks import MASK_TYPES, ShapeBank, mask_batch, mask_fn
+from model.masks import (
+    FREEFORM_COVERAGE,
+    HOLE_KINDS,
+    FreeformMasks,
+    ShapeBank,
+    mask_batch,
+    mask_fn,
+    silhouettes_for,
+)
 from model.metrics import gradient_magnitude, hole_errors, hole_ssim
 from model.tools.distributed import resolve_device
 from model.tools.fullres import FULLRES_KINDS, fullres_mask, hole_crop
@@ -46,7 +54,6 @@ from model.tools.samples import grid_from_columns
 log = logging.getLogger("model.tools.evaluate")
 
 DEFAULT_MASKS = ("center", "freeform")
-FREEFORM_COVERAGE = (0.05, 0.40)
 METRICS = ("l1", "l2", "psnr", "ssim", "sharpness")
 
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -121,39 +128,6 @@ def subset(files: Sequence[Path], limit: int | None, seed: int) -> list[Path]:
 
 
 # ------------------------------------------------------------------- holes
-class FreeformMasks:
-    """Real irregular masks (PNG, 255 = hole), resized with nearest and kept when their hole
-    fraction lies in ``coverage``."""
-
-    def __init__(self, folder: str | Path, size: int = 128, coverage: tuple[float, float] = FREEFORM_COVERAGE):
-        root = Path(folder)
-        if not root.is_dir():
-            raise DataError(f"--freeform-dir {root}: no such folder")
-        files = sorted(root.rglob("*.png"))
-        if not files:
-            raise DataError(f"no PNG masks under {root}")
-        masks = []
-        for path in files:
-            with Image.open(path) as im:
-                small = im.convert("L").resize((size, size), Image.Resampling.NEAREST)
-            hole = np.asarray(small) > 127
-            if coverage[0] <= hole.mean() <= coverage[1]:
-                masks.append(hole)
-        if not masks:
-            raise DataError(f"no mask under {root} has a hole fraction in {coverage[0]:.0%}-{coverage[1]:.0%}")
-        self.masks = np.stack(masks)
-        self.folder = root
-        self.total = len(files)
-
-    def __len__(self) -> int:
-        return len(self.masks)
-
-    def assign(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """(n, S, S) bool: a seeded draw, without repeats while the bank lasts."""
-        idx = rng.choice(len(self.masks), size=n, replace=n > len(self.masks))
-        return self.masks[idx]
-
-
 def eval_holes(
     kind: str,
     n: int,
@@ -440,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--masks",
         default=",".join(DEFAULT_MASKS),
-        help=f"comma-separated hole types: at 128 px {', '.join(m for m in MASK_TYPES if m != 'none')}; "
+        help=f"comma-separated hole types: at 128 px {', '.join(HOLE_KINDS)}; "
         f"full resolution {', '.join(FULLRES_KINDS)}",
     )
     p.add_argument("--freeform-dir", type=Path, default=None, help="real free-form masks (PNG, 255 = hole)")
@@ -485,9 +459,9 @@ def load_models(args: argparse.Namespace, device: torch.device) -> dict[str, Inp
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate, print the tables, write the JSON and grid; returns the JSON document."""
     masks = _split(args.masks)
-    bad = [m for m in masks if (m not in MASK_TYPES and m not in FULLRES_KINDS) or m == "none"]
+    bad = [m for m in masks if m not in HOLE_KINDS and m not in FULLRES_KINDS]
     if not masks or bad:
-        choices = ", ".join([m for m in MASK_TYPES if m != "none"] + list(FULLRES_KINDS))
+        choices = ", ".join([*HOLE_KINDS, *FULLRES_KINDS])
         raise ValueError(f"--masks: unknown or hole-less type(s) {bad}; choose from {choices}")
     if args.limit is not None and args.limit < 1:
         raise ValueError("--limit must be at least 1")
@@ -510,8 +484,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             freeform.total,
             args.freeform_dir,
         )
-    wants_shapes = {"region", "mixed", "objects"} & set(masks)
-    shapes = ShapeBank(args.shapes, seed=args.seed) if args.shapes and wants_shapes else None
+    shapes = silhouettes_for(masks, args.shapes, args.seed)
 
     first = next(iter(models.values()))
     methods: dict[str, Method] = {name: model_method(m) for name, m in models.items()}

@@ -48,7 +48,7 @@ from model.losses import (
     masked_l2,
     random_translate,
 )
-from model.masks import MASK_TYPES, ShapeBank, center_mask, mask_batch, mask_fn
+from model.masks import CONSTANT_KINDS, MASK_TYPES, MaskPool, center_mask, mask_batch, mask_fn, silhouettes_for
 from model.metrics import hole_errors
 from model.networks import Discriminator, Generator, GeneratorConfig, generator_input
 from model.tools import distributed
@@ -130,30 +130,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ckpt-every", type=int, default=500)
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar (logs only)")
     return p
-
-
-class MaskPool:
-    """Masks drawn once from the seeded sampler and reused with the 8 flips/rotations of the
-    square, so hole generation never bounds a fast GPU. ``center`` and ``none`` are constant."""
-
-    def __init__(self, kind: str, size: int, count: int, seed: int, shapes: ShapeBank | None, device: torch.device):
-        rng = np.random.default_rng(seed)
-        fn = mask_fn(kind, size, shapes)
-        n = 1 if kind in ("center", "none") else count
-        self.kind = kind
-        self.masks = torch.from_numpy(mask_batch(fn, rng, n)).to(device)
-
-    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """(n, 1, S, S) float masks, 1 = hole."""
-        dev = self.masks.device
-        idx = torch.randint(len(self.masks), (n,), generator=generator, device=generator.device).to(dev)
-        masks = self.masks[idx]
-        if len(self.masks) > 1:
-            k = int(torch.randint(4, (1,), generator=generator, device=generator.device))
-            masks = torch.rot90(masks, k, dims=(1, 2))
-            if bool(torch.randint(2, (1,), generator=generator, device=generator.device)):
-                masks = masks.flip(2)
-        return masks.unsqueeze(1).float()
 
 
 def discriminator_lr(args: argparse.Namespace) -> float:
@@ -241,7 +217,7 @@ class Trainer:
         self.mean_t = torch.tensor(self.mean, device=self.dev) * 2 - 1
         fixed = torch.from_numpy(np.array(val.pixels[:256])).to(self.dev)
         self.val_images = center_view(to_unit_range(fixed), args.image_size)
-        shapes = ShapeBank(args.masks, seed=args.seed) if args.masks and args.mask in ("region", "mixed") else None
+        shapes = silhouettes_for([args.mask], args.masks, args.seed)
         self.masks = MaskPool(args.mask, args.image_size, args.mask_pool, args.seed, shapes, self.dev)
         val_rng = np.random.default_rng(args.seed + 12345)
         n_val = len(self.val_images)
@@ -255,14 +231,14 @@ class Trainer:
             .float()
             .to(self.dev),
         }
-        if args.mask not in ("mixed", "center", "none"):
+        if args.mask not in ("mixed", *CONSTANT_KINDS):
             self.val_holes[args.mask] = (
                 torch.from_numpy(mask_batch(mask_fn(args.mask, args.image_size, shapes), val_rng, n_val))
                 .unsqueeze(1)
                 .float()
                 .to(self.dev)
             )
-        self.sample_hole = self.val_holes["center" if args.mask in ("center", "none") else "mixed"][:8]
+        self.sample_hole = self.val_holes["center" if args.mask in CONSTANT_KINDS else "mixed"][:8]
 
     # -------------------------------------------------------------- models
     def _build_models(self) -> None:
