@@ -184,3 +184,9 @@ def test_cosine_schedule_and_weight_average(photo_folder: Path, tmp_path: Path) 
     assert torch.allclose(averaged[name], (before[name] + live[name]) / 2, atol=1e-7)
     assert trainer.exported_generator() is trainer.G_ema
     assert trainer.meta().training["ema"] == 0.5 and trainer.meta().training["lr_decay"] == "cosine"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_is_an_error_exit(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="error: --device cuda asked for, but no CUDA device"):
+        main(["--data", str(tmp_path), "--out", str(tmp_path / "o"), "--device", "cuda", "--steps", "1"])

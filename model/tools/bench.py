@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from model.devices import DEVICE_CHOICES, pick_device
 from model.masks import MaskPool
 from model.networks import ChannelWiseFC, Discriminator, Generator, count_parameters, generator_flops
 from model.tools import distributed
@@ -166,7 +167,7 @@ def devices(choice: str) -> list[torch.device]:
     """``auto``: the CPU, plus CUDA when present."""
     if choice == "auto":
         return [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
-    return [distributed.resolve_device(choice)]
+    return [pick_device(choice)]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=10, help="timed training steps")
     p.add_argument("--runs", type=int, default=20, help="timed inference forwards per batch size")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps/forwards first")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto = CPU, and CUDA if present")
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES, help="auto = CPU, and CUDA if present")
     p.add_argument(
         "--threads", type=int, default=None, help="CPU threads for torch (on a busy machine 1 avoids oversubscription)"
     )
@@ -194,9 +195,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("error: --batch-size, --steps and --runs must be at least 1, --warmup at least 0")
     if args.threads:
         torch.set_num_threads(args.threads)
+    try:
+        chosen = devices(args.device)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from exc
     torch.manual_seed(0)
     figures: list[Figure] = []
-    for dev in devices(args.device):
+    for dev in chosen:
         figures.append(bench_training(dev, args.batch_size, args.steps, args.warmup, adv=0.001))
         figures.append(bench_training(dev, args.batch_size, args.steps, args.warmup, adv=0.0))
         for batch in (1, 16):

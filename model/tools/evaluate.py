@@ -35,6 +35,7 @@ from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from model.baselines import BASELINES, OPENCV_BASELINES, MissingDependency, opencv_available, run_baseline
 from model.data import IMAGE_SUFFIXES, DataError, list_images, load_eval_images
+from model.devices import DEVICE_CHOICES, pick_device
 from model.export import WeightsError
 from model.inference import InpaintModel, inpaint, load_generator
 from model.masks import (
@@ -47,7 +48,6 @@ from model.masks import (
     silhouettes_for,
 )
 from model.metrics import gradient_magnitude, hole_errors, hole_ssim
-from model.tools.distributed import resolve_device
 from model.tools.fullres import FULLRES_KINDS, fullres_mask, hole_crop
 from model.tools.samples import grid_from_columns
 
@@ -429,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--grids-dir", type=Path, default=None, help="also write one picture per (set, mask) here: SET-MASK.png"
     )
     p.add_argument("--batch-size", type=int, default=64, help="images per generator call")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     return p
 
@@ -469,7 +469,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("--grid-count must be at least 1")
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
+    device = pick_device(args.device)
     models = load_models(args, device)
     size = next(iter(models.values())).size
     sets = [image_set(src) for src in args.images]

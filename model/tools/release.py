@@ -12,11 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
-import torch
-
-from model.export import read_export
-
-WEIGHTS_DIR = Path(__file__).parents[1] / "weights"
+from model.export import WEIGHTS_DIR, read_export
+from model.files import atomic_save
 
 
 def evaluation_summary(eval_json: dict, method: str) -> dict:
@@ -85,11 +82,7 @@ def release(
         docs = [json.loads(path.read_text()) for path in eval_paths]
         payload["evaluation"] = evaluation_summary(merge_evaluations(docs), method or name)
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{name}.pt"
-    tmp = target.with_suffix(".pt.tmp")
-    torch.save(payload, tmp)
-    tmp.replace(target)
-    return target
+    return atomic_save(payload, out_dir / f"{name}.pt")
 
 
 def main(argv: list[str] | None = None) -> None:

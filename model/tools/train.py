@@ -38,7 +38,9 @@ from model.data import (
     split_files,
     to_unit_range,
 )
+from model.devices import DEVICE_CHOICES
 from model.export import GeneratorMeta, check_export, export_generator, float32_state_dict
+from model.files import atomic_save, atomic_write_text
 from model.losses import (
     DEFAULT_OVERLAP,
     DEFAULT_OVERLAP_WEIGHT,
@@ -115,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--mask-pool", type=int, default=8192, help="masks drawn once and reused with random flips/rotations"
     )
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -153,12 +155,6 @@ def cosine_factor(step: int, steps: int, floor: float = 0.02) -> float:
 
 def _unwrap(module: nn.Module) -> nn.Module:
     return module.module if isinstance(module, DDP) else module
-
-
-def _atomic_save(obj: object, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
 
 
 class Trainer:
@@ -442,7 +438,7 @@ class Trainer:
             "lr_schedule": self.lr_schedule,
             "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(self.args).items()},
         }
-        _atomic_save(state, self.out / "checkpoint.pt")
+        atomic_save(state, self.out / "checkpoint.pt")
         export_generator(self.exported_generator(), self.meta(), self.out / "generator.pt")
 
     def _init_generator(self, path: Path) -> None:
@@ -502,9 +498,7 @@ class Trainer:
         lines = path.read_text().splitlines(keepends=True)
         kept = [line for line in lines if not line.strip() or json.loads(line).get("step", 0) <= step]
         if len(kept) != len(lines):
-            tmp = path.with_suffix(".jsonl.tmp")
-            tmp.write_text("".join(kept))
-            tmp.replace(path)
+            atomic_write_text("".join(kept), path)
             log.info("dropped %d metrics records logged after step %d", len(lines) - len(kept), step)
 
     def _current_lrs(self) -> dict[str, float | None]:
