@@ -4,6 +4,8 @@ so the training loop is the same code either way."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -54,3 +56,13 @@ def barrier(rt: Runtime) -> None:
 def teardown(rt: Runtime) -> None:
     if rt.distributed and dist.is_initialized():
         dist.destroy_process_group()
+
+
+@contextmanager
+def session(device_choice: str) -> Iterator[Runtime]:
+    """``setup`` for the duration of a ``with`` block, the process group left however it ends."""
+    rt = setup(device_choice)
+    try:
+        yield rt
+    finally:
+        teardown(rt)

@@ -12,35 +12,21 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import logging
-import math
 import platform
 import random
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
-from model.baselines import telea_prefill
-from model.data import (
-    augment,
-    cached_images,
-    center_view,
-    list_images,
-    mean_colour,
-    split_files,
-    to_unit_range,
-)
 from model.devices import DEVICE_CHOICES
-from model.export import GeneratorMeta, check_export, export_generator, float32_state_dict
-from model.files import atomic_save, atomic_write_text
+from model.export import GeneratorMeta
 from model.losses import (
     DEFAULT_OVERLAP,
     DEFAULT_OVERLAP_WEIGHT,
@@ -50,13 +36,24 @@ from model.losses import (
     masked_l2,
     random_translate,
 )
-from model.masks import CONSTANT_KINDS, MASK_TYPES, MaskPool, center_mask, mask_batch, mask_fn, silhouettes_for
+from model.masks import MASK_TYPES
 from model.metrics import hole_errors
-from model.networks import Discriminator, Generator, GeneratorConfig, generator_input
+from model.networks import Discriminator, Generator, GeneratorConfig
 from model.tools import distributed
+from model.tools.checkpoint import (
+    EXPORT,
+    METRICS,
+    Networks,
+    Progress,
+    append_metrics,
+    init_generator,
+    resume,
+    save_checkpoint,
+    unwrap,
+)
 from model.tools.samples import save_sample_grid
-
-log = logging.getLogger("model.tools.train")
+from model.tools.schedule import apply_cosine, discriminator_lr, learning_rates, total_steps
+from model.tools.train_data import VALIDATION_CHUNK, TrainingData, generator_inputs, load_data, sample_batch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,464 +131,253 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def discriminator_lr(args: argparse.Namespace) -> float:
-    """``--lr-d``, or a tenth of the generator's rate as in the paper."""
-    return args.lr_d if args.lr_d is not None else args.lr / 10
+# ------------------------------------------------------------------ networks
+def generator_config(args: argparse.Namespace) -> GeneratorConfig:
+    """``--input telea`` (default): a Telea pre-fill plus the mask channel in, a correction out."""
+    correction = args.input == "telea"
+    return GeneratorConfig(image_size=args.image_size, in_channels=4 if correction else 3, residual=correction)
 
 
-def prefill(images: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-    """Telea fill of a (B, 3, S, S) [-1, 1] batch, on the CPU with OpenCV, as the network's start."""
-    pixels = ((images.detach().float().cpu().permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
-    filled = telea_prefill(pixels, hole[:, 0].bool().cpu().numpy())
-    out = torch.from_numpy(filled).to(images.device).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-    return out.contiguous(memory_format=torch.channels_last)
+def rec_weight(args: argparse.Namespace) -> float:
+    """``--rec``, or what ``--adv`` leaves of 1."""
+    return args.rec if args.rec is not None else 1.0 - args.adv
 
 
-def cosine_factor(step: int, steps: int, floor: float = 0.02) -> float:
-    """Learning-rate multiplier: 1 at step 0 falling along a half cosine to ``floor`` at ``steps``."""
-    t = min(1.0, step / max(1, steps))
-    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
+def build_networks(args: argparse.Namespace, config: GeneratorConfig, rt: distributed.Runtime) -> Networks:
+    """G (and D when ``--adv`` > 0) with Adam (beta1 0.5, as DCGAN), channels_last, DDP-wrapped
+    under torchrun."""
+    G = Generator(config).to(rt.device)
+    D = Discriminator(args.image_size, spectral_norm=args.d_norm == "spectral").to(rt.device) if args.adv > 0 else None
+    # channels_last is faster on both CPU (oneDNN, ~1.7x measured) and CUDA tensor cores
+    G = G.to(memory_format=torch.channels_last)
+    D = D.to(memory_format=torch.channels_last) if D is not None else None
+    opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=discriminator_lr(args), betas=(0.5, 0.999)) if D is not None else None
+    # the weights' moving average, exported and validated instead of the noisy last step
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False) if args.ema > 0 else None
+    if rt.distributed:
+        ids = [rt.device.index] if rt.device.type == "cuda" else None
+        G = DDP(G, device_ids=ids)
+        D = DDP(D, device_ids=ids) if D is not None else None
+    return Networks(G, opt_g, D, opt_d, G_ema)
 
 
-def _unwrap(module: nn.Module) -> nn.Module:
-    return module.module if isinstance(module, DDP) else module
+def autocast(device: torch.device) -> AbstractContextManager:
+    """bf16 autocast on CUDA; full precision on the CPU."""
+    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
 
 
-class Trainer:
-    """Owns the networks, optimisers, data and state of one training run."""
-
-    def __init__(self, args: argparse.Namespace, rt: distributed.Runtime) -> None:
-        self.args = args
-        self.rt = rt
-        self.dev = rt.device
-        self.cuda = self.dev.type == "cuda"
-        self.out: Path = args.out
-        if rt.is_main:
-            (self.out / "samples").mkdir(parents=True, exist_ok=True)
-        self._load_data()
-        self._build_models()
-        # fixed validation inputs, pre-filled once
-        self.val_inputs = {name: self.inputs(self.val_images, hole) for name, hole in self.val_holes.items()}
-        self.step = 0
-        self.images_seen = 0
-        self.train_seconds = 0.0
-        self.gen = torch.Generator(device="cpu").manual_seed(args.seed * 1000 + rt.rank)
-        self.init_source: dict | None = None
-        self.lr_schedule: list[dict] = [{"step": 0, **self._current_lrs()}]
-        resumed = self._resume() if args.resume else False
-        if args.init_from is not None and not resumed:
-            self._init_generator(args.init_from)
-
-    # ---------------------------------------------------------------- data
-    def _load_data(self) -> None:
-        args = self.args
-        files = list_images(args.data)
-        if args.exclude is not None:
-            # one path per line, absolute or relative to --data (docs/heldout-transfer.txt)
-            lines = [line.strip() for line in args.exclude.read_text().splitlines() if line.strip()]
-            excluded = {str((args.data / line).resolve()) for line in lines}
-            files = [f for f in files if str(f.resolve()) not in excluded]
-        val_count = min(args.val_count, len(files) // 5)
-        train_files, val_files = split_files(files, val_count, args.seed)
-        if self.rt.is_main:
-            (self.out / "val_files.txt").write_text("".join(f"{f}\n" for f in val_files))
-        cache_dir = args.cache or (self.out.parent / ".cache")
-        # rank 0 decodes first; the others then read its cache instead of decoding again
-        if not self.rt.is_main:
-            distributed.barrier(self.rt)
-        train = cached_images(train_files, cache_dir)
-        val = cached_images(val_files, cache_dir) if val_files else train
-        if self.rt.is_main:
-            distributed.barrier(self.rt)
-            if train.skipped:
-                log.warning("skipped %d unreadable training images", len(train.skipped))
-        # a writable in-memory copy: the cache is a read-only memmap
-        self.train_pixels = torch.from_numpy(np.array(train.pixels)).to(self.dev)
-        self.n_train = len(train.files)
-        self.n_skipped = len(train.skipped)
-        self.mean = mean_colour(train.pixels, seed=args.seed)
-        self.mean_t = torch.tensor(self.mean, device=self.dev) * 2 - 1
-        fixed = torch.from_numpy(np.array(val.pixels[:256])).to(self.dev)
-        self.val_images = center_view(to_unit_range(fixed), args.image_size)
-        shapes = silhouettes_for([args.mask], args.masks, args.seed)
-        self.masks = MaskPool(args.mask, args.image_size, args.mask_pool, args.seed, shapes, self.dev)
-        val_rng = np.random.default_rng(args.seed + 12345)
-        n_val = len(self.val_images)
-        self.val_holes = {
-            "center": torch.from_numpy(np.stack([center_mask(None, args.image_size)] * n_val))
-            .unsqueeze(1)
-            .float()
-            .to(self.dev),
-            "mixed": torch.from_numpy(mask_batch(mask_fn("mixed", args.image_size, shapes), val_rng, n_val))
-            .unsqueeze(1)
-            .float()
-            .to(self.dev),
-        }
-        if args.mask not in ("mixed", *CONSTANT_KINDS):
-            self.val_holes[args.mask] = (
-                torch.from_numpy(mask_batch(mask_fn(args.mask, args.image_size, shapes), val_rng, n_val))
-                .unsqueeze(1)
-                .float()
-                .to(self.dev)
+# ---------------------------------------------------------------------- step
+def train_step(
+    nets: Networks,
+    args: argparse.Namespace,
+    real: torch.Tensor,
+    hole: torch.Tensor,
+    mean: torch.Tensor,
+    gen: torch.Generator,
+) -> dict[str, float]:
+    """One optimisation step on a batch: D on real against completed photographs (joint loss
+    only), then G on the masked reconstruction plus fooling D. Returns the losses."""
+    nets.G.train()
+    inputs = generator_inputs(real, hole, nets.generator.config, mean)
+    with autocast(real.device):
+        fake = nets.G(inputs)
+    rec = masked_l2(fake, real, hole, args.overlap, args.overlap_weight)
+    stats = {"rec": rec.item()}
+    loss = rec
+    if nets.D is not None:
+        completed = real * (1 - hole) + fake.float() * hole
+        # discriminator: real photographs vs completed ones
+        nets.opt_d.zero_grad(set_to_none=True)
+        with autocast(real.device):
+            d_loss = discriminator_loss(
+                nets.D(random_translate(real, args.d_shift, gen)),
+                nets.D(random_translate(completed.detach(), args.d_shift, gen)),
             )
-        self.sample_hole = self.val_holes["center" if args.mask in CONSTANT_KINDS else "mixed"][:8]
+        d_loss.backward()
+        nets.opt_d.step()
+        # generator: fool the (frozen) discriminator while reconstructing the hole
+        d_plain = unwrap(nets.D).requires_grad_(False)
+        with autocast(real.device):
+            adv = generator_adversarial_loss(d_plain(random_translate(completed, args.d_shift, gen)))
+        d_plain.requires_grad_(True)
+        loss = joint_loss(rec, adv, rec_weight(args), args.adv)
+        stats.update(adv=adv.item(), d=d_loss.item())
+    if nets.D is not None or rec_weight(args) != 1.0:
+        stats["loss"] = loss.item()
+    nets.opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    nets.opt_g.step()
+    update_ema(nets, args.ema)
+    return stats
 
-    # -------------------------------------------------------------- models
-    def _build_models(self) -> None:
-        args = self.args
-        correction = args.input == "telea"
-        config = GeneratorConfig(image_size=args.image_size, in_channels=4 if correction else 3, residual=correction)
-        self.G = Generator(config).to(self.dev)
-        self.use_adv = args.adv > 0
-        self.lambda_adv = args.adv
-        self.lambda_rec = args.rec if args.rec is not None else 1.0 - args.adv
-        self.D = (
-            Discriminator(args.image_size, spectral_norm=args.d_norm == "spectral").to(self.dev)
-            if self.use_adv
-            else None
-        )
-        # channels_last is faster on both CPU (oneDNN, ~1.7x measured) and CUDA tensor cores
-        self.G = self.G.to(memory_format=torch.channels_last)
-        if self.D is not None:
-            self.D = self.D.to(memory_format=torch.channels_last)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=args.lr, betas=(0.5, 0.999))
-        self.opt_d = (
-            torch.optim.Adam(self.D.parameters(), lr=discriminator_lr(args), betas=(0.5, 0.999))
-            if self.D is not None
-            else None
-        )
-        # the weights' moving average, exported and validated instead of the noisy last step
-        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if args.ema > 0 else None
-        if self.rt.distributed:
-            ids = [self.dev.index] if self.cuda else None
-            self.G = DDP(self.G, device_ids=ids)
-            if self.D is not None:
-                self.D = DDP(self.D, device_ids=ids)
 
-    def _autocast(self):
-        return torch.autocast("cuda", dtype=torch.bfloat16) if self.cuda else nullcontext()
-
-    def inputs(self, images: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-        """The generator's input for a batch (pre-filled by Telea when the design asks for it)."""
-        cfg = _unwrap(self.G).config
-        filled = prefill(images, hole) if cfg.in_channels == 4 else None
-        return generator_input(images, hole, cfg, self.mean_t, filled).contiguous(memory_format=torch.channels_last)
-
-    def exported_generator(self) -> Generator:
-        """The averaged weights when ``--ema`` is on, else the trained ones."""
-        return self.G_ema if self.G_ema is not None else _unwrap(self.G)
-
-    @torch.no_grad()
-    def update_ema(self) -> None:
-        if self.G_ema is None:
-            return
-        decay = self.args.ema
-        live = _unwrap(self.G).state_dict()
-        for name, value in self.G_ema.state_dict().items():
-            if value.is_floating_point():
-                value.lerp_(live[name], 1 - decay)
-            else:
-                value.copy_(live[name])
-
-    def set_learning_rates(self) -> None:
-        """Apply ``--lr-decay`` for the current step (a no-op without decay)."""
-        if self.args.lr_decay != "cosine":
-            return
-        f = cosine_factor(self.step, total_steps(self.args, self.n_train, self.rt.world_size))
-        for group in self.opt_g.param_groups:
-            group["lr"] = self.args.lr * f
-        if self.opt_d is not None:
-            for group in self.opt_d.param_groups:
-                group["lr"] = discriminator_lr(self.args) * f
-
-    # ------------------------------------------------------------ one step
-    def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        bs = self.args.batch_size
-        idx = torch.randint(self.n_train, (bs,), generator=self.gen).to(self.dev)
-        images = augment(to_unit_range(self.train_pixels[idx]), self.args.image_size, self.gen)
-        hole = self.masks.sample(bs, self.gen)
-        return images.contiguous(memory_format=torch.channels_last), hole
-
-    def train_step(self) -> dict[str, float]:
-        real, hole = self.batch()
-        self.G.train()
-        inp = self.inputs(real, hole)
-        with self._autocast():
-            fake = self.G(inp)
-        rec = masked_l2(fake, real, hole, self.args.overlap, self.args.overlap_weight)
-        stats = {"rec": rec.item()}
-        if not self.use_adv:
-            loss = rec
+@torch.no_grad()
+def update_ema(nets: Networks, decay: float) -> None:
+    """Move the averaged weights a step towards the trained ones (``--ema``; a no-op without)."""
+    if nets.G_ema is None:
+        return
+    live = nets.generator.state_dict()
+    for name, value in nets.G_ema.state_dict().items():
+        if value.is_floating_point():
+            value.lerp_(live[name], 1 - decay)
         else:
-            completed = real * (1 - hole) + fake.float() * hole
-            # discriminator: real photographs vs completed ones
-            shift = self.args.d_shift
-            self.opt_d.zero_grad(set_to_none=True)
-            with self._autocast():
-                d_loss = discriminator_loss(
-                    self.D(random_translate(real, shift, self.gen)),
-                    self.D(random_translate(completed.detach(), shift, self.gen)),
-                )
-            d_loss.backward()
-            self.opt_d.step()
-            # generator: fool the (frozen) discriminator while reconstructing the hole
-            d_plain = _unwrap(self.D)
-            d_plain.requires_grad_(False)
-            with self._autocast():
-                adv = generator_adversarial_loss(d_plain(random_translate(completed, shift, self.gen)))
-            d_plain.requires_grad_(True)
-            loss = joint_loss(rec, adv, self.lambda_rec, self.lambda_adv)
-            stats.update(adv=adv.item(), d=d_loss.item())
-        if self.use_adv or self.lambda_rec != 1.0:
-            stats["loss"] = loss.item()
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
-        self.update_ema()
-        return stats
-
-    # -------------------------------------------------------- measurement
-    @torch.no_grad()
-    def validate(self) -> dict[str, float]:
-        g = self.exported_generator()
-        g.eval()
-        out: dict[str, float] = {}
-        truth = (self.val_images + 1) / 2
-        for name, hole in self.val_holes.items():
-            preds = []
-            for i in range(0, len(self.val_images), 64):
-                with self._autocast():
-                    preds.append(g(self.val_inputs[name][i : i + 64]).float())
-            pred = (torch.cat(preds) + 1) / 2
-            errs = hole_errors(pred.clamp(0, 1), truth, hole)
-            out[f"val_{name}_psnr"] = float(errs["psnr"].nanmean())
-            out[f"val_{name}_l1"] = float(errs["l1"].nanmean())
-        return out
-
-    @torch.no_grad()
-    def save_samples(self) -> Path:
-        g = self.exported_generator()
-        g.eval()
-        real = self.val_images[:8]
-        hole = self.sample_hole[: len(real)]
-        inp = self.inputs(real, hole)
-        with self._autocast():
-            fake = g(inp).float().clamp(-1, 1)
-        completed = real * (1 - hole) + fake * hole
-        path = self.out / "samples" / f"step_{self.step:07d}.png"
-        save_sample_grid([inp[:, :3], completed, real], path)
-        return path
-
-    # --------------------------------------------------------- persistence
-    def meta(self) -> GeneratorMeta:
-        a = self.args
-        return GeneratorMeta(
-            mask_type=a.mask,
-            mean_colour=self.mean,
-            overlap=a.overlap,
-            training={
-                "data": str(a.data),
-                "train_images": self.n_train,
-                "skipped_images": self.n_skipped,
-                "val_images": len(self.val_images),
-                "steps": self.step,
-                "images_seen": self.images_seen,
-                "batch_size": a.batch_size * self.rt.world_size,
-                "lr_g": a.lr,
-                "lr_d": discriminator_lr(a),
-                "lr_schedule": self.lr_schedule,
-                "lr_decay": a.lr_decay,
-                "ema": a.ema,
-                "input": a.input,
-                "lambda_rec": self.lambda_rec,
-                "lambda_adv": self.lambda_adv if self.use_adv else 0.0,
-                "d_norm": a.d_norm if self.use_adv else None,
-                "d_shift": a.d_shift if self.use_adv else None,
-                "overlap_weight": a.overlap_weight,
-                "masks_folder": str(a.masks) if a.masks else None,
-                "seed": a.seed,
-                "hardware": self.hardware(),
-                "train_seconds": round(self.train_seconds, 1),
-                "initialised_from": self.init_source,
-            },
-        )
-
-    def hardware(self) -> str:
-        if self.cuda:
-            return f"{self.rt.world_size}x {torch.cuda.get_device_name(self.dev)}"
-        return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
-
-    def save(self) -> None:
-        if not self.rt.is_main:
-            return
-        state = {
-            "step": self.step,
-            "images_seen": self.images_seen,
-            "train_seconds": self.train_seconds,
-            "G": _unwrap(self.G).state_dict(),
-            "G_ema": self.G_ema.state_dict() if self.G_ema is not None else None,
-            "opt_g": self.opt_g.state_dict(),
-            "D": _unwrap(self.D).state_dict() if self.D is not None else None,
-            "opt_d": self.opt_d.state_dict() if self.opt_d is not None else None,
-            "gen_state": self.gen.get_state(),
-            "init_source": self.init_source,
-            "lr_schedule": self.lr_schedule,
-            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(self.args).items()},
-        }
-        atomic_save(state, self.out / "checkpoint.pt")
-        export_generator(self.exported_generator(), self.meta(), self.out / "generator.pt")
-
-    def _init_generator(self, path: Path) -> None:
-        """Load generator weights from another run (its fp32 checkpoint or its fp16 export), so
-        a joint fine-tune starts from a converged reconstruction model instead of from noise."""
-        if not path.is_file():
-            raise FileNotFoundError(f"--init-from {path} does not exist")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and "G" in state:
-            weights, steps, seen = state["G"], int(state["step"]), int(state["images_seen"])
-        else:
-            payload = check_export(state, path)  # loaded once above, validated here
-            weights = float32_state_dict(payload)
-            steps, seen = int(payload["training"].get("steps", 0)), int(payload["training"].get("images_seen", 0))
-        _unwrap(self.G).load_state_dict(weights)
-        if self.G_ema is not None:
-            self.G_ema.load_state_dict(weights)
-        self.init_source = {"path": str(path), "steps": steps, "images_seen": seen}
-        log.info("generator initialised from %s (%d steps, %d images)", path, steps, seen)
-
-    def _resume(self) -> bool:
-        path = self.out / "checkpoint.pt"
-        if not path.is_file():
-            log.info("no checkpoint at %s: starting fresh", path)
-            return False
-        state = torch.load(path, map_location=self.dev, weights_only=False)
-        _unwrap(self.G).load_state_dict(state["G"])
-        if self.G_ema is not None:
-            self.G_ema.load_state_dict(state.get("G_ema") or state["G"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        if self.D is not None and state.get("D") is not None:
-            _unwrap(self.D).load_state_dict(state["D"])
-            self.opt_d.load_state_dict(state["opt_d"])
-        self.lr_schedule = state.get("lr_schedule") or [{"step": 0, **self._current_lrs()}]
-        self.step = int(state["step"])
-        self.images_seen = int(state["images_seen"])
-        self.train_seconds = float(state.get("train_seconds", 0.0))
-        self.gen.set_state(state["gen_state"].cpu())
-        self.init_source = state.get("init_source")
-        log.info("resumed from step %d", self.step)
-        self._drop_metrics_after(self.step)
-        saved = state.get("args", {})
-        if self.args.lr_decay == "cosine" and saved.get("lr_decay") == "cosine":
-            # the schedule sets the rates every step; a change of --lr (or --steps) is still recorded
-            if (saved.get("lr"), saved.get("steps")) != (self.args.lr, self.args.steps):
-                self.lr_schedule.append({"step": self.step, "lr_g": self.args.lr, "cosine_to_step": self.args.steps})
-        else:
-            self._apply_command_line_lrs()
-        return True
-
-    def _drop_metrics_after(self, step: int) -> None:
-        """A run killed between checkpoints logged steps that the resumed run will train and log
-        again; keep metrics.jsonl one record per step by dropping those."""
-        path = self.out / "metrics.jsonl"
-        if not self.rt.is_main or not path.is_file():
-            return
-        lines = path.read_text().splitlines(keepends=True)
-        kept = [line for line in lines if not line.strip() or json.loads(line).get("step", 0) <= step]
-        if len(kept) != len(lines):
-            atomic_write_text("".join(kept), path)
-            log.info("dropped %d metrics records logged after step %d", len(lines) - len(kept), step)
-
-    def _current_lrs(self) -> dict[str, float | None]:
-        return {
-            "lr_g": self.opt_g.param_groups[0]["lr"],
-            "lr_d": self.opt_d.param_groups[0]["lr"] if self.opt_d is not None else None,
-        }
-
-    def _apply_command_line_lrs(self) -> None:
-        """A resumed run trains at the learning rates given now (a manual step decay: lower
-        ``--lr`` and ``--resume`` once validation flattens); each change is recorded."""
-        wanted = {"lr_g": self.args.lr, "lr_d": discriminator_lr(self.args) if self.opt_d is not None else None}
-        if wanted == self._current_lrs():
-            return
-        for group in self.opt_g.param_groups:
-            group["lr"] = wanted["lr_g"]
-        if self.opt_d is not None:
-            for group in self.opt_d.param_groups:
-                group["lr"] = wanted["lr_d"]
-        self.lr_schedule.append({"step": self.step, **wanted})
-        log.info("learning rates from step %d: %s", self.step, wanted)
-
-    def log_metrics(self, record: dict) -> None:
-        if self.rt.is_main:
-            with (self.out / "metrics.jsonl").open("a") as fh:
-                fh.write(json.dumps(record) + "\n")
+            value.copy_(live[name])
 
 
-def total_steps(args: argparse.Namespace, n_train: int, world: int) -> int:
-    if args.steps is not None:
-        return args.steps
-    return max(1, math.ceil(args.epochs * n_train / (args.batch_size * world)))
+# --------------------------------------------------------------- measurement
+@torch.no_grad()
+def validate(nets: Networks, data: TrainingData) -> dict[str, float]:
+    """Hole-only PSNR and L1 of the exported weights on the fixed validation holes."""
+    g = nets.exported.eval()
+    truth = (data.val_images + 1) / 2
+    out: dict[str, float] = {}
+    for name, hole in data.val_holes.items():
+        inputs = data.val_inputs[name]
+        preds = []
+        for i in range(0, len(inputs), VALIDATION_CHUNK):
+            with autocast(inputs.device):
+                preds.append(g(inputs[i : i + VALIDATION_CHUNK]).float())
+        pred = (torch.cat(preds) + 1) / 2
+        errs = hole_errors(pred.clamp(0, 1), truth, hole)
+        out[f"val_{name}_psnr"] = float(errs["psnr"].nanmean())
+        out[f"val_{name}_l1"] = float(errs["l1"].nanmean())
+    return out
 
 
-def train(args: argparse.Namespace) -> Path:
-    """Run (or resume) training; returns the path of the generator export."""
-    rt = distributed.setup(args.device)
+@torch.no_grad()
+def save_samples(nets: Networks, data: TrainingData, path: Path) -> Path:
+    """A picture of (input | completed | truth) rows on fixed validation images."""
+    g = nets.exported.eval()
+    real = data.val_images[:8]
+    hole = data.sample_holes[: len(real)]
+    inputs = generator_inputs(real, hole, g.config, data.mean_input)
+    with autocast(real.device):
+        fake = g(inputs).float().clamp(-1, 1)
+    completed = real * (1 - hole) + fake * hole
+    save_sample_grid([inputs[:, :3], completed, real], path)
+    return path
+
+
+def hardware(rt: distributed.Runtime) -> str:
+    if rt.device.type == "cuda":
+        return f"{rt.world_size}x {torch.cuda.get_device_name(rt.device)}"
+    return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+
+
+def run_meta(
+    args: argparse.Namespace, rt: distributed.Runtime, data: TrainingData, nets: Networks, progress: Progress
+) -> GeneratorMeta:
+    """What the export records about its training."""
+    joint = nets.D is not None
+    return GeneratorMeta(
+        mask_type=args.mask,
+        mean_colour=data.mean,
+        overlap=args.overlap,
+        training={
+            "data": str(args.data),
+            "train_images": data.n_train,
+            "skipped_images": data.skipped,
+            "val_images": len(data.val_images),
+            "steps": progress.step,
+            "images_seen": progress.images_seen,
+            "batch_size": args.batch_size * rt.world_size,
+            "lr_g": args.lr,
+            "lr_d": discriminator_lr(args),
+            "lr_schedule": progress.lr_schedule,
+            "lr_decay": args.lr_decay,
+            "ema": args.ema,
+            "input": args.input,
+            "lambda_rec": rec_weight(args),
+            "lambda_adv": args.adv if joint else 0.0,
+            "d_norm": args.d_norm if joint else None,
+            "d_shift": args.d_shift if joint else None,
+            "overlap_weight": args.overlap_weight,
+            "masks_folder": str(args.masks) if args.masks else None,
+            "seed": args.seed,
+            "hardware": hardware(rt),
+            "train_seconds": round(progress.train_seconds, 1),
+            "initialised_from": progress.init_source,
+        },
+    )
+
+
+# ---------------------------------------------------------------------- loop
+def setup(args: argparse.Namespace, rt: distributed.Runtime) -> tuple[TrainingData, Networks, Progress]:
+    """Threads and seeds, data and networks, then the state of a resumed (``--resume``) or
+    fine-tuned (``--init-from``) run: everything the loop needs."""
     if args.threads:
         torch.set_num_threads(args.threads)
     seed = args.seed * 1000 + rt.rank
     torch.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
-    try:
-        trainer = Trainer(args, rt)
-        steps = total_steps(args, trainer.n_train, rt.world_size)
-        if rt.is_main and trainer.step == 0:
-            trainer.log_metrics(
-                {
-                    "step": 0,
-                    "event": "start",
-                    "train_images": trainer.n_train,
-                    "mean_colour": trainer.mean,
-                    **trainer.validate(),
-                }
-            )
+    if rt.is_main:
+        (args.out / "samples").mkdir(parents=True, exist_ok=True)
+    config = generator_config(args)
+    data = load_data(args, rt, config)
+    nets = build_networks(args, config, rt)
+    progress = Progress(
+        gen=torch.Generator(device="cpu").manual_seed(seed),
+        lr_schedule=[{"step": 0, **learning_rates(nets.opt_g, nets.opt_d)}],
+    )
+    resumed = args.resume and resume(args.out, nets, progress, args, rt.device, rt.is_main)
+    if args.init_from is not None and not resumed:
+        progress.init_source = init_generator(args.init_from, nets)
+    return data, nets, progress
+
+
+def train(args: argparse.Namespace) -> Path:
+    """Run (or resume) training; returns the path of the generator export."""
+    with distributed.session(args.device) as rt:
+        data, nets, progress = setup(args, rt)
+        out: Path = args.out
+        steps = total_steps(args, data.n_train, rt.world_size)
+        images_per_step = args.batch_size * rt.world_size
+        metrics = out / METRICS
+        if rt.is_main and progress.step == 0:
+            start = {"step": 0, "event": "start", "train_images": data.n_train, "mean_colour": data.mean}
+            append_metrics(metrics, start | validate(nets, data))
+
+        # ---- the loop: lr schedule, batch, step, then logs, samples, validation and checkpoints
         bar = tqdm(
             total=steps,
-            initial=trainer.step,
+            initial=progress.step,
             disable=args.no_progress or not rt.is_main,
             mininterval=2.0,
             dynamic_ncols=True,
             file=sys.stderr,
         )
         window_start, window_images = time.perf_counter(), 0
-        while trainer.step < steps:
+        while progress.step < steps:
             t0 = time.perf_counter()
-            trainer.set_learning_rates()
-            stats = trainer.train_step()
-            trainer.train_seconds += time.perf_counter() - t0
-            trainer.step += 1
-            n = args.batch_size * rt.world_size
-            trainer.images_seen += n
-            window_images += n
+            if args.lr_decay == "cosine":
+                apply_cosine(nets.opt_g, nets.opt_d, args, progress.step, steps)
+            real, hole = sample_batch(data, args.batch_size, args.image_size, progress.gen)
+            stats = train_step(nets, args, real, hole, data.mean_input, progress.gen)
+            progress.train_seconds += time.perf_counter() - t0
+            progress.step += 1
+            progress.images_seen += images_per_step
+            window_images += images_per_step
             bar.update(1)
-            if trainer.step % args.log_every == 0 or trainer.step == steps:
+            last = progress.step == steps
+
+            if progress.step % args.log_every == 0 or last:
                 ips = window_images / (time.perf_counter() - window_start)
                 window_start, window_images = time.perf_counter(), 0
                 bar.set_postfix({k: f"{v:.4f}" for k, v in stats.items()} | {"img/s": f"{ips:.1f}"})
-                trainer.log_metrics(
-                    {"step": trainer.step, **stats, "img_per_s": round(ips, 2), "images_seen": trainer.images_seen}
-                )
-            if rt.is_main and (trainer.step % args.sample_every == 0 or trainer.step == steps):
-                trainer.save_samples()
-            if trainer.step % args.ckpt_every == 0 or trainer.step == steps:
                 if rt.is_main:
-                    trainer.log_metrics({"step": trainer.step, "event": "validation", **trainer.validate()})
-                trainer.save()
+                    record = {"step": progress.step, **stats, "img_per_s": round(ips, 2)}
+                    append_metrics(metrics, record | {"images_seen": progress.images_seen})
+            if rt.is_main and (progress.step % args.sample_every == 0 or last):
+                save_samples(nets, data, out / "samples" / f"step_{progress.step:07d}.png")
+            if progress.step % args.ckpt_every == 0 or last:
+                if rt.is_main:
+                    append_metrics(metrics, {"step": progress.step, "event": "validation", **validate(nets, data)})
+                    save_checkpoint(out, nets, progress, args, run_meta(args, rt, data, nets, progress))
                 window_start, window_images = time.perf_counter(), 0
         bar.close()
-        return args.out / "generator.pt"
-    finally:
-        distributed.teardown(rt)
+    return out / EXPORT
 
 
 def main(argv: list[str] | None = None) -> None:
