@@ -16,7 +16,7 @@ from model.files import atomic_save
 from model.networks import Generator, GeneratorConfig
 
 EXPORT_FORMAT = "context-encoder-generator/1"
-# the shipped exports (package data): what the server, ce-inpaint and model.tools.release default to
+# the shipped exports (package data): where ce-inpaint and model.tools.release look by default
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
