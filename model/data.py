@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from model.files import atomic_open, atomic_write_text
+
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -119,10 +121,9 @@ def cached_images(files: Sequence[Path], cache_dir: str | Path, side: int = CACH
         meta = json.loads(meta_path.read_text())
         return DecodedImages(np.load(arr_path, mmap_mode="r"), meta["files"], meta["skipped"])
     decoded = decode_images(files, side)
-    tmp = arr_path.with_suffix(".tmp.npy")
-    np.save(tmp, decoded.pixels)
-    tmp.replace(arr_path)
-    meta_path.write_text(json.dumps({"files": decoded.files, "skipped": decoded.skipped}))
+    with atomic_open(arr_path) as fh:
+        np.save(fh, decoded.pixels)
+    atomic_write_text(json.dumps({"files": decoded.files, "skipped": decoded.skipped}), meta_path)
     return decoded
 
 

@@ -12,9 +12,12 @@ from typing import Any
 
 import torch
 
+from model.files import atomic_save
 from model.networks import Generator, GeneratorConfig
 
 EXPORT_FORMAT = "context-encoder-generator/1"
+# the shipped exports (package data): where ce-inpaint and model.tools.release look by default
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
 class WeightsError(ValueError):
@@ -30,7 +33,7 @@ class GeneratorMeta:
     overlap: int = 4
     training: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
-    card: dict[str, Any] = field(default_factory=dict)  # title and good_at, set by model.release
+    card: dict[str, Any] = field(default_factory=dict)  # title and good_at, set by model.tools.release
 
 
 def export_generator(generator: Generator, meta: GeneratorMeta, path: str | Path) -> Path:
@@ -51,10 +54,7 @@ def export_generator(generator: Generator, meta: GeneratorMeta, path: str | Path
         "card": meta.card,
         "state_dict": state,
     }
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-    return path
+    return atomic_save(payload, path)
 
 
 def read_export(path: str | Path) -> dict[str, Any]:

@@ -13,18 +13,29 @@ mixed       what inference windows hold: region 35 %, freeform 20 %, strokes 15 
             block 15 %, center 15 % of the draws
 none        no hole (autoencoder pretext)
 ==========  ================================================================
+
+Also here: the pool training draws from (``MaskPool``), the bank of real free-form masks
+evaluation draws from (``FreeformMasks``), and painted or transparent masks read from images.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from model.data import DataError
+
 MASK_TYPES = ("center", "block", "region", "freeform", "strokes", "mixed", "none")
+HOLE_KINDS = tuple(k for k in MASK_TYPES if k != "none")  # every type that has a hole to measure
+CONSTANT_KINDS = ("center", "none")  # the same mask at every draw
+# kinds drawn from object silhouettes when a folder of them is given ("objects" is the
+# full-resolution protocol of model.tools.fullres); the others never read it
+SILHOUETTE_KINDS = ("region", "mixed", "objects")
 MAX_REGION_COVERAGE = 0.25
 MAX_FREEFORM_COVERAGE = 0.40
 MIN_COVERAGE = 0.03
@@ -116,6 +127,7 @@ class ShapeBank:
         return len(self.shapes)
 
     def sample(self, rng: np.random.Generator, size: int, scale: float) -> np.ndarray:
+        """One silhouette scaled so its long side is ``scale * size``, flipped half the time."""
         shape = self.shapes[int(rng.integers(len(self.shapes)))]
         h, w = shape.shape
         factor = scale * size / max(h, w)
@@ -124,6 +136,14 @@ class ShapeBank:
         if rng.random() < 0.5:
             img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         return np.asarray(img) > 127
+
+
+def silhouettes_for(kinds: Iterable[str], folder: str | Path | None, seed: int = 0) -> ShapeBank | None:
+    """The silhouettes in ``folder`` when one of ``kinds`` draws from them, else None: loading
+    thousands of PNGs is skipped for runs that would never use them."""
+    if folder is None or not set(kinds) & set(SILHOUETTE_KINDS):
+        return None
+    return ShapeBank(folder, seed=seed)
 
 
 def ellipse_blob(
@@ -312,3 +332,63 @@ def mask_fn(kind: str, size: int = 128, shapes: ShapeBank | None = None) -> Mask
 def mask_batch(fn: MaskFn, rng: np.random.Generator, n: int) -> np.ndarray:
     """(n, size, size) bool masks."""
     return np.stack([fn(rng) for _ in range(n)])
+
+
+class MaskPool:
+    """Masks drawn once from the seeded sampler and reused with the 8 flips/rotations of the
+    square, so hole generation never bounds a fast GPU. ``center`` and ``none`` are constant."""
+
+    def __init__(self, kind: str, size: int, count: int, seed: int, shapes: ShapeBank | None, device: torch.device):
+        rng = np.random.default_rng(seed)
+        fn = mask_fn(kind, size, shapes)
+        n = 1 if kind in CONSTANT_KINDS else count
+        self.kind = kind
+        self.masks = torch.from_numpy(mask_batch(fn, rng, n)).to(device)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """(n, 1, S, S) float masks, 1 = hole."""
+        dev = self.masks.device
+        idx = torch.randint(len(self.masks), (n,), generator=generator, device=generator.device).to(dev)
+        masks = self.masks[idx]
+        if len(self.masks) > 1:
+            k = int(torch.randint(4, (1,), generator=generator, device=generator.device))
+            masks = torch.rot90(masks, k, dims=(1, 2))
+            if bool(torch.randint(2, (1,), generator=generator, device=generator.device)):
+                masks = masks.flip(2)
+        return masks.unsqueeze(1).float()
+
+
+FREEFORM_COVERAGE = (0.05, 0.40)  # hole fraction a real free-form mask must have to be evaluated on
+
+
+class FreeformMasks:
+    """Real irregular masks (PNG, 255 = hole), resized with nearest and kept when their hole
+    fraction lies in ``coverage``."""
+
+    def __init__(self, folder: str | Path, size: int = 128, coverage: tuple[float, float] = FREEFORM_COVERAGE):
+        root = Path(folder)
+        if not root.is_dir():
+            raise DataError(f"--freeform-dir {root}: no such folder")
+        files = sorted(root.rglob("*.png"))
+        if not files:
+            raise DataError(f"no PNG masks under {root}")
+        masks = []
+        for path in files:
+            with Image.open(path) as im:
+                small = im.convert("L").resize((size, size), Image.Resampling.NEAREST)
+            hole = np.asarray(small) > 127
+            if coverage[0] <= hole.mean() <= coverage[1]:
+                masks.append(hole)
+        if not masks:
+            raise DataError(f"no mask under {root} has a hole fraction in {coverage[0]:.0%}-{coverage[1]:.0%}")
+        self.masks = np.stack(masks)
+        self.folder = root
+        self.total = len(files)
+
+    def __len__(self) -> int:
+        return len(self.masks)
+
+    def assign(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """(n, S, S) bool: a seeded draw, without repeats while the bank lasts."""
+        idx = rng.choice(len(self.masks), size=n, replace=n > len(self.masks))
+        return self.masks[idx]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from model import bench
 from model.networks import Discriminator, Generator, generator_flops
+from model.tools import bench
 
 
 @pytest.fixture

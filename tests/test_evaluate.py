@@ -14,14 +14,15 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from model import evaluate, fullres
 from model.baselines import mean_colour_uint8, mean_fill, opencv_fill
 from model.data import list_images, load_eval_images, to_unit_range
-from model.evaluate import FreeformMasks, composite, eval_holes, score, summarise
 from model.losses import overlap_band
-from model.masks import center_mask
+from model.masks import FreeformMasks, center_mask
 from model.metrics import psnr
 from model.networks import GeneratorConfig, generator_input
+from model.tools import eval_grids, eval_sets, evaluate, fullres
+from model.tools.eval_crops import eval_holes
+from model.tools.eval_scores import composite, score, summarise
 
 SIZE = 128
 
@@ -182,7 +183,7 @@ def test_cli_end_to_end_on_kodak(
     assert 0.05 <= doc["results"][1]["hole_fraction"] <= 0.40
 
     # the mean baseline's PSNR, recomputed by hand on the same images and holes
-    truth = load_eval_images(evaluate.subset(list_images(kodak), 4, 0), SIZE) / 255.0
+    truth = load_eval_images(eval_sets.subset(list_images(kodak), 4, 0), SIZE) / 255.0
     hole = center_mask(None, SIZE)
     mean = np.round(np.array([0.46, 0.45, 0.42]) * 255) / 255
     by_hand = np.mean([psnr(np.broadcast_to(mean, t[hole].shape), t[hole]) for t in truth])
@@ -192,7 +193,7 @@ def test_cli_end_to_end_on_kodak(
     assert doc["grid"]["columns"] == ["input", *methods, "truth"]
     assert [r["count"] for r in doc["grid"]["rows"]] == [3, 3, 2, 2]
     with Image.open(out_grid) as grid:
-        assert grid.size == (6 * (SIZE + 2) + 2, header_lines(SIZE) * evaluate.GRID_LINE + 4 + 10 * (SIZE + 2) + 2)
+        assert grid.size == (6 * (SIZE + 2) + 2, header_lines(SIZE) * eval_grids.GRID_LINE + 4 + 10 * (SIZE + 2) + 2)
 
 
 @pytest.mark.parametrize(
@@ -216,23 +217,23 @@ def test_cli_errors_are_clear(tmp_path: Path, tiny_weights: Path, make_args, mes
 
 def test_run_folders_name_their_colliding_exports() -> None:
     paths = [Path("/runs/center/generator.pt"), Path("/runs/region/generator.pt"), Path("/w/ce-region.pt")]
-    assert evaluate.unique_names(paths, [p.stem for p in paths]) == ["center", "region", "ce-region"]
+    assert eval_sets.unique_names(paths, [p.stem for p in paths]) == ["center", "region", "ce-region"]
 
 
 def header_lines(size: int) -> int:
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     names = ["input", "ce-test", "mean", "telea", "ns", "truth"]
-    return max(len(evaluate.wrap_label(n, size - 2, draw)) for n in names)
+    return max(len(eval_grids.wrap_label(n, size - 2, draw)) for n in names)
 
 
 def test_long_column_names_wrap_instead_of_being_cut() -> None:
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     name = "center rec-only @1600 steps with-a-very-long-unbroken-hyphenated-word"
-    lines = evaluate.wrap_label(name, 126, draw)
+    lines = eval_grids.wrap_label(name, 126, draw)
     assert len(lines) > 1
     assert all(draw.textlength(line) <= 126 for line in lines)
     assert "".join(lines).replace(" ", "") == name.replace(" ", "")
-    assert evaluate.wrap_label("ce-region", 126, draw) == ["ce-region"]
+    assert eval_grids.wrap_label("ce-region", 126, draw) == ["ce-region"]
 
 
 def test_full_resolution_protocols_fill_whole_photos_through_the_server_path(

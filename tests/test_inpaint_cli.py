@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model import inpaint_cli
 from model.masks import grow_hole
+from model.tools import inpaint_cli
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,7 +111,7 @@ def test_size_mismatch_fails_that_file_only_with_nonzero_exit(photos: Path, tiny
     out = tmp_path / "out"
     argv = [str(photos), "--masks", str(masks), "--out", str(out), "--weights", str(tiny_weights), "--device", "cpu"]
     proc = subprocess.run(
-        [sys.executable, "-m", "model.inpaint_cli", *argv],
+        [sys.executable, "-m", "model.tools.inpaint_cli", *argv],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -6,14 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from model.masks import (
     MAX_FREEFORM_COVERAGE,
     MAX_REGION_COVERAGE,
     MIN_COVERAGE,
+    MaskPool,
     ShapeBank,
     center_mask,
     mask_fn,
+    silhouettes_for,
 )
 
 BOUNDS = {
@@ -54,6 +57,26 @@ def test_region_masks_from_real_object_silhouettes(shared_data: Path) -> None:
     fn = mask_fn("region", 128, bank)
     coverages = [fn(np.random.default_rng(s)).mean() for s in range(100)]
     assert min(coverages) >= MIN_COVERAGE and max(coverages) <= MAX_REGION_COVERAGE
+
+
+def test_silhouettes_load_only_for_the_kinds_that_draw_them(tmp_path: Path) -> None:
+    """A folder that would fail to load proves it is never read for the other kinds."""
+    empty = tmp_path / "no-silhouettes"
+    empty.mkdir()
+    assert silhouettes_for(["center", "freeform", "strokes"], empty) is None
+    assert silhouettes_for(["region"], None) is None
+    for kinds in (["region"], ["mixed"], ["center", "objects"]):
+        with pytest.raises(FileNotFoundError, match="no PNG silhouettes"):
+            silhouettes_for(kinds, empty)
+
+
+def test_mask_pool_draws_flipped_copies_of_its_masks() -> None:
+    gen = torch.Generator().manual_seed(0)
+    pool = MaskPool("block", 64, 8, seed=0, shapes=None, device=torch.device("cpu"))
+    drawn = pool.sample(16, gen)
+    assert drawn.shape == (16, 1, 64, 64) and drawn.dtype == torch.float32
+    assert drawn.sum(dim=(1, 2, 3)).min() > 0
+    assert len(MaskPool("center", 64, 8, seed=0, shapes=None, device=torch.device("cpu")).masks) == 1
 
 
 def test_unknown_mask_type_is_a_clear_error() -> None:

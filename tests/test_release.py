@@ -11,7 +11,7 @@ import torch
 from app.registry import generator_info
 from model.export import read_export
 from model.fillers import load_filler
-from model.release import main
+from model.tools.release import main
 
 
 def _evaluation(set_name: str, psnr: float) -> dict:

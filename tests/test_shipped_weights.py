@@ -10,11 +10,12 @@ import pytest
 import torch
 
 from model.data import load_eval_images
+from model.export import WEIGHTS_DIR
 from model.inference import load_generator
 from model.masks import center_mask, freeform_mask
 from model.networks import Generator, GeneratorConfig
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "model" / "weights"
+WEIGHTS = WEIGHTS_DIR
 SHIPPED = {"ce-region": "mixed", "ce-center": "center"}
 
 

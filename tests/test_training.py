@@ -13,12 +13,16 @@ import pytest
 import torch
 from PIL import Image
 
-from model import distributed
 from model.data import load_eval_images
 from model.export import read_export
 from model.inference import load_generator
 from model.masks import center_mask
-from model.train import Trainer, build_parser, cosine_factor, main
+from model.tools import distributed
+from model.tools.schedule import apply_cosine, cosine_factor, resumed_rates
+from model.tools.train import build_parser, main, run_meta, save_samples, setup, train_step
+from model.tools.train_data import sample_batch
+
+CPU = distributed.Runtime(torch.device("cpu"))
 
 
 @pytest.fixture(scope="module")
@@ -36,23 +40,30 @@ def _args(photo_folder: Path, out: Path, *extra: str):
     )  # fmt: skip
 
 
+def _step(args, data, nets, progress) -> dict[str, float]:
+    """One pass of the training loop's body: a batch, then the optimisation step."""
+    real, hole = sample_batch(data, args.batch_size, args.image_size, progress.gen)
+    return train_step(nets, args, real, hole, data.mean_input, progress.gen)
+
+
 @pytest.mark.parametrize("d_norm", ["batch", "spectral"])
 def test_one_adversarial_step_changes_both_networks(photo_folder: Path, tmp_path: Path, d_norm: str) -> None:
     args = _args(photo_folder, tmp_path, "--mask", "mixed", "--d-norm", d_norm, "--d-shift", "4")
-    trainer = Trainer(args, distributed.Runtime(torch.device("cpu")))
-    assert trainer.meta().training["d_norm"] == d_norm
-    g_before = [p.detach().clone() for p in trainer.G.parameters()]
-    d_before = [p.detach().clone() for p in trainer.D.parameters()]
-    stats = trainer.train_step()
+    data, nets, progress = setup(args, CPU)
+    assert run_meta(args, CPU, data, nets, progress).training["d_norm"] == d_norm
+    g_before = [p.detach().clone() for p in nets.G.parameters()]
+    d_before = [p.detach().clone() for p in nets.D.parameters()]
+    stats = _step(args, data, nets, progress)
     assert {"rec", "adv", "d", "loss"} <= set(stats)
-    assert any(not torch.equal(a, b) for a, b in zip(g_before, trainer.G.parameters(), strict=True))
-    assert any(not torch.equal(a, b) for a, b in zip(d_before, trainer.D.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, nets.G.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, nets.D.parameters(), strict=True))
 
 
 def test_reconstruction_only_has_no_discriminator(photo_folder: Path, tmp_path: Path) -> None:
-    trainer = Trainer(_args(photo_folder, tmp_path, "--adv", "0"), distributed.Runtime(torch.device("cpu")))
-    assert trainer.D is None
-    assert set(trainer.train_step()) == {"rec"}
+    args = _args(photo_folder, tmp_path, "--adv", "0")
+    data, nets, progress = setup(args, CPU)
+    assert nets.D is None and nets.opt_d is None
+    assert set(_step(args, data, nets, progress)) == {"rec"}
 
 
 def _hole_l2(pred: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
@@ -97,8 +108,8 @@ def test_missing_data_folder_exits_with_a_message(tmp_path: Path) -> None:
 
 
 def test_sample_grid_is_an_image(photo_folder: Path, tmp_path: Path) -> None:
-    trainer = Trainer(_args(photo_folder, tmp_path, "--adv", "0"), distributed.Runtime(torch.device("cpu")))
-    path = trainer.save_samples()
+    data, nets, _ = setup(_args(photo_folder, tmp_path, "--adv", "0"), CPU)
+    path = save_samples(nets, data, tmp_path / "samples" / "step_0000001.png")
     with Image.open(path) as im:
         assert im.width > 3 * 64 and im.height > 64
 
@@ -107,17 +118,15 @@ def test_excluded_files_never_reach_training(photo_folder: Path, tmp_path: Path)
     names = sorted(p.name for p in photo_folder.glob("*.jpg"))
     exclude = tmp_path / "exclude.txt"
     exclude.write_text(f"{names[0]}\n{photo_folder / names[1]}\n")  # relative to --data, and absolute
-    trainer = Trainer(
-        _args(photo_folder, tmp_path, "--adv", "0", "--exclude", str(exclude)), distributed.Runtime(torch.device("cpu"))
-    )
-    assert trainer.n_train == len(names) - 2
+    data, _, _ = setup(_args(photo_folder, tmp_path, "--adv", "0", "--exclude", str(exclude)), CPU)
+    assert data.n_train == len(names) - 2
 
 
 def test_the_same_loop_runs_under_torchrun_ddp(photo_folder: Path, tmp_path: Path) -> None:
     """Two CPU processes (gloo) through torchrun: the multi-GPU path without GPUs."""
     out = tmp_path / "ddp"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "model.train", "--data", str(photo_folder), "--out", str(out), "--image-size", "64",
+           "-m", "model.tools.train", "--data", str(photo_folder), "--out", str(out), "--image-size", "64",
            "--batch-size", "4", "--steps", "4", "--mask-pool", "32", "--val-count", "0", "--device", "cpu",
            "--threads", "1", "--no-progress", "--log-every", "2", "--ckpt-every", "4",
            "--sample-every", "4"]  # fmt: skip
@@ -137,16 +146,14 @@ def test_fine_tune_starts_from_another_runs_generator(photo_folder: Path, tmp_pa
           "--mask", "center", "--adv", "0", "--steps", "3", "--mask-pool", "8", "--val-count", "0",
           "--device", "cpu", "--no-progress"])  # fmt: skip
     for init in (source / "checkpoint.pt", source / "generator.pt"):
-        trainer = Trainer(
-            _args(photo_folder, tmp_path / init.stem, "--init-from", str(init)),
-            distributed.Runtime(torch.device("cpu")),
-        )
+        args = _args(photo_folder, tmp_path / init.stem, "--init-from", str(init))
+        data, nets, progress = setup(args, CPU)
         reference = read_export(source / "generator.pt")["state_dict"]
-        for name, value in trainer.G.state_dict().items():
+        for name, value in nets.G.state_dict().items():
             if value.is_floating_point():
                 torch.testing.assert_close(value.half(), reference[name], rtol=0, atol=1e-3)
-        assert trainer.init_source == {"path": str(init), "steps": 3, "images_seen": 12}
-        assert trainer.meta().training["initialised_from"]["steps"] == 3
+        assert progress.init_source == {"path": str(init), "steps": 3, "images_seen": 12}
+        assert run_meta(args, CPU, data, nets, progress).training["initialised_from"]["steps"] == 3
     with pytest.raises(SystemExit, match="does not exist"):
         main(["--data", str(photo_folder), "--out", str(tmp_path / "x"), "--init-from", str(tmp_path / "nope.pt")])
 
@@ -157,12 +164,11 @@ def test_resuming_with_a_lower_learning_rate_applies_and_records_it(photo_folder
               "--no-progress"]  # fmt: skip
     main([*common, "--steps", "2"])
     main([*common, "--steps", "4", "--resume", "--lr", "5e-5"])
-    trainer = Trainer(
-        build_parser().parse_args([*common, "--resume", "--lr", "5e-5"]), distributed.Runtime(torch.device("cpu"))
-    )
-    assert trainer.opt_g.param_groups[0]["lr"] == 5e-5 and trainer.opt_d.param_groups[0]["lr"] == 5e-6
+    _, nets, progress = setup(build_parser().parse_args([*common, "--resume", "--lr", "5e-5"]), CPU)
+    assert nets.opt_g.param_groups[0]["lr"] == 5e-5 and nets.opt_d.param_groups[0]["lr"] == 5e-6
+    assert progress.step == 4
     expected = [{"step": 0, "lr_g": 2e-4, "lr_d": 2e-5}, {"step": 2, "lr_g": 5e-5, "lr_d": 5e-6}]
-    assert trainer.lr_schedule == expected
+    assert progress.lr_schedule == expected
     assert read_export(tmp_path / "generator.pt")["training"]["lr_schedule"] == expected
 
 
@@ -171,16 +177,33 @@ def test_cosine_schedule_and_weight_average(photo_folder: Path, tmp_path: Path) 
     assert cosine_factor(50, 100) == pytest.approx(0.51)
     assert cosine_factor(100, 100) == pytest.approx(0.02) == cosine_factor(500, 100)
     args = _args(photo_folder, tmp_path, "--adv", "0", "--ema", "0.5", "--lr-decay", "cosine", "--steps", "10")
-    trainer = Trainer(args, distributed.Runtime(torch.device("cpu")))
-    assert trainer.G.config.in_channels == 4 and trainer.G.config.residual  # the default design
-    before = {k: v.clone() for k, v in trainer.G_ema.state_dict().items()}
-    trainer.step = 5
-    trainer.set_learning_rates()
-    assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(2e-4 * cosine_factor(5, 10))
-    trainer.train_step()
-    live, averaged = trainer.G.state_dict(), trainer.G_ema.state_dict()
+    data, nets, progress = setup(args, CPU)
+    assert nets.G.config.in_channels == 4 and nets.G.config.residual  # the default design
+    before = {k: v.clone() for k, v in nets.G_ema.state_dict().items()}
+    apply_cosine(nets.opt_g, nets.opt_d, args, step=5, steps=10)
+    assert nets.opt_g.param_groups[0]["lr"] == pytest.approx(2e-4 * cosine_factor(5, 10))
+    _step(args, data, nets, progress)
+    live, averaged = nets.G.state_dict(), nets.G_ema.state_dict()
     name = "decoder.4.1.weight"  # the zero-initialised last layer moves in the first step
     assert not torch.equal(live[name], before[name])
     assert torch.allclose(averaged[name], (before[name] + live[name]) / 2, atol=1e-7)
-    assert trainer.exported_generator() is trainer.G_ema
-    assert trainer.meta().training["ema"] == 0.5 and trainer.meta().training["lr_decay"] == "cosine"
+    assert nets.exported is nets.G_ema
+    training = run_meta(args, CPU, data, nets, progress).training
+    assert training["ema"] == 0.5 and training["lr_decay"] == "cosine"
+
+
+def test_a_resumed_cosine_run_records_a_changed_target_and_leaves_the_rates_to_the_schedule() -> None:
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+    args = build_parser().parse_args(
+        ["--data", "d", "--out", "o", "--lr-decay", "cosine", "--lr", "1e-4", "--steps", "20"]
+    )
+    assert resumed_rates(opt, None, args, {"lr_decay": "cosine", "lr": 1e-4, "steps": 20}, step=7) is None
+    change = resumed_rates(opt, None, args, {"lr_decay": "cosine", "lr": 2e-4, "steps": 10}, step=7)
+    assert change == {"step": 7, "lr_g": 1e-4, "cosine_to_step": 20}
+    assert opt.param_groups[0]["lr"] == 1e-3  # the cosine sets it at every step
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_is_an_error_exit(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="error: --device cuda asked for, but no CUDA device"):
+        main(["--data", str(tmp_path), "--out", str(tmp_path / "o"), "--device", "cuda", "--steps", "1"])

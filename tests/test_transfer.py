@@ -11,7 +11,7 @@ from PIL import Image
 
 from model.export import GeneratorMeta, export_generator
 from model.networks import Generator
-from model.transfer import main
+from model.tools.transfer import main
 
 
 @pytest.fixture()

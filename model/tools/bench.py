@@ -1,10 +1,11 @@
-"""Throughput and latency figures: ``python -m model.bench``.
+"""Throughput and latency figures: ``python -m model.tools.bench``.
 
-Training images/s runs the real training step (``model.train.Trainer.train_step``: augment,
-mask, generator, discriminator, both optimisers) on synthetic pixels, joint (G + D) and
-reconstruction-only; inference is the generator forward at batch 1 and 16, the median of N
-runs after warm-up. CPU runs in channels_last; CUDA (when present) adds bf16 autocast, as
-training and serving do. Figures are measurements, never asserted.
+Training images/s runs the real training step (``model.tools.train``: a batch drawn and
+augmented with its holes, then ``train_step`` through generator, discriminator and both
+optimisers) on synthetic pixels, joint (G + D) and reconstruction-only; inference is the
+generator forward at batch 1 and 16, the median of N runs after warm-up. CPU runs in
+channels_last; CUDA (when present) adds bf16 autocast, as training and serving do. Figures
+are measurements, never asserted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import argparse
 import json
 import platform
 import statistics
-import tempfile
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -23,10 +23,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from model import distributed
+from model.data import CACHE_SIDE
+from model.devices import DEVICE_CHOICES, pick_device
+from model.masks import MaskPool
 from model.networks import ChannelWiseFC, Discriminator, Generator, count_parameters, generator_flops
-from model.train import MaskPool, Trainer
-from model.train import build_parser as train_parser
+from model.tools import distributed
+from model.tools.train import build_networks, generator_config, train_step
+from model.tools.train import build_parser as train_parser
+from model.tools.train_data import TrainingData, sample_batch
 
 
 @dataclass
@@ -96,19 +100,17 @@ def _d_size(d: Discriminator, image_size: int) -> tuple[int, int]:
 
 
 # --------------------------------------------------------------- training
-class _SyntheticTrainer(Trainer):
-    """The real Trainer (models, optimisers, step) fed with random pixels instead of a folder."""
-
-    def _load_data(self) -> None:
-        n = max(64, self.args.batch_size)
-        rng = np.random.default_rng(self.args.seed)
-        pixels = rng.integers(0, 256, size=(n, 144, 144, 3), dtype=np.uint8)
-        self.train_pixels = torch.from_numpy(pixels).to(self.dev)
-        self.n_train, self.n_skipped = n, 0
-        self.mean = [0.46, 0.45, 0.42]
-        self.mean_t = torch.tensor(self.mean, device=self.dev) * 2 - 1
-        self.masks = MaskPool(self.args.mask, self.args.image_size, self.args.mask_pool, self.args.seed, None, self.dev)
-        self.val_images, self.val_holes = self.train_pixels[:0], {}  # benchmarks never validate
+def synthetic_data(args: argparse.Namespace, device: torch.device) -> TrainingData:
+    """Random pixels in place of a photo folder (the step costs the same); never validated."""
+    n = max(64, args.batch_size)
+    pixels = np.random.default_rng(args.seed).integers(0, 256, size=(n, CACHE_SIDE, CACHE_SIDE, 3), dtype=np.uint8)
+    return TrainingData(
+        pixels=torch.from_numpy(pixels).to(device),
+        skipped=0,
+        mean=[0.46, 0.45, 0.42],
+        masks=MaskPool(args.mask, args.image_size, args.mask_pool, args.seed, None, device),
+        val_images=torch.empty(0, 3, args.image_size, args.image_size, device=device),
+    )
 
 
 def _sync(device: torch.device) -> None:
@@ -118,18 +120,21 @@ def _sync(device: torch.device) -> None:
 
 def bench_training(device: torch.device, batch_size: int, steps: int, warmup: int, adv: float) -> Figure:
     """Images/s of ``steps`` real training steps after ``warmup`` untimed ones."""
-    with tempfile.TemporaryDirectory() as out:
-        argv = ["--data", out, "--out", out, "--batch-size", str(batch_size), "--adv", str(adv)]
-        argv += ["--mask", "mixed", "--mask-pool", "64", "--device", device.type]
-        trainer = _SyntheticTrainer(train_parser().parse_args(argv), distributed.Runtime(device))
-        times = []
-        for i in range(warmup + steps):
-            _sync(device)
-            t0 = time.perf_counter()
-            trainer.train_step()
-            _sync(device)
-            if i >= warmup:
-                times.append(time.perf_counter() - t0)
+    argv = ["--data", "unused", "--out", "unused", "--batch-size", str(batch_size), "--adv", str(adv)]
+    args = train_parser().parse_args([*argv, "--mask", "mixed", "--mask-pool", "64", "--device", device.type])
+    rt = distributed.Runtime(device)
+    data = synthetic_data(args, device)
+    nets = build_networks(args, generator_config(args), rt)
+    gen = torch.Generator(device="cpu").manual_seed(args.seed)
+    times = []
+    for i in range(warmup + steps):
+        _sync(device)
+        t0 = time.perf_counter()
+        real, hole = sample_batch(data, args.batch_size, args.image_size, gen)
+        train_step(nets, args, real, hole, data.mean_input, gen)
+        _sync(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
     what = "train step, G + D (joint)" if adv > 0 else "train step, reconstruction only"
     return Figure(what, device.type, batch_size, batch_size * steps / sum(times), 1000 * statistics.median(times))
 
@@ -165,7 +170,7 @@ def devices(choice: str) -> list[torch.device]:
     """``auto``: the CPU, plus CUDA when present."""
     if choice == "auto":
         return [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
-    return [distributed.resolve_device(choice)]
+    return [pick_device(choice)]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=10, help="timed training steps")
     p.add_argument("--runs", type=int, default=20, help="timed inference forwards per batch size")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps/forwards first")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto = CPU, and CUDA if present")
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES, help="auto = CPU, and CUDA if present")
     p.add_argument(
         "--threads", type=int, default=None, help="CPU threads for torch (on a busy machine 1 avoids oversubscription)"
     )
@@ -193,9 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("error: --batch-size, --steps and --runs must be at least 1, --warmup at least 0")
     if args.threads:
         torch.set_num_threads(args.threads)
+    try:
+        chosen = devices(args.device)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from exc
     torch.manual_seed(0)
     figures: list[Figure] = []
-    for dev in devices(args.device):
+    for dev in chosen:
         figures.append(bench_training(dev, args.batch_size, args.steps, args.warmup, adv=0.001))
         figures.append(bench_training(dev, args.batch_size, args.steps, args.warmup, adv=0.0))
         for batch in (1, 16):

@@ -1,8 +1,8 @@
 """Full-resolution evaluation protocols: holes as people paint them on whole photographs.
 
-The 128 px protocols measure the network; these measure the product. Each photograph is used
-at its own size, a seeded hole is drawn on it, and every method fills the whole photograph
-through the same path the server uses (``model.inference.inpaint`` for generators,
+The 128 px protocol (``model.tools.eval_crops``) measures the network; these measure the
+product. Each photograph is used at its own size, a seeded hole is drawn on it, and every
+method fills the whole photograph through the same path the server uses (``model.inference.inpaint`` for generators,
 ``cv2.inpaint`` on the whole image for the classical fillers).
 
 ==========  ================================================================
@@ -10,20 +10,33 @@ objects     real object silhouettes (PASCAL VOC / DAVIS), 5 % to 25 % of the pho
 strokes     1-3 long thin strokes, 4-16 px wide, across the photo (wires, cables)
 blobs       one big blob of overlapping ellipses, 25 % to 35 % of the photo
 ==========  ================================================================
+
+The same hole-only metrics as the 128 px protocol, plus seconds per photograph.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from model.baselines import run_baseline
+from model.inference import InpaintModel, inpaint
 from model.masks import ShapeBank, ellipse_blob
+from model.tools.eval_grids import grid_picks, show_hole
+from model.tools.eval_scores import Evaluation, concat_scores, hole_sharpness, score, summarise
+
+log = logging.getLogger("model.tools.fullres")
 
 FULLRES_KINDS = ("objects", "strokes", "blobs")
 CROP = 160  # px: the grid shows the fill at 1:1 around the hole
+
+# one whole photograph: (H, W, 3) uint8 and (H, W) bool hole -> (H, W, 3) uint8
+PhotoMethod = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def _place(piece: np.ndarray, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
@@ -105,3 +118,55 @@ def hole_crop(image: np.ndarray, mask: np.ndarray, side: int = CROP) -> np.ndarr
     out = np.full((side, side, 3), 255, np.uint8)
     out[: crop.shape[0], : crop.shape[1]] = crop
     return out
+
+
+def model_photo_method(model: InpaintModel) -> PhotoMethod:
+    """The server's path: windows planned on the whole photo, batched, blended back."""
+    return lambda image, hole: np.asarray(inpaint(Image.fromarray(image), hole, model))
+
+
+def baseline_photo_method(name: str, mean_colour: Sequence[float]) -> PhotoMethod:
+    return lambda image, hole: run_baseline(name, image[None], hole[None], mean_colour)[0]
+
+
+def evaluate_photos(
+    set_name: str,
+    kind: str,
+    photos: Sequence[np.ndarray],
+    methods: dict[str, PhotoMethod],
+    kinds: dict[str, str],
+    seed: int,
+    shapes: ShapeBank | None,
+    grid_count: int = 6,
+) -> Evaluation:
+    """A full-resolution protocol: every method fills each whole photo's seeded hole."""
+    rows = set(grid_picks(len(photos), grid_count))
+    per_method: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in methods}
+    seconds = dict.fromkeys(methods, 0.0)
+    columns: list[list[np.ndarray]] = [[] for _ in range(len(methods) + 2)]
+    fractions, truth_sharp = [], []
+    log.info("%s / %s: %d methods on %d photos", set_name, kind, len(methods), len(photos))
+    for i, photo in enumerate(photos):
+        hole = fullres_mask(kind, i, photo.shape[0], photo.shape[1], seed, shapes)
+        fractions.append(hole.mean())
+        truth_sharp.append(hole_sharpness(photo, hole))
+        if i in rows:
+            columns[0].append(hole_crop(show_hole(photo[None], hole[None])[0], hole))
+            columns[-1].append(hole_crop(photo, hole))
+        for c, (name, method) in enumerate(methods.items(), start=1):
+            t0 = time.perf_counter()
+            out = method(photo, hole)
+            seconds[name] += time.perf_counter() - t0
+            if not np.array_equal(out[~hole], photo[~hole]):
+                raise RuntimeError(f"{name} changed pixels outside the hole")
+            per_method[name].append(score(out[None], photo[None], hole[None]))
+            if i in rows:
+                columns[c].append(hole_crop(out, hole))
+    scores = {}
+    for name, parts in per_method.items():
+        scores[name] = summarise(concat_scores(parts))
+        scores[name]["seconds"] = seconds[name] / len(photos)
+    grid = [np.stack(col) for col in columns] if rows else []
+    return Evaluation(
+        set_name, kind, len(photos), float(np.mean(fractions)), float(np.mean(truth_sharp)), scores, dict(kinds), grid
+    )

@@ -4,10 +4,14 @@ so the training loop is the same code either way."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+from model.devices import pick_device
 
 
 @dataclass(frozen=True)
@@ -25,19 +29,12 @@ class Runtime:
         return self.world_size > 1
 
 
-def resolve_device(choice: str) -> torch.device:
-    if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("--device cuda asked for, but no CUDA device is available")
-    return torch.device(choice)
-
-
 def setup(device_choice: str) -> Runtime:
-    """Join the process group when launched by torchrun (WORLD_SIZE > 1)."""
+    """Join the process group when launched by torchrun (WORLD_SIZE > 1); a single process
+    gets the device ``device_choice`` names (ValueError when it is not there)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
-        return Runtime(resolve_device(device_choice))
+        return Runtime(pick_device(device_choice))
     rank = int(os.environ["RANK"])
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if torch.cuda.is_available() and device_choice != "cpu":
@@ -59,3 +56,13 @@ def barrier(rt: Runtime) -> None:
 def teardown(rt: Runtime) -> None:
     if rt.distributed and dist.is_initialized():
         dist.destroy_process_group()
+
+
+@contextmanager
+def session(device_choice: str) -> Iterator[Runtime]:
+    """``setup`` for the duration of a ``with`` block, the process group left however it ends."""
+    rt = setup(device_choice)
+    try:
+        yield rt
+    finally:
+        teardown(rt)

@@ -2,7 +2,7 @@
 the evaluation numbers that ``ce-eval --json`` measured for it embedded in its metadata
 (so ``GET /api/models`` and the model card read the same figures).
 
-``python -m model.release --export runs/region/generator.pt --name ce-region --method region
+``python -m model.tools.release --export runs/region/generator.pt --name ce-region --method region
 --eval kodak.json heldout.json``
 """
 
@@ -12,11 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
-import torch
-
-from model.export import read_export
-
-WEIGHTS_DIR = Path(__file__).parent / "weights"
+from model.export import WEIGHTS_DIR, read_export
+from model.files import atomic_save
 
 
 def evaluation_summary(eval_json: dict, method: str) -> dict:
@@ -85,15 +82,11 @@ def release(
         docs = [json.loads(path.read_text()) for path in eval_paths]
         payload["evaluation"] = evaluation_summary(merge_evaluations(docs), method or name)
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{name}.pt"
-    tmp = target.with_suffix(".pt.tmp")
-    torch.save(payload, tmp)
-    tmp.replace(target)
-    return target
+    return atomic_save(payload, out_dir / f"{name}.pt")
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m model.release", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m model.tools.release", description=__doc__)
     p.add_argument("--export", type=Path, required=True, help="a run's generator.pt")
     p.add_argument("--name", required=True, help="shipped model name (file stem), e.g. ce-region")
     p.add_argument(

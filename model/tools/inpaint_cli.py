@@ -23,12 +23,12 @@ from tqdm import tqdm
 
 from model.baselines import OPENCV_BASELINES, opencv_fill
 from model.data import IMAGE_SUFFIXES, DataError, list_images
-from model.distributed import resolve_device
-from model.export import WeightsError
+from model.devices import DEVICE_CHOICES, pick_device
+from model.export import WEIGHTS_DIR, WeightsError
 from model.inference import inpaint, load_generator
 from model.masks import MAX_GROW, grow_hole, mask_from_image, transparent_hole
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "ce-region.pt"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "ce-region.pt"
 MASK_SUFFIXES = (".png", *(s for s in IMAGE_SUFFIXES if s != ".png"), ".bmp")
 FILE_ERRORS = (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError)
 
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     fillers.add_argument("--weights", type=Path, default=None, help=f"generator export (default: {DEFAULT_WEIGHTS})")
     fillers.add_argument("--classical", choices=OPENCV_BASELINES, default=None, help="OpenCV's filler instead")
     p.add_argument("--grow", type=int, default=0, help=f"dilate each mask by N px (0-{MAX_GROW}) before filling")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     return p
 
 
@@ -132,7 +132,7 @@ def load_filler(weights: Path | None, classical: str | None, device: str) -> Fil
         raise WeightsError(
             f"the default weights {DEFAULT_WEIGHTS} are not there; pass --weights PATH to a generator export"
         )
-    model = load_generator(weights or DEFAULT_WEIGHTS, resolve_device(device))
+    model = load_generator(weights or DEFAULT_WEIGHTS, pick_device(device))
     return lambda image, hole: inpaint(image, hole, model)
 
 
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"error: --grow must be between 0 and {MAX_GROW} px")
     try:
         filler = load_filler(args.weights, args.classical, args.device)
-    except WeightsError as exc:
+    except ValueError as exc:  # a WeightsError, or --device cuda without CUDA
         raise SystemExit(f"error: {exc}") from exc
     skip = [args.out, args.masks if args.masks is not None and args.masks.is_dir() else None]
     jobs, failures = collect_jobs(args.inputs, skip)

@@ -1,4 +1,4 @@
-"""Do Context Encoder features transfer? ``python -m model.transfer`` (``ce-transfer``).
+"""Do Context Encoder features transfer? ``python -m model.tools.transfer`` (``ce-transfer``).
 
 Fine-tunes or linearly probes the generator's encoder for image classification on a
 labelled folder (one subfolder per class) and reports top-1 accuracy on a held-out split,
@@ -7,7 +7,7 @@ or ``NAME=PATH`` generator exports (a context encoder, an autoencoder trained by
 CLI with ``--mask none --adv 0``).
 
 The held-out split is fixed (``labelled_split``, seed 0 by default) so pretext training can
-exclude it (``model.labelled.write_heldout_list`` + ``ce-train --exclude``); the seeds vary
+exclude it (``model.tools.labelled.write_heldout_list`` + ``ce-train --exclude``); the seeds vary
 the classifier's initialisation and data order.
 """
 
@@ -29,8 +29,8 @@ from tqdm import tqdm
 
 from model.data import augment, cached_images, center_view, to_unit_range
 from model.export import float32_state_dict, read_export
-from model.labelled import labelled_split
 from model.networks import Encoder, GeneratorConfig, init_dcgan_
+from model.tools.labelled import labelled_split
 
 PROTOCOLS = ("linear", "finetune")
 

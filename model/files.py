@@ -1,0 +1,39 @@
+"""Files written whole or not at all: a crash (or a killed run) never leaves a half-written
+checkpoint, export, cache or log behind, because readers only ever see the old file or the new."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import torch
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
+    """Open ``PATH.tmp`` for writing and move it over ``path`` once the block ends without error."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, mode) as fh:
+            yield fh
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # only still there when the block failed
+
+
+def atomic_save(obj: object, path: str | Path) -> Path:
+    """``torch.save`` through a temporary file."""
+    with atomic_open(path) as fh:
+        torch.save(obj, fh)
+    return Path(path)
+
+
+def atomic_write_text(text: str, path: str | Path) -> Path:
+    """``Path.write_text`` through a temporary file."""
+    with atomic_open(path, "w") as fh:
+        fh.write(text)
+    return Path(path)

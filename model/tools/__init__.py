@@ -1,0 +1,5 @@
+"""The tools around the network: training, evaluation, benchmarks, release and the command lines.
+
+They import the core (``model.networks``, ``model.masks``, ``model.inference``, ...); the core
+never imports them, so the server ships and runs without any of this package's code.
+"""

@@ -1,0 +1,160 @@
+"""A training run's state and the files that keep it between runs.
+
+``checkpoint.pt`` holds everything ``--resume`` needs to continue exactly (weights, optimisers,
+the batch generator's state, the counters, the learning-rate history, the arguments);
+``generator.pt`` is the fp16 export; ``metrics.jsonl`` holds one record per step and event.
+``--init-from`` starts a new run's generator from another run's checkpoint or export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from model.export import GeneratorMeta, check_export, export_generator, float32_state_dict
+from model.files import atomic_save, atomic_write_text
+from model.networks import Generator
+from model.tools.schedule import learning_rates, resumed_rates
+
+log = logging.getLogger("model.tools.train")
+
+CHECKPOINT = "checkpoint.pt"
+EXPORT = "generator.pt"
+METRICS = "metrics.jsonl"
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The network inside a DDP wrapper (torchrun), or the network itself."""
+    return module.module if isinstance(module, DDP) else module
+
+
+@dataclass
+class Networks:
+    """The generator, the discriminator and both optimisers (joint loss only for D), and the
+    generator's moving average (``--ema``)."""
+
+    G: nn.Module  # a Generator, DDP-wrapped under torchrun
+    opt_g: torch.optim.Optimizer
+    D: nn.Module | None = None  # a Discriminator, DDP-wrapped under torchrun
+    opt_d: torch.optim.Optimizer | None = None
+    G_ema: Generator | None = None
+
+    @property
+    def generator(self) -> Generator:
+        return unwrap(self.G)
+
+    @property
+    def exported(self) -> Generator:
+        """What is validated, sampled and exported: the averaged weights when ``--ema`` is on."""
+        return self.G_ema if self.G_ema is not None else self.generator
+
+
+@dataclass
+class Progress:
+    """How far a run has come: the counters, the batch generator and the learning-rate history."""
+
+    gen: torch.Generator  # batches, augmentation, hole draws and D shifts, resumed exactly
+    lr_schedule: list[dict]  # {"step", "lr_g", "lr_d"} at the start and at each change
+    step: int = 0
+    images_seen: int = 0
+    train_seconds: float = 0.0
+    init_source: dict | None = None  # where --init-from took the generator from
+
+
+def save_checkpoint(
+    out: Path, nets: Networks, progress: Progress, args: argparse.Namespace, meta: GeneratorMeta
+) -> None:
+    """Write ``checkpoint.pt`` and the export, each atomically (a kill never leaves half a file)."""
+    state = {
+        "step": progress.step,
+        "images_seen": progress.images_seen,
+        "train_seconds": progress.train_seconds,
+        "G": nets.generator.state_dict(),
+        "G_ema": nets.G_ema.state_dict() if nets.G_ema is not None else None,
+        "opt_g": nets.opt_g.state_dict(),
+        "D": unwrap(nets.D).state_dict() if nets.D is not None else None,
+        "opt_d": nets.opt_d.state_dict() if nets.opt_d is not None else None,
+        "gen_state": progress.gen.get_state(),
+        "init_source": progress.init_source,
+        "lr_schedule": progress.lr_schedule,
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    }
+    atomic_save(state, out / CHECKPOINT)
+    export_generator(nets.exported, meta, out / EXPORT)
+
+
+def resume(
+    out: Path, nets: Networks, progress: Progress, args: argparse.Namespace, device: torch.device, is_main: bool
+) -> bool:
+    """Continue from ``out/checkpoint.pt`` if there is one: weights, optimisers, counters and
+    the batch generator; metrics logged after it are dropped; the learning rates given now
+    apply (recorded in ``lr_schedule``). False when there is nothing to resume."""
+    path = out / CHECKPOINT
+    if not path.is_file():
+        log.info("no checkpoint at %s: starting fresh", path)
+        return False
+    state = torch.load(path, map_location=device, weights_only=False)
+    nets.generator.load_state_dict(state["G"])
+    if nets.G_ema is not None:
+        nets.G_ema.load_state_dict(state.get("G_ema") or state["G"])
+    nets.opt_g.load_state_dict(state["opt_g"])
+    if nets.D is not None and state.get("D") is not None:
+        unwrap(nets.D).load_state_dict(state["D"])
+        nets.opt_d.load_state_dict(state["opt_d"])
+    progress.lr_schedule = state.get("lr_schedule") or [{"step": 0, **learning_rates(nets.opt_g, nets.opt_d)}]
+    progress.step = int(state["step"])
+    progress.images_seen = int(state["images_seen"])
+    progress.train_seconds = float(state.get("train_seconds", 0.0))
+    progress.gen.set_state(state["gen_state"].cpu())
+    progress.init_source = state.get("init_source")
+    log.info("resumed from step %d", progress.step)
+    if is_main:
+        trim_metrics(out / METRICS, progress.step)
+    change = resumed_rates(nets.opt_g, nets.opt_d, args, state.get("args", {}), progress.step)
+    if change is not None:
+        progress.lr_schedule.append(change)
+    return True
+
+
+def init_generator(path: Path, nets: Networks) -> dict:
+    """Load generator weights from another run (its fp32 checkpoint or its fp16 export), so a
+    joint fine-tune starts from a converged reconstruction model instead of from noise; returns
+    where they came from (recorded as ``initialised_from``)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"--init-from {path} does not exist")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "G" in state:
+        weights, steps, seen = state["G"], int(state["step"]), int(state["images_seen"])
+    else:
+        payload = check_export(state, path)  # loaded once above, validated here
+        weights = float32_state_dict(payload)
+        steps, seen = int(payload["training"].get("steps", 0)), int(payload["training"].get("images_seen", 0))
+    nets.generator.load_state_dict(weights)
+    if nets.G_ema is not None:
+        nets.G_ema.load_state_dict(weights)
+    log.info("generator initialised from %s (%d steps, %d images)", path, steps, seen)
+    return {"path": str(path), "steps": steps, "images_seen": seen}
+
+
+def append_metrics(path: Path, record: dict) -> None:
+    with path.open("a") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+def trim_metrics(path: Path, step: int) -> None:
+    """A run killed between checkpoints logged steps that the resumed run will train and log
+    again; keep metrics.jsonl one record per step by dropping those."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not line.strip() or json.loads(line).get("step", 0) <= step]
+    if len(kept) != len(lines):
+        atomic_write_text("".join(kept), path)
+        log.info("dropped %d metrics records logged after step %d", len(lines) - len(kept), step)

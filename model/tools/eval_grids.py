@@ -1,0 +1,61 @@
+"""Comparison pictures: the input with its hole in white, each method's fill and the truth,
+one column each, under a header naming the columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from model.tools.eval_scores import Evaluation
+from model.tools.samples import grid_from_columns
+
+GRID_LINE = 12  # px per header line (Pillow's default bitmap font)
+
+
+def grid_picks(total: int, count: int) -> list[int]:
+    """Which of ``total`` images the grid shows: ``count`` of them spread evenly, first and last included."""
+    return np.unique(np.linspace(0, total - 1, min(count, total)).round().astype(int)).tolist()
+
+
+def show_hole(images: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """The input as a picture: the hole in white."""
+    out = images.copy()
+    out[holes] = 255
+    return out
+
+
+def wrap_label(name: str, width: int, draw: ImageDraw.ImageDraw) -> list[str]:
+    """Break a column name into lines that fit ``width`` px, at spaces when possible, so
+    long method names stay readable instead of being cut off."""
+    lines: list[str] = []
+    for word in name.split():
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and draw.textlength(joined) <= width:
+            lines[-1] = joined
+            continue
+        while len(word) > 1 and draw.textlength(word) > width:  # one word wider than the column
+            cut = max((i for i in range(1, len(word)) if draw.textlength(word[:i]) <= width), default=1)
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
+    return lines or [""]
+
+
+def comparison_grid(evaluations: Sequence[Evaluation], column_names: Sequence[str]) -> Image.Image:
+    """All grid rows of all evaluations stacked, under a header naming the columns."""
+    parts = [ev.grid_rows for ev in evaluations if ev.grid_rows]
+    columns = [np.concatenate([p[c] for p in parts]) for c in range(len(parts[0]))]
+    body = grid_from_columns(columns)
+    width = columns[0].shape[2] + 2
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    labels = [wrap_label(name, width - 4, measure) for name in column_names]
+    header = 4 + GRID_LINE * max(len(lines) for lines in labels)
+    canvas = Image.new("RGB", (body.width, body.height + header), "white")
+    canvas.paste(body, (0, header))
+    draw = ImageDraw.Draw(canvas)
+    for c, lines in enumerate(labels):
+        for i, line in enumerate(lines):
+            draw.text((2 + c * width + 2, 2 + i * GRID_LINE), line, fill=(0, 0, 0))
+    return canvas

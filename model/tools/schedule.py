@@ -1,0 +1,82 @@
+"""Learning rates of a training run: how long it lasts, the cosine decay, and what a resumed run
+trains at (each change is recorded in the run's ``lr_schedule``, which the export carries)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+
+import torch
+
+log = logging.getLogger("model.tools.train")
+
+COSINE_FLOOR = 0.02  # the cosine ends at this fraction of --lr
+
+
+def total_steps(args: argparse.Namespace, n_train: int, world: int) -> int:
+    """``--steps``, or ``--epochs`` passes over the training images by every process together."""
+    if args.steps is not None:
+        return args.steps
+    return max(1, math.ceil(args.epochs * n_train / (args.batch_size * world)))
+
+
+def discriminator_lr(args: argparse.Namespace) -> float:
+    """``--lr-d``, or a tenth of the generator's rate as in the paper."""
+    return args.lr_d if args.lr_d is not None else args.lr / 10
+
+
+def cosine_factor(step: int, steps: int, floor: float = COSINE_FLOOR) -> float:
+    """Learning-rate multiplier: 1 at step 0 falling along a half cosine to ``floor`` at ``steps``."""
+    t = min(1.0, step / max(1, steps))
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def learning_rates(opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None) -> dict[str, float | None]:
+    """The rates the optimisers hold now, as ``lr_schedule`` records them."""
+    return {
+        "lr_g": opt_g.param_groups[0]["lr"],
+        "lr_d": opt_d.param_groups[0]["lr"] if opt_d is not None else None,
+    }
+
+
+def set_learning_rates(
+    opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None, lr_g: float, lr_d: float | None
+) -> None:
+    for group in opt_g.param_groups:
+        group["lr"] = lr_g
+    if opt_d is not None:
+        for group in opt_d.param_groups:
+            group["lr"] = lr_d
+
+
+def apply_cosine(
+    opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None, args: argparse.Namespace, step: int, steps: int
+) -> None:
+    """``--lr-decay cosine``: both rates follow the half cosine for this step."""
+    f = cosine_factor(step, steps)
+    set_learning_rates(opt_g, opt_d, args.lr * f, discriminator_lr(args) * f)
+
+
+def resumed_rates(
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer | None,
+    args: argparse.Namespace,
+    saved_args: dict,
+    step: int,
+) -> dict | None:
+    """Set the rates a resumed run trains at; returns the ``lr_schedule`` entry recording a
+    change, or None when nothing changed."""
+    if args.lr_decay == "cosine" and saved_args.get("lr_decay") == "cosine":
+        # the schedule sets the rates every step; a change of --lr (or --steps) is still recorded
+        if (saved_args.get("lr"), saved_args.get("steps")) != (args.lr, args.steps):
+            return {"step": step, "lr_g": args.lr, "cosine_to_step": args.steps}
+        return None
+    # otherwise the rates given now apply (a manual step decay: lower --lr and --resume once
+    # validation flattens)
+    wanted = {"lr_g": args.lr, "lr_d": discriminator_lr(args) if opt_d is not None else None}
+    if wanted == learning_rates(opt_g, opt_d):
+        return None
+    set_learning_rates(opt_g, opt_d, wanted["lr_g"], wanted["lr_d"])
+    log.info("learning rates from step %d: %s", step, wanted)
+    return {"step": step, **wanted}

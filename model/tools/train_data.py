@@ -1,0 +1,132 @@
+"""What a training run reads: the photographs (split, cached, on the device), the pool of holes
+it draws from, the fixed validation images and holes, and the generator's input for a batch."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.baselines import telea_prefill
+from model.data import augment, cached_images, center_view, list_images, mean_colour, split_files, to_unit_range
+from model.masks import CONSTANT_KINDS, MaskPool, ShapeBank, center_mask, mask_batch, mask_fn, silhouettes_for
+from model.networks import GeneratorConfig, generator_input
+from model.tools import distributed
+
+log = logging.getLogger("model.tools.train")
+
+VALIDATION_KINDS = ("center", "mixed")  # always validated: the paper's square, what inference windows hold
+VALIDATION_CHUNK = 64  # validation images per generator call
+
+
+@dataclass
+class TrainingData:
+    """The training pixels, the mask pool and the fixed validation set, all on the run's device."""
+
+    pixels: torch.Tensor  # (N, S, S, 3) uint8 training photographs
+    skipped: int  # unreadable training files
+    mean: list[float]  # the dataset's mean colour in [0, 1]: the paper's hole fill, recorded in the export
+    masks: MaskPool
+    val_images: torch.Tensor  # (V, 3, S, S) in [-1, 1]
+    val_holes: dict[str, torch.Tensor] = field(default_factory=dict)  # hole kind -> (V, 1, S, S)
+    val_inputs: dict[str, torch.Tensor] = field(default_factory=dict)  # the generator's input for each
+    sample_holes: torch.Tensor | None = None  # the holes of the sample grids
+    mean_input: torch.Tensor = field(init=False)  # ``mean`` in the network's [-1, 1] range
+
+    def __post_init__(self) -> None:
+        self.mean_input = torch.tensor(self.mean, device=self.pixels.device) * 2 - 1
+
+    @property
+    def n_train(self) -> int:
+        return len(self.pixels)
+
+
+def training_files(data: Path, exclude: Path | None) -> list[Path]:
+    """Every photograph under ``data`` minus those listed in ``exclude``: one path per line,
+    absolute or relative to ``data`` (docs/heldout-transfer.txt)."""
+    files = list_images(data)
+    if exclude is None:
+        return files
+    lines = [line.strip() for line in exclude.read_text().splitlines() if line.strip()]
+    excluded = {str((data / line).resolve()) for line in lines}
+    return [f for f in files if str(f.resolve()) not in excluded]
+
+
+def load_data(args: argparse.Namespace, rt: distributed.Runtime, config: GeneratorConfig) -> TrainingData:
+    """Split, decode (once, into the cache) and move to the device; draw the holes."""
+    files = training_files(args.data, args.exclude)
+    train_files, val_files = split_files(files, min(args.val_count, len(files) // 5), args.seed)
+    if rt.is_main:
+        (args.out / "val_files.txt").write_text("".join(f"{f}\n" for f in val_files))
+    cache_dir = args.cache or (args.out.parent / ".cache")
+    # rank 0 decodes first; the others then read its cache instead of decoding again
+    if not rt.is_main:
+        distributed.barrier(rt)
+    train = cached_images(train_files, cache_dir)
+    val = cached_images(val_files, cache_dir) if val_files else train
+    if rt.is_main:
+        distributed.barrier(rt)
+        if train.skipped:
+            log.warning("skipped %d unreadable training images", len(train.skipped))
+    shapes = silhouettes_for([args.mask], args.masks, args.seed)
+    data = TrainingData(
+        # a writable in-memory copy: the cache is a read-only memmap
+        pixels=torch.from_numpy(np.array(train.pixels)).to(rt.device),
+        skipped=len(train.skipped),
+        mean=mean_colour(train.pixels, seed=args.seed),
+        masks=MaskPool(args.mask, args.image_size, args.mask_pool, args.seed, shapes, rt.device),
+        val_images=center_view(
+            to_unit_range(torch.from_numpy(np.array(val.pixels[:256])).to(rt.device)), args.image_size
+        ),
+    )
+    data.val_holes = validation_holes(args.mask, len(data.val_images), args.image_size, args.seed, shapes, rt.device)
+    data.val_inputs = {
+        kind: generator_inputs(data.val_images, hole, config, data.mean_input) for kind, hole in data.val_holes.items()
+    }
+    data.sample_holes = data.val_holes["center" if args.mask in CONSTANT_KINDS else "mixed"][:8]
+    return data
+
+
+def validation_holes(
+    kind: str, n: int, size: int, seed: int, shapes: ShapeBank | None, device: torch.device
+) -> dict[str, torch.Tensor]:
+    """Fixed (n, 1, size, size) holes per validated kind: ``VALIDATION_KINDS`` and the trained
+    kind when it is another drawn one."""
+    rng = np.random.default_rng(seed + 12345)
+    holes = {
+        "center": np.stack([center_mask(None, size)] * n),
+        "mixed": mask_batch(mask_fn("mixed", size, shapes), rng, n),
+    }
+    if kind not in VALIDATION_KINDS and kind not in CONSTANT_KINDS:
+        holes[kind] = mask_batch(mask_fn(kind, size, shapes), rng, n)
+    return {name: torch.from_numpy(h).unsqueeze(1).float().to(device) for name, h in holes.items()}
+
+
+def sample_batch(
+    data: TrainingData, batch_size: int, image_size: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random augmented batch (B, 3, S, S) in [-1, 1] and its holes (B, 1, S, S)."""
+    idx = torch.randint(data.n_train, (batch_size,), generator=gen).to(data.pixels.device)
+    images = augment(to_unit_range(data.pixels[idx]), image_size, gen)
+    hole = data.masks.sample(batch_size, gen)
+    return images.contiguous(memory_format=torch.channels_last), hole
+
+
+def prefill(images: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Telea fill of a (B, 3, S, S) [-1, 1] batch, on the CPU with OpenCV, as the network's start."""
+    pixels = ((images.detach().float().cpu().permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+    filled = telea_prefill(pixels, hole[:, 0].bool().cpu().numpy())
+    out = torch.from_numpy(filled).to(images.device).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    return out.contiguous(memory_format=torch.channels_last)
+
+
+def generator_inputs(
+    images: torch.Tensor, hole: torch.Tensor, config: GeneratorConfig, mean: torch.Tensor
+) -> torch.Tensor:
+    """The generator's input for a batch (pre-filled by Telea when the design asks for it)."""
+    filled = prefill(images, hole) if config.in_channels == 4 else None
+    return generator_input(images, hole, config, mean, filled).contiguous(memory_format=torch.channels_last)
