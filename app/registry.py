@@ -22,6 +22,7 @@ from app.batching import Batcher, lower_priority
 from app.errors import ApiError
 from app.schemas import ModelInfo
 from app.settings import Settings
+from model.devices import pick_device
 from model.fillers import ClassicalFiller, Filler, GeneratorFiller, classical_fillers, load_filler
 
 log = logging.getLogger(__name__)
@@ -87,14 +88,6 @@ class Runtime:
             for batcher in entry.batchers:
                 batcher.close()
         self.heavy_steps.shutdown(wait=False, cancel_futures=True)
-
-
-def pick_device(choice: str) -> torch.device:
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise StartupError("CE_DEVICE=cuda but no CUDA device is available")
-    if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(choice)
 
 
 def cpu_count() -> int:
@@ -211,7 +204,10 @@ def load_runtime(settings: Settings) -> Runtime:
     """Load every generator once and start its batcher; raise ``StartupError`` if the default
     weights (or the settings) cannot be used. Call it from the event loop (the lifespan): the
     CPU limiter belongs to that loop."""
-    device = pick_device(settings.device)
+    try:
+        device = pick_device(settings.device)
+    except ValueError as exc:
+        raise StartupError(f"CE_DEVICE={settings.device}: {exc}") from None
     if device.type == "cpu":
         # each inference thread runs whole batches; split the cores between them (process-wide)
         torch.set_num_threads(settings.torch_threads or max(1, cpu_count() // settings.workers))

@@ -13,10 +13,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-import model
+from model.export import DEFAULT_WEIGHTS, WEIGHTS_DIR
 
-WEIGHTS_DIR = Path(model.__file__).resolve().parent / "weights"
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "ce-region.pt"
 MIB = 1024 * 1024
 
 

@@ -29,7 +29,7 @@ from PIL import Image
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from app.settings import DEFAULT_WEIGHTS  # noqa: E402
+from model.export import DEFAULT_WEIGHTS  # noqa: E402
 from model.fillers import ClassicalFiller, load_filler  # noqa: E402
 from model.inference import plan_windows  # noqa: E402
 

@@ -33,7 +33,7 @@ from PIL import Image
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from app.settings import DEFAULT_WEIGHTS  # noqa: E402
+from model.export import DEFAULT_WEIGHTS  # noqa: E402
 from tests.devserver import HOST, ServerFailed, serve  # noqa: E402
 
 DEFAULT_PHOTO = REPO_ROOT.parent / "shared" / "data" / "test" / "kodak24" / "kodim23.png"

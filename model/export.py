@@ -18,6 +18,7 @@ from model.networks import Generator, GeneratorConfig
 EXPORT_FORMAT = "context-encoder-generator/1"
 # the shipped exports (package data): where ce-inpaint and model.tools.release look by default
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "ce-region.pt"  # the default generator: server, ce-inpaint, benchmarks
 
 
 class WeightsError(ValueError):

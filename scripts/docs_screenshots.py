@@ -30,6 +30,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from model.export import DEFAULT_WEIGHTS  # noqa: E402
 from tests.devserver import ServerFailed, serve  # noqa: E402
 
 CHROMIUM = os.environ.get("CE_CHROMIUM", "/usr/bin/chromium")
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--weights",
         type=Path,
-        default=REPO_ROOT / "model" / "weights" / "ce-region.pt",
+        default=DEFAULT_WEIGHTS,
         help="generator export to serve (CE_WEIGHTS; its folder becomes CE_MODELS_DIR)",
     )
     p.add_argument(

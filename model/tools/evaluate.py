@@ -33,6 +33,7 @@ from model.baselines import BASELINES, OPENCV_BASELINES, MissingDependency, open
 from model.data import DataError, load_eval_images
 from model.devices import DEVICE_CHOICES, pick_device
 from model.export import WeightsError
+from model.fillers import GeneratorFiller
 from model.inference import InpaintModel, load_generator
 from model.masks import FREEFORM_COVERAGE, HOLE_KINDS, FreeformMasks, silhouettes_for
 from model.tools.eval_crops import Method, baseline_method, eval_holes, evaluate_images, model_method
@@ -159,7 +160,7 @@ def build_methods(models: dict[str, InpaintModel], baselines: list[str]) -> Meth
     first = next(iter(models.values()))
     images: dict[str, Method] = {name: model_method(m) for name, m in models.items()}
     images |= {b: baseline_method(b, first.meta.mean_colour) for b in baselines}
-    photos: dict[str, PhotoMethod] = {name: model_photo_method(m) for name, m in models.items()}
+    photos: dict[str, PhotoMethod] = {name: model_photo_method(GeneratorFiller(name, m)) for name, m in models.items()}
     photos |= {b: baseline_photo_method(b, first.meta.mean_colour) for b in baselines}
     kinds = {name: "model" for name in models} | {b: "baseline" for b in baselines}
     if "mean" in baselines and any(m.meta.mean_colour != first.meta.mean_colour for m in models.values()):

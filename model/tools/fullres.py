@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model.baselines import run_baseline
-from model.inference import InpaintModel, inpaint
+from model.baselines import OPENCV_BASELINES, run_baseline
+from model.fillers import ClassicalFiller, Filler
 from model.masks import ShapeBank, ellipse_blob
 from model.tools.eval_grids import grid_picks, show_hole
 from model.tools.eval_scores import Evaluation, concat_scores, hole_sharpness, score, summarise
@@ -120,12 +120,15 @@ def hole_crop(image: np.ndarray, mask: np.ndarray, side: int = CROP) -> np.ndarr
     return out
 
 
-def model_photo_method(model: InpaintModel) -> PhotoMethod:
-    """The server's path: windows planned on the whole photo, batched, blended back."""
-    return lambda image, hole: np.asarray(inpaint(Image.fromarray(image), hole, model))
+def model_photo_method(filler: Filler) -> PhotoMethod:
+    """The server's path: the filler's prepare / run / finish on the whole photo."""
+    return filler.fill
 
 
 def baseline_photo_method(name: str, mean_colour: Sequence[float]) -> PhotoMethod:
+    """OpenCV's fillers as the server runs them; the mean fill (the floor) directly."""
+    if name in OPENCV_BASELINES:
+        return model_photo_method(ClassicalFiller(name))
     return lambda image, hole: run_baseline(name, image[None], hole[None], mean_colour)[0]
 
 

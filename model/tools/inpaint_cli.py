@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,19 +20,17 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
-from model.baselines import OPENCV_BASELINES, opencv_fill
+from model.baselines import OPENCV_BASELINES
 from model.data import IMAGE_SUFFIXES, DataError, list_images
 from model.devices import DEVICE_CHOICES, pick_device
-from model.export import WEIGHTS_DIR, WeightsError
-from model.inference import inpaint, load_generator
+from model.export import DEFAULT_WEIGHTS, WeightsError
+from model.fillers import ClassicalFiller, Filler, load_filler
 from model.masks import MAX_GROW, grow_hole, mask_from_image, transparent_hole
 
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "ce-region.pt"
 MASK_SUFFIXES = (".png", *(s for s in IMAGE_SUFFIXES if s != ".png"), ".bmp")
 FILE_ERRORS = (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError)
 
 # an RGB image and its (H, W) bool hole -> the filled RGB image
-Filler = Callable[[Image.Image, np.ndarray], Image.Image]
 
 
 @dataclass
@@ -101,9 +98,9 @@ def fill_one(job: Job, filler: Filler, masks: Path | None, out: Path, grow: int 
             hole = mask_from_image(ImageOps.exif_transpose(m))
     if hole.shape != (image.height, image.width):
         raise ValueError(f"mask is {hole.shape[1]}x{hole.shape[0]} but the image is {image.width}x{image.height}")
-    result = filler(image.convert("RGB"), grow_hole(hole, grow))
+    result = filler.fill(np.asarray(image.convert("RGB")), grow_hole(hole, grow))
     target.parent.mkdir(parents=True, exist_ok=True)
-    result.save(target)
+    Image.fromarray(result).save(target)
     return target
 
 
@@ -124,16 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_filler(weights: Path | None, classical: str | None, device: str) -> Filler:
+def choose_filler(weights: Path | None, classical: str | None, device: str) -> Filler:
     """The generator (through the server's full-resolution path) or an OpenCV filler."""
     if classical is not None:
-        return lambda image, hole: Image.fromarray(opencv_fill(np.asarray(image)[None], hole[None], classical)[0])
+        return ClassicalFiller(classical)
     if weights is None and not DEFAULT_WEIGHTS.is_file():
         raise WeightsError(
             f"the default weights {DEFAULT_WEIGHTS} are not there; pass --weights PATH to a generator export"
         )
-    model = load_generator(weights or DEFAULT_WEIGHTS, pick_device(device))
-    return lambda image, hole: inpaint(image, hole, model)
+    return load_filler(weights or DEFAULT_WEIGHTS, pick_device(device))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.grow <= MAX_GROW:
         raise SystemExit(f"error: --grow must be between 0 and {MAX_GROW} px")
     try:
-        filler = load_filler(args.weights, args.classical, args.device)
+        filler = choose_filler(args.weights, args.classical, args.device)
     except ValueError as exc:  # a WeightsError, or --device cuda without CUDA
         raise SystemExit(f"error: {exc}") from exc
     skip = [args.out, args.masks if args.masks is not None and args.masks.is_dir() else None]
