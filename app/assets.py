@@ -7,7 +7,10 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+from starlette.types import Scope
 
 HERE = Path(__file__).resolve().parent
 
@@ -23,3 +26,14 @@ STATIC_DIR = asset_folder("static")
 # can be text/plain), so pin it.
 mimetypes.add_type("text/javascript", ".js")
 TEMPLATES = Jinja2Templates(directory=asset_folder("templates"))
+
+
+class RevalidatedStaticFiles(StaticFiles):
+    """Static files that browsers revalidate on every load (``Cache-Control: no-cache``; an
+    unchanged file costs a 304). The editor is a set of ES modules: after an upgrade, a cache
+    that kept some old modules beside new ones would run a mix that was never tested."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.setdefault("Cache-Control", "no-cache")
+        return response

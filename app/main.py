@@ -14,9 +14,8 @@ from functools import partial
 import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
-from app.assets import STATIC_DIR
+from app.assets import STATIC_DIR, RevalidatedStaticFiles
 from app.errors import add_error_handlers
 from app.limits import BodySizeLimit
 from app.openapi import DESCRIPTION, openapi_with_model_example
@@ -61,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     if not STATIC_DIR.is_dir():
         log.warning("static folder %s is missing; the editor page will lack its assets", STATIC_DIR)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     for router in (pages.router, health.router, inpaint.router):
         app.include_router(router)
     app.openapi = partial(openapi_with_model_example, app, app.openapi, settings.weights.stem)

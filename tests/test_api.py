@@ -530,6 +530,12 @@ async def test_editor_modules_are_served_as_javascript(app, root_path):
             response = await client.get(f"{root_path}/static/editor/{module.name}")
             assert response.status_code == 200, module.name
             assert response.headers["content-type"].split(";")[0] in {"text/javascript", "application/javascript"}
+            # revalidated on every load: after an upgrade no browser runs old modules beside new ones
+            assert response.headers["cache-control"] == "no-cache"
+            again = await client.get(
+                f"{root_path}/static/editor/{module.name}", headers={"If-None-Match": response.headers["etag"]}
+            )
+            assert again.status_code == 304
 
 
 async def test_openapi_documents_fields_and_errors(client):

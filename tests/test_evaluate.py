@@ -22,7 +22,7 @@ from model.metrics import psnr
 from model.networks import GeneratorConfig, generator_input
 from model.tools import eval_grids, eval_sets, evaluate, fullres
 from model.tools.eval_crops import eval_holes
-from model.tools.eval_scores import composite, score, summarise
+from model.tools.eval_scores import Evaluation, composite, score, summarise
 
 SIZE = 128
 
@@ -265,6 +265,22 @@ def test_full_resolution_protocols_fill_whole_photos_through_the_server_path(
         "photos-objects.png",
         "photos-strokes.png",
     ]
+
+
+def test_one_grid_holds_128_px_and_full_resolution_rows() -> None:
+    """``--grid`` over center (128 px crops) and objects (160 px crops) in one run: the smaller
+    tiles are padded white instead of the picture failing to stack."""
+    small, large = np.zeros((2, 128, 128, 3), np.uint8), np.zeros((1, fullres.CROP, fullres.CROP, 3), np.uint8)
+    evaluations = [
+        Evaluation("kodak", kind, 1, 0.1, 0.0, {}, {}, [rows] * 3)
+        for kind, rows in (("center", small), ("objects", large))
+    ]
+    grid = np.asarray(eval_grids.comparison_grid(evaluations, ["input", "model", "truth"]))
+    side = fullres.CROP + 2
+    assert grid.shape[1] == 3 * side + 2
+    body = grid[-(3 * side + 2) :]
+    assert (body[2 + 130 : side, 2 : 2 + 128] == 255).all()  # under a 128 px tile: white padding
+    assert (body[2 : 2 + 128, 2 : 2 + 128] == 0).all()
 
 
 def test_full_resolution_holes_are_seeded_per_image() -> None:

@@ -43,10 +43,18 @@ def wrap_label(name: str, width: int, draw: ImageDraw.ImageDraw) -> list[str]:
     return lines or [""]
 
 
+def _pad_white(rows: np.ndarray, side: int) -> np.ndarray:
+    """(N, S, S, 3) tiles padded with white to (N, side, side, 3)."""
+    pad = side - rows.shape[1]
+    return rows if pad == 0 else np.pad(rows, ((0, 0), (0, pad), (0, pad), (0, 0)), constant_values=255)
+
+
 def comparison_grid(evaluations: Sequence[Evaluation], column_names: Sequence[str]) -> Image.Image:
     """All grid rows of all evaluations stacked, under a header naming the columns."""
     parts = [ev.grid_rows for ev in evaluations if ev.grid_rows]
-    columns = [np.concatenate([p[c] for p in parts]) for c in range(len(parts[0]))]
+    # 128 px crops and 160 px full-resolution crops in one picture: pad the smaller ones white
+    side = max(rows.shape[1] for part in parts for rows in part)
+    columns = [np.concatenate([_pad_white(p[c], side) for p in parts]) for c in range(len(parts[0]))]
     body = grid_from_columns(columns)
     width = columns[0].shape[2] + 2
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
