@@ -19,7 +19,6 @@ another photo pass ``--stroke`` as image-pixel points ``"x,y x,y ..."`` (a polyl
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,17 +30,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from model.export import DEFAULT_WEIGHTS  # noqa: E402
-from tests.devserver import ServerFailed, serve  # noqa: E402
+from tests.devserver import CHROMIUM, CHROMIUM_ARGS, ServerFailed, serve  # noqa: E402
 
-CHROMIUM = os.environ.get("CE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 # The blue cap at the right of kodim03 (768x512): a zigzag that covers cap, brim and a margin.
 DEFAULT_STROKE = "636,333 690,335 693,365 636,352 644,392 692,396 682,424 656,418"

@@ -1,6 +1,6 @@
-"""Run the real server in a uvicorn subprocess on a free loopback port: for the tests, the
-server benchmark and the documentation screenshots, which all need the genuine article
-(separate process, real sockets) rather than an in-process app."""
+"""Run the real server in a uvicorn subprocess on a free loopback port (and the browser that
+talks to it): for the tests, the server benchmark and the documentation screenshots, which all
+need the genuine article (separate process, real sockets) rather than an in-process app."""
 
 from __future__ import annotations
 
@@ -17,6 +17,16 @@ from pathlib import Path
 import httpx
 
 HOST = "127.0.0.1"
+# Debian's Chromium, driven by Playwright, for the browser tests and the documentation screenshots
+CHROMIUM = os.environ.get("CE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the folder that holds `app/`
 
 
