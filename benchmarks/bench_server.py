@@ -10,6 +10,7 @@ in-process time on the same input. A script, not a test: numbers depend on the m
     python benchmarks/bench_server.py --case wire --concurrency 1 --requests 6   # 1,536 px photo, a wire
     python benchmarks/bench_server.py --case overload      # 64 clients: admitted p95, fast 503s, memory
     python benchmarks/bench_server.py --case isolation     # a light request while two heavy ones run
+    python benchmarks/bench_server.py --case all           # every case above, one server, one run
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import platform
 import statistics
 import sys
 import tempfile
@@ -47,11 +49,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--hole", type=int, default=96, help="side of the square hole, px")
     p.add_argument(
         "--case",
-        choices=("square", "wire", "overload", "isolation"),
+        choices=("square", "wire", "overload", "isolation", "all"),
         default="square",
         help="square: 512x512 crop, one hole; wire: the photo at 1536x1024 with an 8 px wire across it; "
         "overload: the square case from --overload-clients clients; isolation: the square case alone and "
-        "while two clients send 2048x2048 photos with 25 nested 1 px rings",
+        "while two clients send 2048x2048 photos with 25 nested 1 px rings; all: each in turn",
     )
     p.add_argument("--overload-clients", type=int, default=64, help="clients of the overload case")
     p.add_argument("--concurrency", default="1,4,16", help="comma-separated client counts")
@@ -210,21 +212,62 @@ def print_rows(rows: list[tuple[str, str, int, dict[str, float]]]) -> None:
         )
 
 
-def main() -> None:
-    args = parse_args()
-    levels = [int(c) for c in args.concurrency.split(",")]
-    if args.case == "wire":
+CASES = ("square", "wire", "overload", "isolation")
+
+
+def workload(case: str, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
+    """The photo, mask and a description of what one request of ``case`` sends."""
+    if case == "wire":
         from bench_fill import photo_at, wire
 
-        crop, mask = photo_at(Image.open(args.photo), 1536, 1024), wire(1024, 1536)
-        what = f"{args.photo.name} at 1536x1024, an 8 px wire across"
-    else:
-        crop, mask = crop_and_mask(args.photo, hole=args.hole)
-        what = f"512x512 crop of {args.photo.name}, one {args.hole}x{args.hole} hole"
-    if args.case == "overload":
-        levels = [args.overload_clients]
-    files = {"image": ("photo.png", png(crop), "image/png"), "mask": ("mask.png", png(mask.astype(np.uint8) * 255))}
+        return photo_at(Image.open(args.photo), 1536, 1024), wire(1024, 1536), "1536x1024, an 8 px wire across"
+    crop, mask = crop_and_mask(args.photo, hole=args.hole)
+    return crop, mask, f"512x512 crop, one {args.hole}x{args.hole} hole"
 
+
+def run_case(case: str, args: argparse.Namespace, url: str, fillers: tuple) -> None:
+    """Load the running server as ``case`` says and print its table."""
+    generator, telea = fillers
+    crop, mask, what = workload(case, args)
+    files = {"image": ("photo.png", png(crop), "image/png"), "mask": ("mask.png", png(mask.astype(np.uint8) * 255))}
+    levels = [args.overload_clients] if case == "overload" else [int(c) for c in args.concurrency.split(",")]
+    if case == "wire":
+        levels = [1]
+    name = health(url)["default_model"]
+    models = [name] + ([] if args.no_telea_server or case in ("isolation", "overload") else ["telea"])
+    rows = []
+    for model in models:
+        load(url, files, model, 1, 2)  # warm-up
+        for clients in levels:
+            total = max(args.requests, 2 * clients)
+            rows.append((model, f"{clients} clients", total, load(url, files, model, clients, total)))
+    if case == "isolation":
+        stop = threading.Event()
+        heavy = heavy_load(url, name, args.photo, stop)
+        time.sleep(3.0)  # both heavy requests are running
+        for clients in levels:
+            total = max(args.requests, 2 * clients)
+            rows.append((name, f"{clients} clients + 2 heavy", total, load(url, files, name, clients, total)))
+        stop.set()
+        for thread in heavy:
+            thread.join()
+    print(f"\n### {case}: {what} ({args.photo.name})\n")
+    print_rows(rows)
+    p50 = {(model, label): r["p50"] for model, label, _, r in rows}
+    for model, label, _, r in rows:
+        if model == "telea" and (name, label) in p50:
+            print(f"\n{name} / telea p50 at {label}: {p50[(name, label)] / r['p50']:.2f}x")
+        if "heavy" in label:
+            base = p50[(name, label.split(" + ")[0])]
+            print(f"\nlight p50 while two heavy requests run: {r['p50'] / base:.2f}x its p50 alone ({label})")
+    ce_ms = in_process_ms(lambda: generator.fill(crop, mask))
+    telea_ms = in_process_ms(lambda: telea.fill(crop, mask))
+    print(f"\nIn process, no HTTP (median): Context Encoder {ce_ms:.0f} ms; OpenCV Telea (radius 5) {telea_ms:.1f} ms.")
+
+
+def main() -> None:
+    args = parse_args()
+    cases = CASES if args.case == "all" else (args.case,)
     with tempfile.TemporaryDirectory() as tmp:
         weights = random_export(Path(tmp)) if args.random_weights else args.weights
         if not weights.is_file():
@@ -234,45 +277,14 @@ def main() -> None:
 
         from model.fillers import ClassicalFiller, load_filler
 
-        generator, telea = load_filler(weights), ClassicalFiller("telea")
-        telea_ms = in_process_ms(lambda: telea.fill(crop, mask))
-        ce_ms = in_process_ms(lambda: generator.fill(crop, mask))
-
-        rows = []
+        fillers = (load_filler(weights), ClassicalFiller("telea"))
         with server(weights, args.env) as url:
-            name = health(url)["default_model"]
-            models = [name] + ([] if args.no_telea_server or args.case == "isolation" else ["telea"])
-            for model in models:
-                load(url, files, model, 1, 2)  # warm-up
-                for clients in levels:
-                    total = max(args.requests, 2 * clients)
-                    label = f"{clients} clients"
-                    rows.append((model, label, total, load(url, files, model, clients, total)))
-            if args.case == "isolation":
-                stop = threading.Event()
-                heavy = heavy_load(url, name, args.photo, stop)
-                time.sleep(3.0)  # both heavy requests are running
-                for clients in levels:
-                    total = max(args.requests, 2 * clients)
-                    rows.append((name, f"{clients} clients + 2 heavy", total, load(url, files, name, clients, total)))
-                stop.set()
-                for thread in heavy:
-                    thread.join()
+            print(f"server on {HOST}; {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores; "
+                  f"torch {torch.__version__}; {weights.name}")  # fmt: skip
+            for case in cases:
+                run_case(case, args, url, fillers)
             memory = health(url)["memory"]
-
-    print(f"\n{what}; server on {HOST}; {os.cpu_count()} CPU cores; torch {torch.__version__}\n")
-    print_rows(rows)
-    if args.case == "isolation":
-        alone = {label: r["p50"] for model, label, _, r in rows if "heavy" not in label}
-        for _, label, _, r in rows:
-            if "heavy" in label:
-                base = alone[label.split(" + ")[0]]
-                print(f"\nlight p50 while two heavy requests run: {r['p50'] / base:.2f}x its p50 alone ({label})")
     print(f"\nserver memory: {memory['rss_mib']} MiB now, {memory['peak_rss_mib']} MiB at its peak")
-    print(
-        f"In-process, no HTTP (median): Context Encoder {ce_ms:.0f} ms; "
-        f"OpenCV Telea `cv2.inpaint` (radius 5) {telea_ms:.1f} ms."
-    )
 
 
 if __name__ == "__main__":
