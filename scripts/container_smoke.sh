@@ -186,6 +186,18 @@ print(f"answer is a {ow}x{oh} PNG, same size as the photo")
 
 with urllib.request.urlopen(f"{url}/api/models", timeout=10) as response:
     print("GET /api/models:", json.dumps(json.load(response))[:300])
+
+# the editor: the page (templates/) and its entry module (static/) travel inside the image
+with urllib.request.urlopen(f"{url}/", timeout=10) as response:
+    page = response.read().decode()
+script = "/static/editor/main.js"
+if script not in page:
+    raise SystemExit(f"the editor page does not load {script}")
+with urllib.request.urlopen(f"{url}{script}", timeout=10) as response:
+    kind = response.headers.get("Content-Type", "")
+    if response.status != 200 or "javascript" not in kind:
+        raise SystemExit(f"GET {script}: HTTP {response.status}, {kind}")
+print(f"GET / and {script}: the editor is served ({kind})")
 EOF
 
 step "stopping $NAME"
