@@ -41,6 +41,9 @@ from tests.devserver import HOST, ServerFailed, serve  # noqa: E402
 DEFAULT_PHOTO = REPO_ROOT.parent / "shared" / "data" / "test" / "kodak24" / "kodim23.png"
 
 
+CASES = ("square", "wire", "big", "overload", "isolation")
+
+
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, help="generator export (default: shipped)")
@@ -49,9 +52,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--hole", type=int, default=96, help="side of the square hole, px")
     p.add_argument(
         "--case",
-        choices=("square", "wire", "overload", "isolation", "all"),
+        choices=(*CASES, "all"),
         default="square",
         help="square: 512x512 crop, one hole; wire: the photo at 1536x1024 with an 8 px wire across it; "
+        "big: a 4000x3000 photo (JPEG) with one 400 px hole; "
         "overload: the square case from --overload-clients clients; isolation: the square case alone and "
         "while two clients send 2048x2048 photos with 25 nested 1 px rings; all: each in turn",
     )
@@ -82,6 +86,12 @@ def png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def jpeg(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
 def random_export(folder: Path) -> Path:
     import torch
 
@@ -106,7 +116,10 @@ def server(weights: Path, extra_env: list[str]) -> Iterator[str]:
 
 
 def queue_counters(url: str, model: str) -> dict[str, int]:
-    return httpx.get(f"{url}/healthz", timeout=30).json()["queues"][model]
+    """The model's batching counters, both lanes (ordinary and heavy) added up."""
+    queues = httpx.get(f"{url}/healthz", timeout=30).json()["queues"]
+    lanes = [queues[name] for name in (model, f"{model}:heavy") if name in queues]
+    return {key: sum(lane[key] for lane in lanes) for key in ("calls", "jobs")}
 
 
 def load(url: str, files: dict, model: str, clients: int, total: int) -> dict[str, float]:
@@ -185,10 +198,8 @@ def heavy_load(url: str, model: str, photo: Path, stop: threading.Event, clients
     """``clients`` threads sending ``photo`` at 2048x2048 (JPEG) with 25 nested 1 px rings until ``stop``."""
     from bench_fill import photo_at, rings
 
-    buffer = io.BytesIO()
-    Image.fromarray(photo_at(Image.open(photo), 2048, 2048)).save(buffer, "JPEG", quality=90)
     mask = png(rings(2048, 2048, 25).astype(np.uint8) * 255)
-    files = {"image": ("big.jpg", buffer.getvalue()), "mask": ("rings.png", mask)}
+    files = {"image": ("big.jpg", jpeg(photo_at(Image.open(photo), 2048, 2048))), "mask": ("rings.png", mask)}
 
     def client() -> None:
         with httpx.Client(timeout=600) as http:
@@ -212,15 +223,15 @@ def print_rows(rows: list[tuple[str, str, int, dict[str, float]]]) -> None:
         )
 
 
-CASES = ("square", "wire", "overload", "isolation")
-
-
 def workload(case: str, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
     """The photo, mask and a description of what one request of ``case`` sends."""
-    if case == "wire":
-        from bench_fill import photo_at, wire
+    from bench_fill import photo_at, square, wire
 
+    if case == "wire":
         return photo_at(Image.open(args.photo), 1536, 1024), wire(1024, 1536), "1536x1024, an 8 px wire across"
+    if case == "big":
+        photo = photo_at(Image.open(args.photo), 4000, 3000)
+        return photo, square(3000, 4000, 1500, 2000, 400), "4000x3000 (sent as JPEG), one 400 px hole"
     crop, mask = crop_and_mask(args.photo, hole=args.hole)
     return crop, mask, f"512x512 crop, one {args.hole}x{args.hole} hole"
 
@@ -230,8 +241,10 @@ def run_case(case: str, args: argparse.Namespace, url: str, fillers: tuple) -> N
     generator, telea = fillers
     crop, mask, what = workload(case, args)
     files = {"image": ("photo.png", png(crop), "image/png"), "mask": ("mask.png", png(mask.astype(np.uint8) * 255))}
+    if case == "big":  # a 12 MP PNG is over the default upload limit; phones send JPEG anyway
+        files["image"] = ("photo.jpg", jpeg(crop), "image/jpeg")
     levels = [args.overload_clients] if case == "overload" else [int(c) for c in args.concurrency.split(",")]
-    if case == "wire":
+    if case in ("wire", "big"):
         levels = [1]
     name = health(url)["default_model"]
     models = [name] + ([] if args.no_telea_server or case in ("isolation", "overload") else ["telea"])
