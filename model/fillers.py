@@ -77,9 +77,7 @@ class GeneratorFiller(Filler[InpaintJob]):
         return self.model.max_batch
 
     def prepare(self, image: np.ndarray, hole: np.ndarray) -> InpaintJob:
-        if self.max_holes is not None:
-            inference.check_hole_count(hole, self.max_holes)
-        return inference.prepare(image, hole, self.model.size)
+        return inference.prepare(image, hole, self.model.size, self.max_holes)
 
     def cost(self, work: InpaintJob) -> int:
         return len(work.inputs)

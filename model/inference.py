@@ -118,13 +118,10 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu", max_bat
     return InpaintModel(generator, meta, path, dev, max_batch, chunk)
 
 
-def check_hole_count(mask: np.ndarray, max_holes: int) -> None:
-    """Refuse (``PlanningError``) a mask with more than ``max_holes`` separate holes once holes
-    closer than ``CLUSTER_GAP`` px are merged: each costs windows, and a speckle of thousands
-    of dots is almost always a wrong mask (a photo sent as the mask)."""
-    holes = count_holes(mask)
-    if holes <= max_holes:
-        return
+def _refuse_scattered(mask: np.ndarray, holes: int, max_holes: int) -> None:
+    """Refuse (``PlanningError``) a mask whose ``holes`` separate holes are still more than
+    ``max_holes`` once holes closer than ``CLUSTER_GAP`` px are merged: each costs windows, and
+    a speckle of thousands of dots is almost always a wrong mask (a photo sent as the mask)."""
     clusters = count_holes(ndimage.binary_dilation(mask, iterations=CLUSTER_GAP))
     if clusters > max_holes:
         raise PlanningError(
@@ -172,17 +169,22 @@ def _ramp(length: int, start: int, centre: float, half: int, ramp: int) -> np.nd
     return np.clip((half - np.abs(pos - centre)) / ramp, 0, 1)
 
 
-def plan_windows(mask: np.ndarray, size: int = 128, max_windows: int = MAX_WINDOWS) -> list[Window]:
+def plan_windows(
+    mask: np.ndarray, size: int = 128, max_windows: int = MAX_WINDOWS, max_holes: int | None = None
+) -> list[Window]:
     """Windows whose weights total at least ``MIN_COVER`` on every hole pixel and nothing
-    outside the holes (see the module docstring)."""
+    outside the holes (see the module docstring); a mask of more than ``max_holes`` separate
+    holes, counted on the same labelling, is refused unless close ones merge below it."""
     if not mask.any():
         return []
+    binary = mask.astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)
+    if max_holes is not None and count - 1 > max_holes:
+        _refuse_scattered(mask, count - 1, max_holes)
     h, w = mask.shape
     if max(h, w) > MAX_ASPECT * min(h, w):
         raise PlanningError(f"image is {w}x{h}: sides more than {MAX_ASPECT}:1 apart cannot be inpainted")
     longest = max(h, w, size)
-    binary = mask.astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)
     depth = cv2.distanceTransform(binary, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     windows: list[Window] = []
     tiled: dict[int, list[int]] = {}  # grid side -> labels of elongated holes tiled at it
@@ -290,13 +292,15 @@ def _to_network(array: np.ndarray, win: Window, size: int, interpolation: int) -
     return np.pad(small, pads, mode="edge") if any(p for pair in pads for p in pair) else small
 
 
-def prepare(image: Image.Image | np.ndarray, mask: np.ndarray, size: int = 128) -> InpaintJob:
+def prepare(
+    image: Image.Image | np.ndarray, mask: np.ndarray, size: int = 128, max_holes: int | None = None
+) -> InpaintJob:
     """Cut and resize the context windows of ``image`` (any size; (H, W, 3) uint8 RGB or a PIL
-    image) for a ``size`` generator."""
+    image) for a ``size`` generator; ``max_holes`` as in ``plan_windows``."""
     rgb = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.uint8)
     if mask.shape != rgb.shape[:2]:
         raise PlanningError(f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {rgb.shape[1]}x{rgb.shape[0]}")
-    windows = plan_windows(mask, size)
+    windows = plan_windows(mask, size, max_holes=max_holes)
     inputs = np.zeros((len(windows), size, size, 3), np.uint8)
     holes = np.zeros((len(windows), size, size), bool)
     cover = mask.astype(np.float32)
