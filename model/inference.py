@@ -35,7 +35,7 @@ from scipy import ndimage
 from model.baselines import telea_prefill
 from model.data import to_unit_range
 from model.export import GeneratorMeta, build_generator, read_export
-from model.masks import count_holes, mask_from_image
+from model.masks import count_holes
 from model.networks import Generator, count_parameters, generator_input
 
 CLUSTER_GAP = 8  # holes closer than this (px) count as one when limiting holes per request
@@ -364,12 +364,3 @@ def finish(job: InpaintJob, outputs: np.ndarray) -> np.ndarray:
     if hairline.any():
         result[ys[hairline], xs[hairline]] = _telea_at(job, ys[hairline], xs[hairline])
     return result
-
-
-def inpaint(image: Image.Image, mask: np.ndarray | Image.Image, model: InpaintModel) -> Image.Image:
-    """Fill the masked pixels (True / white = fill) of ``image``; returns an RGB image of the
-    same size in which only masked pixels differ."""
-    hole = mask_from_image(mask) if isinstance(mask, Image.Image) else np.asarray(mask, dtype=bool)
-    job = prepare(image, hole, model.size)
-    outputs = model.fill(job.inputs, job.holes)
-    return Image.fromarray(finish(job, outputs))

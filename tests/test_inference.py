@@ -11,21 +11,27 @@ import torch
 from PIL import Image
 
 from model.export import GeneratorMeta, WeightsError, export_generator, read_export
+from model.fillers import GeneratorFiller
 from model.inference import (
     MAX_ASPECT,
     MAX_WINDOWS,
     MIN_COVER,
     THICKNESS,
+    InpaintModel,
     PlanningError,
     _to_network,
     finish,
-    inpaint,
     load_generator,
     plan_windows,
     prepare,
 )
 from model.masks import mask_from_image
 from model.networks import Generator, GeneratorConfig
+
+
+def inpaint(image: Image.Image, mask: np.ndarray, model: InpaintModel) -> Image.Image:
+    """The server's path (``GeneratorFiller``: prepare, one batch, finish) on a PIL photo."""
+    return Image.fromarray(GeneratorFiller("test", model).fill(np.asarray(image.convert("RGB")), mask))
 
 
 def test_export_is_fp16_and_loads_with_weights_only(tiny_weights: Path) -> None:

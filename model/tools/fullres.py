@@ -2,8 +2,8 @@
 
 The 128 px protocol (``model.tools.eval_crops``) measures the network; these measure the
 product. Each photograph is used at its own size, a seeded hole is drawn on it, and every
-method fills the whole photograph through the same path the server uses (``model.inference.inpaint`` for generators,
-``cv2.inpaint`` on the whole image for the classical fillers).
+method fills the whole photograph through the same path the server uses: its filler
+(``model.fillers``: a generator's windows, or ``cv2.inpaint`` on the whole image).
 
 ==========  ================================================================
 objects     real object silhouettes (PASCAL VOC / DAVIS), 5 % to 25 % of the photo
