@@ -44,11 +44,14 @@ class ModelEntry:
     up the ordinary ones queued in ``batcher``; they share the cores instead of waiting.
     """
 
-    name: str
     filler: Filler
     info: ModelInfo
     batcher: Batcher
     heavy: Batcher
+
+    @property
+    def name(self) -> str:
+        return self.filler.name
 
     @property
     def batchers(self) -> tuple[Batcher, Batcher]:
@@ -256,7 +259,7 @@ def model_entry(filler: Filler, info: ModelInfo, settings: Settings) -> ModelEnt
     except BaseException:
         batcher.close(timeout=1.0)
         raise
-    return ModelEntry(filler.name, filler, info, batcher, heavy)
+    return ModelEntry(filler, info, batcher, heavy)
 
 
 def _naming(exc: Exception, path: Path) -> str:
