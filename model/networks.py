@@ -30,6 +30,10 @@ class GeneratorConfig:
     # predict a correction added to the pre-filled input instead of the whole image; the last
     # layer starts at zero, so an untrained network already returns the classical fill
     residual: bool = False
+    # 1x1 projections of the encoder's 8-64 px feature maps added to the decoder at the same
+    # scale (zero at initialisation): the 4x4 code carries what the hole should hold, the skips
+    # carry the local detail a correction of a thin hole needs and a 4x4 code cannot
+    skips: bool = False
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -43,6 +47,7 @@ class GeneratorConfig:
             # exports written before these fields existed are the paper's 3-channel generator
             in_channels=int(data.get("in_channels", 3)),
             residual=bool(data.get("residual", False)),
+            skips=bool(data.get("skips", False)),
         )
 
     @property
@@ -152,11 +157,23 @@ class Generator(nn.Module):
             in_ch = width
         ups.append(nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_ch, 3, 3, padding=1)))
         self.decoder = nn.Sequential(*ups)
+        # skips[i] feeds decoder stage i + 1 from the encoder map of the same size
+        enc_widths = cfg.encoder_widths[-2::-1]
+        dec_widths = cfg.decoder_widths
+        self.skips = (
+            nn.ModuleList(nn.Conv2d(e, d, 1, bias=False) for e, d in zip(enc_widths, dec_widths, strict=True))
+            if cfg.skips
+            else None
+        )
         init_dcgan_(self)
         if cfg.residual:
             last = self.decoder[-1][-1]
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
+        if self.skips is not None:
+            # zero: a generator grown from a skip-free one (--init-from) starts as that generator
+            for skip in self.skips:
+                nn.init.zeros_(skip.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, in_channels, S, S) in [-1, 1] from ``generator_input``; returns (B, 3, S, S).
@@ -164,7 +181,18 @@ class Generator(nn.Module):
         A residual generator's output is not clamped here (so the loss keeps its gradient
         everywhere); inference clamps it to [-1, 1].
         """
-        delta = self.decoder(self.channel_mix(self.channel_fc(self.encoder(x))))
+        if self.skips is None:
+            delta = self.decoder(self.channel_mix(self.channel_fc(self.encoder(x))))
+        else:
+            features = []
+            h = x
+            for down in self.encoder.layers:
+                h = down(h)
+                features.append(h)
+            h = self.decoder[0](self.channel_mix(self.channel_fc(h)))
+            for skip, up, feature in zip(self.skips, self.decoder[1:], features[-2::-1], strict=True):
+                h = up(h + skip(feature))
+            delta = h
         if self.config.residual:
             return x[:, :3] + delta
         return torch.tanh(delta)
@@ -253,4 +281,9 @@ def generator_flops(config: GeneratorConfig | None = None) -> int:
         size *= 2
         macs += in_ch * width * 9 * size * size
         in_ch = width
+    if cfg.skips:
+        size = cfg.image_size
+        for e, d in zip(cfg.encoder_widths[:-1], cfg.decoder_widths[::-1], strict=True):
+            size //= 2
+            macs += e * d * size * size
     return macs

@@ -136,11 +136,22 @@ def init_generator(path: Path, nets: Networks) -> dict:
         payload = check_export(state, path)  # loaded once above, validated here
         weights = float32_state_dict(payload)
         steps, seen = int(payload["training"].get("steps", 0)), int(payload["training"].get("images_seen", 0))
-    nets.generator.load_state_dict(weights)
+    load_grown(nets.generator, weights)
     if nets.G_ema is not None:
-        nets.G_ema.load_state_dict(weights)
+        load_grown(nets.G_ema, weights)
     log.info("generator initialised from %s (%d steps, %d images)", path, steps, seen)
     return {"path": str(path), "steps": steps, "images_seen": seen}
+
+
+def load_grown(generator: nn.Module, weights: dict) -> None:
+    """Load ``weights`` into ``generator``; a generator with skips may start from one without
+    (its zero-initialised skips keep it the same function), any other mismatch is an error."""
+    missing, unexpected = generator.load_state_dict(weights, strict=False)
+    grown = [k for k in missing if k.startswith("skips.")]
+    if unexpected or len(grown) != len(missing):
+        raise RuntimeError(f"--init-from weights do not fit: missing {missing}, unexpected {unexpected}")
+    if grown:
+        log.info("skips start at zero: %s", ", ".join(grown))
 
 
 def append_metrics(path: Path, record: dict) -> None:

@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default), or the paper's mean-colour hole and a whole-image output",
     )
     p.add_argument(
+        "--skips",
+        action="store_true",
+        help="add the encoder's 8-64 px maps to the decoder (zero-initialised 1x1 projections)",
+    )
+    p.add_argument(
         "--lr-decay",
         default="none",
         choices=("none", "cosine"),
@@ -135,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
 def generator_config(args: argparse.Namespace) -> GeneratorConfig:
     """``--input telea`` (default): a Telea pre-fill plus the mask channel in, a correction out."""
     correction = args.input == "telea"
-    return GeneratorConfig(image_size=args.image_size, in_channels=4 if correction else 3, residual=correction)
+    return GeneratorConfig(
+        image_size=args.image_size, in_channels=4 if correction else 3, residual=correction, skips=args.skips
+    )
 
 
 def rec_weight(args: argparse.Namespace) -> float:
