@@ -35,6 +35,7 @@ from scipy import ndimage
 from model.baselines import telea_prefill
 from model.data import to_unit_range
 from model.export import GeneratorMeta, build_generator, read_export
+from model.fused import fuse_for_inference
 from model.masks import count_holes
 from model.networks import Generator, count_parameters, generator_input
 
@@ -70,14 +71,11 @@ class InpaintModel:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     max_batch: int = 16  # windows one fill call should take at most (what a batcher gathers)
     chunk: int = CPU_CHUNK  # windows per forward pass
+    parameters: int = 0  # of the trained network (the inference form stores its decoder 4x)
 
     @property
     def size(self) -> int:
         return self.generator.config.image_size
-
-    @property
-    def parameters(self) -> int:
-        return count_parameters(self.generator)
 
     @torch.inference_mode()
     def fill(self, windows: np.ndarray, holes: np.ndarray) -> np.ndarray:
@@ -113,9 +111,10 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu", max_bat
     path = Path(path)
     generator, meta = build_generator(read_export(path))
     dev = torch.device(device)
-    generator = generator.to(dev).to(memory_format=torch.channels_last)
+    parameters = count_parameters(generator)
+    generator = fuse_for_inference(generator).to(dev).to(memory_format=torch.channels_last)
     chunk = min(max_batch, CPU_CHUNK) if dev.type == "cpu" else max_batch
-    return InpaintModel(generator, meta, path, dev, max_batch, chunk)
+    return InpaintModel(generator, meta, path, dev, max_batch, chunk, parameters)
 
 
 def _refuse_scattered(mask: np.ndarray, holes: int, max_holes: int) -> None:

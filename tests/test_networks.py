@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from model.fused import fuse_for_inference
 from model.networks import (
     ChannelWiseFC,
     Discriminator,
@@ -112,3 +113,51 @@ def test_an_untrained_correction_generator_returns_its_prefill() -> None:
     with torch.no_grad():
         assert torch.equal(g(x), x[:, :3])
     assert generator_flops(cfg) > generator_flops(GeneratorConfig())
+
+
+def _randomised(config: GeneratorConfig) -> Generator:
+    """A generator with non-trivial weights everywhere, skips and batch-norm statistics included
+    (a fresh one has zero skips and unit statistics, which would hide a wrong fold)."""
+    torch.manual_seed(0)
+    g = Generator(config)
+    with torch.no_grad():
+        for skip in g.skips or []:
+            skip.weight.normal_(0, 0.05)
+        last = g.decoder[-1][-1]
+        last.weight.normal_(0, 0.02)
+        for m in g.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.3)
+                m.running_var.uniform_(0.5, 2.0)
+                m.bias.normal_(0, 0.1)
+    return g.eval()
+
+
+def test_a_generator_with_skips_grown_from_one_without_is_the_same_function() -> None:
+    plain = _randomised(GeneratorConfig(in_channels=4, residual=True))
+    grown = Generator(GeneratorConfig(in_channels=4, residual=True, skips=True)).eval()
+    missing, unexpected = grown.load_state_dict(plain.state_dict(), strict=False)
+    assert unexpected == [] and missing and all(k.startswith("skips.") for k in missing)
+    x = torch.rand(2, 4, 128, 128) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(grown(x), plain(x))
+        grown.skips[2].weight.fill_(0.01)  # the skips do reach the output once trained
+        assert not torch.allclose(grown(x), plain(x))
+
+
+def test_the_inference_form_computes_what_the_trained_generator_computes() -> None:
+    for config in (
+        GeneratorConfig(),
+        GeneratorConfig(in_channels=4, residual=True),
+        GeneratorConfig(in_channels=4, residual=True, skips=True),
+    ):
+        trained = _randomised(config)
+        fused = fuse_for_inference(trained)
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.decoder[1:].modules())
+        x = torch.rand(3, config.in_channels, 128, 128) * 2 - 1
+        with torch.no_grad():
+            expected = trained(x)
+            assert torch.allclose(fused(x), expected, atol=1e-5)
+            channels_last = fused.to(memory_format=torch.channels_last)
+            assert torch.allclose(channels_last(x.contiguous(memory_format=torch.channels_last)), expected, atol=1e-5)
+        assert trained.training is False and any(isinstance(m, torch.nn.BatchNorm2d) for m in trained.decoder.modules())

@@ -1,0 +1,85 @@
+"""The same generator, re-expressed for inference: a third fewer CPU milliseconds per window.
+
+A decoder stage is ``nearest 2x upsample -> 3x3 conv -> batch norm -> ReLU``. In eval mode the
+batch norm is a per-channel affine map, so it folds into the convolution. And a 3x3
+convolution of a nearest-upsampled map is four 3x3 convolutions of the small map, one per
+output phase (even/odd row x even/odd column), each summing the taps that land on the same
+source pixel; ``pixel_shuffle`` interleaves the phases. That skips the upsampled
+intermediate (on the last stage, the 64-channel 128x128 map that cost a quarter of the
+forward pass) and runs each convolution at a quarter of the pixels with four times the
+output channels, which oneDNN executes faster. The result equals the training form to float
+rounding (a test checks it).
+
+The first stage (4x4 -> 8x8) stays as it is: at 4x4 its cost is reading the weights, and the
+phase form would read four times as many.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from model.networks import Generator
+
+# For output phase p (0: even row, 1: odd row) of a 3x3 convolution over a nearest-2x-upsampled
+# map, the source rows (offsets -1, 0, +1 around the phase's source pixel) each 3x3 row lands on.
+_SOURCE_OFFSET = {0: (0, 1, 1), 1: (1, 1, 2)}
+
+
+def _phase_kernel(weight: torch.Tensor, row_phase: int, col_phase: int) -> torch.Tensor:
+    """(O, I, 3, 3) kernel of the upsampled-map convolution -> the (O, I, 3, 3) kernel over
+    the small map that produces output phase (row_phase, col_phase)."""
+    out = torch.zeros_like(weight)
+    for r, sr in enumerate(_SOURCE_OFFSET[row_phase]):
+        for c, sc in enumerate(_SOURCE_OFFSET[col_phase]):
+            out[:, :, sr, sc] += weight[:, :, r, c]
+    return out
+
+
+class PhaseUpsampleConv(nn.Module):
+    """``upsample(2, nearest) -> conv3x3 [-> batch norm] [-> ReLU]`` as one 3x3 convolution
+    with four outputs per channel plus ``pixel_shuffle`` (eval mode only: batch norm folded)."""
+
+    def __init__(self, conv: nn.Conv2d, batch_norm: nn.BatchNorm2d | None, relu: bool) -> None:
+        super().__init__()
+        if conv.kernel_size != (3, 3) or conv.padding != (1, 1) or conv.stride != (1, 1):
+            raise ValueError("only 3x3, stride 1, padding 1 convolutions have a phase form")
+        if batch_norm is not None:
+            conv = fuse_conv_bn_eval(conv.eval(), batch_norm.eval())
+        weight = conv.weight.detach()
+        bias = conv.bias.detach() if conv.bias is not None else torch.zeros(weight.shape[0])
+        # pixel_shuffle reads output channel o * 4 + row_phase * 2 + col_phase
+        phases = [_phase_kernel(weight, a, b) for a in (0, 1) for b in (0, 1)]
+        self.conv = nn.Conv2d(conv.in_channels, conv.out_channels * 4, 3, padding=1)
+        self.conv.weight.data = torch.stack(phases, dim=1).reshape(-1, *weight.shape[1:])
+        self.conv.bias.data = bias.repeat_interleave(4)
+        self.relu = relu
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.pixel_shuffle(self.conv(x), 2)
+        return F.relu(y) if self.relu else y
+
+
+def _phase_stage(stage: nn.Sequential) -> PhaseUpsampleConv:
+    upsample, conv, *rest = stage
+    if not (isinstance(upsample, nn.Upsample) and upsample.scale_factor == 2 and upsample.mode == "nearest"):
+        raise ValueError("a decoder stage must start with a nearest 2x upsample")
+    batch_norm = next((m for m in rest if isinstance(m, nn.BatchNorm2d)), None)
+    relu = any(isinstance(m, nn.ReLU) for m in rest)
+    return PhaseUpsampleConv(conv, batch_norm, relu)
+
+
+@torch.no_grad()
+def fuse_for_inference(generator: Generator) -> Generator:
+    """An eval-mode copy of ``generator`` whose decoder stages after the first run in phase
+    form; not trainable (batch norm is folded), the original is left untouched."""
+    fused = copy.deepcopy(generator).eval()
+    stages = list(fused.decoder)
+    fused.decoder = nn.Sequential(stages[0], *(_phase_stage(stage) for stage in stages[1:]))
+    for p in fused.parameters():
+        p.requires_grad_(False)
+    return fused
