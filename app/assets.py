@@ -26,6 +26,9 @@ STATIC_DIR = asset_folder("static")
 # can be text/plain), so pin it.
 mimetypes.add_type("text/javascript", ".js")
 TEMPLATES = Jinja2Templates(directory=asset_folder("templates"))
+# The modules main.js imports, named in the page as modulepreload links: the browser fetches
+# them all at once instead of discovering them one import level at a time.
+EDITOR_MODULES = sorted(path.name for path in (STATIC_DIR / "editor").glob("*.js") if path.name != "main.js")
 
 
 class RevalidatedStaticFiles(StaticFiles):

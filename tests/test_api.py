@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import shutil
 import struct
 import threading
@@ -526,6 +527,9 @@ async def test_editor_modules_are_served_as_javascript(app, root_path):
         assert f'<script type="module" src="{root_path}/static/editor/main.js"></script>' in page
         modules = sorted((Path(__file__).resolve().parents[1] / "static" / "editor").glob("*.js"))
         assert "main.js" in [m.name for m in modules]
+        # every other module is preloaded, so the browser fetches them at once, not level by level
+        preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', page)
+        assert preloaded == [f"{root_path}/static/editor/{m.name}" for m in modules if m.name != "main.js"]
         for module in modules:
             response = await client.get(f"{root_path}/static/editor/{module.name}")
             assert response.status_code == 200, module.name
@@ -536,6 +540,20 @@ async def test_editor_modules_are_served_as_javascript(app, root_path):
                 f"{root_path}/static/editor/{module.name}", headers={"If-None-Match": response.headers["etag"]}
             )
             assert again.status_code == 304
+
+
+def test_every_editor_module_is_in_main_js_import_graph():
+    """The page preloads every file in static/editor, so a browser fetches even a module that
+    nothing imports; here the import graph from main.js must reach them all (a file left out
+    of it is dead code the browser would download and never run)."""
+    folder = Path(__file__).resolve().parents[1] / "static" / "editor"
+    reached, todo = set(), ["main.js"]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo += re.findall(r"from '\./([\w-]+\.js)'", (folder / name).read_text())
+    assert reached == {p.name for p in folder.glob("*.js")}
 
 
 async def test_openapi_documents_fields_and_errors(client):

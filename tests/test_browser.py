@@ -220,8 +220,8 @@ def test_page_lists_models_and_starts_empty(page: Page, live_server: str) -> Non
 
 
 def test_editor_modules_all_load_without_console_errors(page: Page, live_server: str) -> None:
-    """The editor is ES modules imported from static/editor/main.js: every module file is
-    fetched (none is left out of the import graph) with a JavaScript type, the page logs no
+    """The editor is ES modules imported from static/editor/main.js (and preloaded by the
+    page): every module file is fetched with a JavaScript type, the page logs no
     error (a module that fails to load shows only on the console, not as an uncaught error)
     and the editor starts."""
     console_errors: list[str] = []

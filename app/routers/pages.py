@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from app.assets import TEMPLATES
+from app.assets import EDITOR_MODULES, TEMPLATES
 from app.dependencies import RuntimeDep
 
 router = APIRouter()
@@ -21,6 +21,7 @@ async def index(request: Request, runtime: RuntimeDep) -> HTMLResponse:
         "default_model": runtime.default,
         "max_upload_mb": settings.max_upload_mb,
         "max_pixels": settings.max_pixels,
+        "editor_modules": EDITOR_MODULES,
     }
     return TEMPLATES.TemplateResponse(request, "index.html", context)
 
