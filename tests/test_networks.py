@@ -69,6 +69,9 @@ def test_parameter_count_and_flops_are_documented_values() -> None:
     assert count_parameters(Generator()) == 4_805_251
     assert count_parameters(Discriminator()) == 2_790_209
     assert generator_flops() == 590_479_360
+    with_skips = GeneratorConfig(in_channels=4, residual=True, skips=True)  # the shipped ce-region
+    assert count_parameters(Generator(with_skips)) == 4_896_387
+    assert generator_flops(with_skips) == 624_033_792
 
 
 def test_config_round_trips() -> None:
