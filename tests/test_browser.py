@@ -221,7 +221,8 @@ def test_page_lists_models_and_starts_empty(page: Page, live_server: str) -> Non
 
 def test_editor_modules_all_load_without_console_errors(page: Page, live_server: str) -> None:
     """The editor is ES modules imported from static/editor/main.js (and preloaded by the
-    page): every module file is fetched with a JavaScript type, the page logs no
+    page): every module file is fetched once with a JavaScript type, all of them before
+    main.js has arrived, the page logs no
     error (a module that fails to load shows only on the console, not as an uncaught error)
     and the editor starts."""
     console_errors: list[str] = []
@@ -238,6 +239,16 @@ def test_editor_modules_all_load_without_console_errors(page: Page, live_server:
     assert sorted(loaded) == modules
     assert all(t.split(";")[0] in ("text/javascript", "application/javascript") for t in loaded.values()), loaded
     assert page.evaluate("window.editorState !== undefined"), "the editor's modules ran"
+    # every module is fetched once, and the page's modulepreload links start every fetch before
+    # main.js has even arrived (all at once, not one import level at a time)
+    fetched = page.evaluate(
+        "performance.getEntriesByType('resource').filter(e => e.name.includes('/static/editor/'))"
+        ".map(e => ({name: e.name.split('/').pop(), start: e.startTime, end: e.responseEnd}))"
+    )
+    assert sorted(e["name"] for e in fetched) == modules, fetched
+    main_arrived = next(e["end"] for e in fetched if e["name"] == "main.js")
+    late = [e["name"] for e in fetched if e["start"] > main_arrived]
+    assert not late, f"fetched only after main.js arrived (not preloaded): {late}"
 
 
 def test_paint_fill_compare_iterate_download(
