@@ -68,10 +68,10 @@ class InpaintModel:
     generator: Generator
     meta: GeneratorMeta
     path: Path
+    parameters: int  # of the trained network (the inference form stores its decoder 4x)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     max_batch: int = 16  # windows one fill call should take at most (what a batcher gathers)
     chunk: int = CPU_CHUNK  # windows per forward pass
-    parameters: int = 0  # of the trained network (the inference form stores its decoder 4x)
 
     @property
     def size(self) -> int:
@@ -114,7 +114,7 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu", max_bat
     parameters = count_parameters(generator)
     generator = fuse_for_inference(generator).to(dev).to(memory_format=torch.channels_last)
     chunk = min(max_batch, CPU_CHUNK) if dev.type == "cpu" else max_batch
-    return InpaintModel(generator, meta, path, dev, max_batch, chunk, parameters)
+    return InpaintModel(generator, meta, path, parameters, dev, max_batch, chunk)
 
 
 def _refuse_scattered(mask: np.ndarray, holes: int, max_holes: int) -> None:
