@@ -35,9 +35,9 @@ from scipy import ndimage
 from model.baselines import telea_prefill
 from model.data import to_unit_range
 from model.export import GeneratorMeta, build_generator, read_export
-from model.fused import fuse_for_inference
+from model.fused import InferenceGenerator, fuse_for_inference
 from model.masks import count_holes
-from model.networks import Generator, count_parameters, generator_input
+from model.networks import count_parameters, generator_input
 
 CLUSTER_GAP = 8  # holes closer than this (px) count as one when limiting holes per request
 THICKNESS = 32.0  # deepest hole pixel, in network pixels, a window is shrunk to at most (the central square)
@@ -65,7 +65,7 @@ class PlanningError(ValueError):
 class InpaintModel:
     """A loaded generator ready for inference."""
 
-    generator: Generator
+    generator: InferenceGenerator
     meta: GeneratorMeta
     path: Path
     parameters: int  # of the trained network (the inference form stores its decoder 4x)
@@ -91,10 +91,13 @@ class InpaintModel:
         outs = []
         for i in range(0, len(windows), self.chunk):
             pixels, hole = windows[i : i + self.chunk], holes[i : i + self.chunk]
-            x = _to_unit(pixels, self.device)
             h = torch.from_numpy(np.ascontiguousarray(hole)).to(self.device).unsqueeze(1).float()
-            filled = _to_unit(telea_prefill(pixels, hole), self.device) if cfg.in_channels == 4 else None
-            inp = generator_input(x, h, cfg, mean, filled).contiguous(memory_format=torch.channels_last)
+            if cfg.in_channels == 4:
+                # the pre-fill keeps every known pixel, so it already is generator_input's RGB part
+                inp = torch.cat([_to_unit(telea_prefill(pixels, hole), self.device), h], dim=1)
+            else:
+                inp = generator_input(_to_unit(pixels, self.device), h, cfg, mean, None)
+            inp = inp.contiguous(memory_format=torch.channels_last)
             y = self.generator(inp).float()
             outs.append(((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy())
         return np.concatenate(outs)
@@ -228,7 +231,8 @@ def _prune(windows: list[Window]) -> list[Window]:
         spots.append((ys + win.box[0] - y0, xs + win.box[2] - x0, win.weight[ys, xs]))
         cover[spots[-1][0], spots[-1][1]] += spots[-1][2]
     keep = [True] * len(windows)
-    for i in sorted(range(len(windows)), key=lambda i: float(spots[i][2].sum())):
+    # weakest first; among equals the later (the grid corners, after the centred windows)
+    for i in sorted(range(len(windows)), key=lambda i: (float(spots[i][2].sum()), -i)):
         ys, xs, weight = spots[i]
         if (cover[ys, xs] - weight >= MIN_COVER).all():
             cover[ys, xs] -= weight
@@ -243,8 +247,11 @@ def _pow2_at_least(length: int, size: int) -> int:
 def _tile(
     labels: np.ndarray, stats: np.ndarray, members: list[int], side: int, longest: int, budget: int
 ) -> list[Window]:
-    """Windows of ``side`` on a grid 3/4 of a window apart covering the holes ``members``;
-    coarser grids while the count exceeds ``budget`` (bounded cost for any mask)."""
+    """Windows of ``side`` covering the holes ``members``: one centred on the hole pixels of
+    each cell of a grid 3/4 of a window apart (a wire sits in the middle of its windows, one
+    per cell along it), plus the grid's own corner points, which cover every hole pixel by
+    construction and which ``_prune`` then drops wherever the centred ones suffice. Coarser
+    grids while the count exceeds ``budget`` (bounded cost for any mask)."""
     points = []
     for index in members:
         x, y, bw, bh = (int(v) for v in stats[index, :4])
@@ -254,14 +261,18 @@ def _tile(
     wanted = np.array(members, dtype=labels.dtype)
     while True:
         half, step = side // 2, side * 3 // 4
-        cells = np.unique(pixels // step, axis=0)
-        centres = np.unique(np.concatenate([cells + d for d in ((0, 0), (0, 1), (1, 0), (1, 1))]), axis=0)
-        if len(centres) <= max(budget, 4) or side >= 2 * longest:
+        cells, cell_of = np.unique(pixels // step, axis=0, return_inverse=True)
+        corners = np.unique(np.concatenate([cells + d for d in ((0, 0), (0, 1), (1, 0), (1, 1))]), axis=0) * step
+        if len(corners) + len(cells) <= max(budget, 4) or side >= 2 * longest:
             break
         side *= 2
+    low = np.full((len(cells), 2), np.iinfo(np.int64).max, np.int64)
+    high = np.full((len(cells), 2), -1, np.int64)
+    np.minimum.at(low, cell_of.ravel(), pixels)
+    np.maximum.at(high, cell_of.ravel(), pixels)
     windows = []
-    for cy, cx in centres:
-        top, left = int(cy) * step - half, int(cx) * step - half
+    for cy, cx in np.concatenate([(low + high + 1) // 2, corners]):
+        top, left = int(cy) - half, int(cx) - half
         y0, y1, x0, x1 = _window(top, left, side, labels.shape)
         if y0 >= y1 or x0 >= x1:
             continue

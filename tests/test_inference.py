@@ -10,7 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
-from model.export import GeneratorMeta, WeightsError, export_generator, read_export
+from model.baselines import telea_prefill
+from model.data import to_unit_range
+from model.export import GeneratorMeta, WeightsError, build_generator, export_generator, read_export
 from model.fillers import GeneratorFiller
 from model.inference import (
     MAX_ASPECT,
@@ -26,7 +28,8 @@ from model.inference import (
     prepare,
 )
 from model.masks import mask_from_image
-from model.networks import Generator, GeneratorConfig
+from model.networks import Generator, GeneratorConfig, generator_input
+from tests.test_networks import randomised_generator
 
 
 def inpaint(image: Image.Image, mask: np.ndarray, model: InpaintModel) -> Image.Image:
@@ -217,6 +220,28 @@ def test_nothing_of_an_erased_object_survives_in_the_fill(tmp_path: Path) -> Non
         redness = out[..., 0] - out[..., 1]
         assert np.abs(redness[mask]).max() <= 12, side
         assert np.array_equal(out[~mask], photo[~mask])
+
+
+def test_a_fill_call_returns_what_the_trained_generator_computes(tmp_path: Path, photo_path: Path) -> None:
+    """The server's forward pass (inference form, input built straight from the pre-fill)
+    equals the training form run on ``generator_input`` of the same windows."""
+    trained = randomised_generator(GeneratorConfig(in_channels=4, residual=True, skips=True))
+    path = tmp_path / "skips.pt"
+    export_generator(trained, GeneratorMeta("mixed", [0.5, 0.5, 0.5]), path)
+    model = load_generator(path)
+    reference, meta = build_generator(read_export(path))
+    photo = np.asarray(Image.open(photo_path).convert("RGB"))
+    windows = np.stack([photo[:128, :128], photo[200:328, 300:428], photo[-128:, -128:]])
+    holes = np.zeros((3, 128, 128), bool)
+    holes[0, 40:90, 30:100] = holes[1, 60:66, :] = holes[2, 10:120, 50:80] = True
+    x = to_unit_range(torch.from_numpy(windows))
+    h = torch.from_numpy(holes).unsqueeze(1).float()
+    prefill = to_unit_range(torch.from_numpy(telea_prefill(windows, holes)))
+    mean = torch.tensor(meta.mean_colour) * 2 - 1
+    with torch.no_grad():
+        y = reference.eval()(generator_input(x, h, reference.config, mean, prefill))
+    expected = ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    assert np.abs(model.fill(windows, holes).astype(int) - expected).max() <= 1
 
 
 def test_small_and_odd_images_and_whole_image_holes(tiny_weights: Path, photo_path: Path) -> None:

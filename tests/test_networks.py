@@ -118,7 +118,7 @@ def test_an_untrained_correction_generator_returns_its_prefill() -> None:
     assert generator_flops(cfg) > generator_flops(GeneratorConfig())
 
 
-def _randomised(config: GeneratorConfig) -> Generator:
+def randomised_generator(config: GeneratorConfig) -> Generator:
     """A generator with non-trivial weights everywhere, skips and batch-norm statistics included
     (a fresh one has zero skips and unit statistics, which would hide a wrong fold)."""
     torch.manual_seed(0)
@@ -137,7 +137,7 @@ def _randomised(config: GeneratorConfig) -> Generator:
 
 
 def test_a_generator_with_skips_grown_from_one_without_is_the_same_function() -> None:
-    plain = _randomised(GeneratorConfig(in_channels=4, residual=True))
+    plain = randomised_generator(GeneratorConfig(in_channels=4, residual=True))
     grown = Generator(GeneratorConfig(in_channels=4, residual=True, skips=True)).eval()
     missing, unexpected = grown.load_state_dict(plain.state_dict(), strict=False)
     assert unexpected == [] and missing and all(k.startswith("skips.") for k in missing)
@@ -154,9 +154,9 @@ def test_the_inference_form_computes_what_the_trained_generator_computes() -> No
         GeneratorConfig(in_channels=4, residual=True),
         GeneratorConfig(in_channels=4, residual=True, skips=True),
     ):
-        trained = _randomised(config)
+        trained = randomised_generator(config)
         fused = fuse_for_inference(trained)
-        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.decoder[1:].modules())
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
         x = torch.rand(3, config.in_channels, 128, 128) * 2 - 1
         with torch.no_grad():
             expected = trained(x)
