@@ -7,10 +7,11 @@ only as much as its thickness needs.
 - A compact hole (a blob, a speck) gets one square window around it, twice its extent,
   shrunk so the hole is at most ``THICKNESS`` px deep in the window.
 - An elongated hole (a wire, a scribble, most object silhouettes) is covered by windows of
-  that scale tiled on a grid along it (3/4 of a window apart); each hole pixel is the blend of
-  the windows around it with trapezoid weights, normalised, so tiles meet without seams. Grid
-  windows the others already cover are dropped (a wire then costs about one window per 3/4
-  window of its length). A thin stroke is therefore filled at native resolution.
+  that scale tiled along it: one centred on its pixels in each cell of a grid 3/4 of a window
+  apart, so a stroke runs through the middle of its windows; each hole pixel is the blend of
+  the windows around it with trapezoid weights, normalised, so tiles meet without seams.
+  Windows the others already cover are dropped (a wire then costs one window per 3/4 window
+  of its length). A thin stroke is therefore filled at native resolution.
 
 All windows of one or several images go through the generator as one batch. Only hole pixels
 are written, and only from the generator's output: nothing of the erased pixels survives
