@@ -37,7 +37,7 @@ from model.baselines import telea_prefill
 from model.data import to_unit_range
 from model.export import GeneratorMeta, build_generator, read_export
 from model.fused import InferenceGenerator, fuse_for_inference
-from model.masks import count_holes
+from model.masks import count_holes, hole_box
 from model.networks import count_parameters, generator_input
 
 CLUSTER_GAP = 8  # holes closer than this (px) count as one when limiting holes per request
@@ -178,16 +178,15 @@ def plan_windows(
     """Windows whose weights total at least ``MIN_COVER`` on every hole pixel and nothing
     outside the holes (see the module docstring); a mask of more than ``max_holes`` separate
     holes, counted on the same labelling, is refused unless close ones merge below it."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if not len(rows):
+    # label and measure depth only around the holes (1 px of known ring keeps depths exact):
+    # a wire across a photo touches a sixth of its rows
+    crop = hole_box(mask, margin=1)
+    if crop is None:
         return []
     h, w = mask.shape
     if max(h, w) > MAX_ASPECT * min(h, w):
         raise PlanningError(f"image is {w}x{h}: sides more than {MAX_ASPECT}:1 apart cannot be inpainted")
-    # label and measure depth only around the holes (1 px of known ring keeps depths exact):
-    # a wire across a photo touches a sixth of its rows
-    oy, ox = max(0, rows[0] - 1), max(0, cols[0] - 1)
-    crop = (slice(oy, rows[-1] + 2), slice(ox, cols[-1] + 2))
+    oy, ox = crop[0].start, crop[1].start
     binary = mask[crop].astype(np.uint8)
     count, labels_crop, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)
     if max_holes is not None and count - 1 > max_holes:

@@ -263,12 +263,27 @@ MAX_GROW = 64  # px
 ALPHA_THRESHOLD = 127  # alpha <= this is transparent
 
 
+def hole_box(hole: np.ndarray, margin: int = 0) -> tuple[slice, slice] | None:
+    """The bounding box of a (H, W) bool mask's True pixels grown by ``margin`` (clipped to
+    the mask), or None without any: labelling and measuring only there is what lets a hole
+    on a 12 MP photo cost what the hole costs."""
+    rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
+    if not len(rows):
+        return None
+    h, w = hole.shape
+    return (
+        slice(max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)),
+        slice(max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)),
+    )
+
+
 def count_holes(hole: np.ndarray) -> int:
     """Separate holes as a person sees them (8-connected regions), labelled by OpenCV as the
     window planner labels them (7x faster than scipy's label on a 4096x4096 mask)."""
-    if not hole.any():
+    box = hole_box(hole)
+    if box is None:
         return 0
-    return cv2.connectedComponents(hole.astype(np.uint8), connectivity=8)[0] - 1
+    return cv2.connectedComponents(hole[box].astype(np.uint8), connectivity=8)[0] - 1
 
 
 def has_alpha(image: Image.Image) -> bool:

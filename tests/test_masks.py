@@ -15,6 +15,8 @@ from model.masks import (
     MaskPool,
     ShapeBank,
     center_mask,
+    count_holes,
+    hole_box,
     mask_fn,
     silhouettes_for,
 )
@@ -82,3 +84,14 @@ def test_mask_pool_draws_flipped_copies_of_its_masks() -> None:
 def test_unknown_mask_type_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown mask type"):
         mask_fn("triangle")
+
+
+def test_holes_are_counted_and_boxed_where_they_are() -> None:
+    mask = np.zeros((300, 400), bool)
+    assert hole_box(mask) is None and count_holes(mask) == 0
+    mask[0, 0] = mask[100:120, 390:400] = mask[200, 50:60] = True
+    assert hole_box(mask) == (slice(0, 201), slice(0, 400))
+    assert hole_box(mask, margin=2) == (slice(0, 203), slice(0, 400))
+    assert count_holes(mask) == 3
+    mask[1, 1] = True  # touches the corner pixel diagonally: the same hole
+    assert count_holes(mask) == 3
