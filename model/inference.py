@@ -224,12 +224,12 @@ def plan_windows(
 
 
 def _prune(windows: list[Window]) -> list[Window]:
-    """Drop grid windows that the others already cover: a stroke crossing the grid between two
-    rows of window centres gets half its weight from each row, and one row alone fills it as
-    well (``finish`` normalises the weights). A window goes, weakest first, when every hole
-    pixel it fills keeps a total weight of at least ``MIN_COVER`` from the rest, so each pixel
-    still sits at least a quarter-ramp inside some window; a wire then costs about half the
-    windows."""
+    """Drop windows that the others already cover: a stroke crossing the grid between two rows
+    of corner points gets half its weight from each row, and the windows centred on it fill it
+    alone as well (``finish`` normalises the weights). A window goes, weakest first (a corner
+    window before a centred one of equal weight), when every hole pixel it fills keeps a total
+    weight of at least ``MIN_COVER`` from the rest, so each pixel still sits at least a
+    quarter-ramp inside some window."""
     if len(windows) < 2:
         return windows
     y0 = min(w.box[0] for w in windows)
