@@ -3,9 +3,11 @@
 A generator call costs far less per window when windows are batched (on CPU, 8 windows cost
 about twice one), so each model gets dispatcher threads that take the first waiting job,
 wait up to ``wait_s`` for more (up to ``max_batch`` items), run them in one call and hand
-each request its own slice. The queue is bounded: when it is full ``submit`` refuses at once
-(the server answers 503) instead of letting latency grow without limit. A job that fails
-fails only its own request: a failed batch is retried one job at a time, and the threads
+each request its own slice. A batch waits only while a request that will join it is still
+being decoded and prepared (``expecting``): a lone request never waits for company. The
+queue is bounded: when it is full ``submit`` refuses at once (the server answers 503)
+instead of letting latency grow without limit. A job that fails fails only its own request:
+a failed batch is retried one job at a time, and the threads
 never die on an exception.
 """
 
@@ -17,8 +19,9 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
@@ -69,6 +72,13 @@ class BatchStats:
     rejected: int = 0  # submits refused because the queue was full
 
 
+@dataclass
+class Expected:
+    """A request being prepared for a batcher (see ``Batcher.expecting``)."""
+
+    arrived: bool = False
+
+
 class Batcher(Generic[P, R]):
     """Runs ``run(payloads) -> results`` (one result per payload, same order) on batches of
     queued jobs in ``threads`` daemon threads."""
@@ -94,6 +104,7 @@ class Batcher(Generic[P, R]):
         self.nice = nice  # added to the threads' scheduling niceness (see lower_priority)
         self.stats = BatchStats()
         self._queue: deque[_Job[P, R]] = deque()
+        self._coming = 0  # requests being prepared that will submit here (see expecting)
         self._cond = threading.Condition()
         self._closed = False
         self._threads = [
@@ -129,19 +140,40 @@ class Batcher(Generic[P, R]):
             self.stats.rejected += 1
             raise QueueFull(f"{self.name} has {len(self._queue)} requests waiting")
 
-    def submit(self, payload: P) -> Future[R]:
+    @contextmanager
+    def expecting(self) -> Iterator[Expected]:
+        """Announce a request that is being decoded and prepared for this batcher: while any
+        is announced, a gathering batch waits (up to ``wait_s``) for it. Pass the token to
+        ``submit`` (or ``run``), which counts it as arrived; leaving without submitting (an
+        error, another lane) withdraws it."""
+        token = Expected()
+        with self._cond:
+            self._coming += 1
+        try:
+            yield token
+        finally:
+            with self._cond:
+                if not token.arrived:
+                    token.arrived = True
+                    self._coming -= 1
+                    self._cond.notify_all()  # a batch waiting for it need not wait any longer
+
+    def submit(self, payload: P, expected: Expected | None = None) -> Future[R]:
         """Queue one job; raises ``QueueFull`` or ``BatcherClosed`` at once instead of waiting."""
         future: Future[R] = Future()
         job = _Job(payload, max(1, self.cost(payload)), future)
         with self._cond:
+            if expected is not None and not expected.arrived:
+                expected.arrived = True
+                self._coming -= 1
             self._refuse_locked()
             self._queue.append(job)
             self._cond.notify()
         return future
 
-    async def run(self, payload: P) -> R:
+    async def run(self, payload: P, expected: Expected | None = None) -> R:
         """Submit and await the result without blocking the event loop."""
-        return await asyncio.wrap_future(self.submit(payload))
+        return await asyncio.wrap_future(self.submit(payload, expected))
 
     def close(self, timeout: float = 30.0) -> None:
         """Finish what is queued (within ``timeout``), stop the threads, fail any leftovers."""
@@ -175,7 +207,8 @@ class Batcher(Generic[P, R]):
                         job.future.set_exception(RuntimeError("internal batching error"))
 
     def _take(self) -> list[_Job[P, R]] | None:
-        """Block for the first job, then gather more for up to ``wait_s`` while they fit."""
+        """Block for the first job, then gather more for up to ``wait_s`` while they fit and
+        while more are expected."""
         with self._cond:
             while not self._queue:
                 if self._closed:
@@ -193,7 +226,7 @@ class Batcher(Generic[P, R]):
                     items += job.cost
                     continue
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._closed:
+                if remaining <= 0 or self._closed or self._coming == 0:
                     break
                 self._cond.wait(remaining)
             return batch

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from app.batching import BatcherClosed, QueueFull
+from app.batching import BatcherClosed, Expected, QueueFull
 from app.errors import ApiError
 from app.imaging import MEDIA_TYPES, Upload, encode, read_upload
 from app.registry import ModelEntry, Runtime
@@ -69,10 +69,13 @@ def unavailable(entry: ModelEntry, exc: QueueFull | BatcherClosed) -> ApiError:
     return ApiError(503, detail, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
-async def infer(entry: ModelEntry, payload: Any, heavy: bool = False) -> Any:
-    """Run through one of the model's lanes: full queue -> 503; inference failure -> 500 (logged)."""
+async def infer(entry: ModelEntry, payload: Any, heavy: bool = False, expected: Expected | None = None) -> Any:
+    """Run through one of the model's lanes: full queue -> 503; inference failure -> 500 (logged).
+    ``expected``: the ordinary lane's token from ``Batcher.expecting``."""
     try:
-        return await (entry.heavy if heavy else entry.batcher).run(payload)
+        if heavy:
+            return await entry.heavy.run(payload)
+        return await entry.batcher.run(payload, expected)
     except (QueueFull, BatcherClosed) as exc:
         raise unavailable(entry, exc) from None
     except Exception as exc:
@@ -116,16 +119,17 @@ async def _inpaint_admitted(
         entry.batcher.admit()  # refuse before spending CPU on decoding; submit() still enforces the bound
     except (QueueFull, BatcherClosed) as exc:
         raise unavailable(entry, exc) from None
-    upload = await in_thread(runtime, read_upload, image_data, mask_data, limits.max_pixels, grow)
-    pixels, holes, profile = int(upload.hole.sum()), upload.holes, upload.icc_profile
-    big = upload.hole.size > HEAVY_PIXELS
-    if pixels == 0:
-        content = await in_thread(runtime, encode, upload.rgb, fmt, profile, heavy=big)
-    else:
-        filler = entry.filler
-        work = await in_thread(runtime, prepare_checked, filler, upload, heavy=big)
-        del upload  # the work keeps what it needs while it waits in the queue
-        heavy = big or filler.cost(work) > filler.max_batch
-        output = await infer(entry, work, heavy)
-        content = await in_thread(runtime, finish_and_encode, filler, work, output, fmt, profile, heavy=heavy)
+    with entry.batcher.expecting() as coming:  # a batch being gathered now may wait for this one
+        upload = await in_thread(runtime, read_upload, image_data, mask_data, limits.max_pixels, grow)
+        pixels, holes, profile = int(upload.hole.sum()), upload.holes, upload.icc_profile
+        big = upload.hole.size > HEAVY_PIXELS
+        if pixels == 0:
+            content = await in_thread(runtime, encode, upload.rgb, fmt, profile, heavy=big)
+        else:
+            filler = entry.filler
+            work = await in_thread(runtime, prepare_checked, filler, upload, heavy=big)
+            del upload  # the work keeps what it needs while it waits in the queue
+            heavy = big or filler.cost(work) > filler.max_batch
+            output = await infer(entry, work, heavy, coming)
+            content = await in_thread(runtime, finish_and_encode, filler, work, output, fmt, profile, heavy=heavy)
     return Result(content, MEDIA_TYPES[fmt], holes, pixels)

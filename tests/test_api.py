@@ -778,6 +778,33 @@ def test_batcher_respects_max_batch_and_queue_bound():
     assert batcher.stats.rejected == 1
 
 
+def test_a_batch_waits_only_for_requests_on_their_way():
+    """wait_s is an hour: a lone job runs at once; a job announced by ``expecting`` is waited
+    for and joins the batch; an announced job that never comes releases the batch."""
+    ran: list[list[int]] = []
+
+    def run(payloads: list[int]) -> list[int]:
+        ran.append(payloads)
+        return payloads
+
+    batcher = Batcher("t", run, max_batch=8, wait_s=3600, queue_size=8).start()
+    try:
+        assert batcher.submit(1).result(SAFETY_S) == 1  # nobody announced: no wait
+        with batcher.expecting() as coming:
+            first = batcher.submit(2)
+            blocking_wait(lambda: batcher.pending == 0)  # taken, now waiting for the announced one
+            assert not first.done()
+            assert batcher.submit(3, coming).result(SAFETY_S) == 3
+        assert first.result(SAFETY_S) == 2
+        with batcher.expecting():
+            alone = batcher.submit(4)
+            blocking_wait(lambda: batcher.pending == 0)
+        assert alone.result(SAFETY_S) == 4  # withdrawn (an error, another lane): the batch runs
+    finally:
+        batcher.close()
+    assert ran == [[1], [2, 3], [4]]
+
+
 def test_batcher_close_finishes_queue_then_refuses():
     batcher = Batcher("t", lambda ps: ps, max_batch=4, wait_s=0, queue_size=4).start()
     future = batcher.submit(7)
