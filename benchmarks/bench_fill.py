@@ -65,14 +65,18 @@ def rings(h: int, w: int, count: int = 10) -> np.ndarray:
     return mask
 
 
+def three_holes() -> np.ndarray:
+    """Three square holes (200, 300 and 150 px) on a 3000x2000 photo."""
+    return square(2000, 3000, 500, 700, 200) | square(2000, 3000, 1200, 2000, 300) | square(2000, 3000, 1600, 600, 150)
+
+
 def cases(photo: Image.Image) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    big3 = square(2000, 3000, 500, 700, 200) | square(2000, 3000, 1200, 2000, 300) | square(2000, 3000, 1600, 600, 150)
     line = np.zeros((4096, 4096), bool)
     line[2048, :] = True
     return [
         ("512x512, one 100 px hole", photo_at(photo, 512, 512), square(512, 512, 256, 256, 100)),
         ("1536x1024, an 8 px wire across", photo_at(photo, 1536, 1024), wire(1024, 1536)),
-        ("3000x2000, three holes", photo_at(photo, 3000, 2000), big3),
+        ("3000x2000, three holes", photo_at(photo, 3000, 2000), three_holes()),
         ("4000x3000, one 400 px hole", photo_at(photo, 4000, 3000), square(3000, 4000, 1500, 2000, 400)),
         ("4096x4096, 1 px line across", photo_at(photo, 4096, 4096), line),
         ("4096x4096, ten nested 1 px rings", photo_at(photo, 4096, 4096), rings(4096, 4096)),

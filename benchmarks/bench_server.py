@@ -8,6 +8,7 @@ in-process time on the same input. A script, not a test: numbers depend on the m
     python benchmarks/bench_server.py --photo ../shared/data/test/kodak24/kodim23.png
     python benchmarks/bench_server.py --random-weights   # no trained export: same compute, random init
     python benchmarks/bench_server.py --case wire --concurrency 1 --requests 6   # 1,536 px photo, a wire
+    python benchmarks/bench_server.py --case three         # a 3000x2000 photo with three holes
     python benchmarks/bench_server.py --case overload      # 64 clients: admitted p95, fast 503s, memory
     python benchmarks/bench_server.py --case isolation     # a light request while two heavy ones run
     python benchmarks/bench_server.py --case all           # every case above, one server, one run
@@ -41,7 +42,7 @@ from tests.devserver import HOST, ServerFailed, serve  # noqa: E402
 DEFAULT_PHOTO = REPO_ROOT.parent / "shared" / "data" / "test" / "kodak24" / "kodim23.png"
 
 
-CASES = ("square", "wire", "big", "overload", "isolation")
+CASES = ("square", "wire", "three", "big", "overload", "isolation")
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,7 +56,7 @@ def parse_args() -> argparse.Namespace:
         choices=(*CASES, "all"),
         default="square",
         help="square: 512x512 crop, one hole; wire: the photo at 1536x1024 with an 8 px wire across it; "
-        "big: a 4000x3000 photo (JPEG) with one 400 px hole; "
+        "three: a 3000x2000 photo (JPEG) with three holes; big: a 4000x3000 photo (JPEG) with one 400 px hole; "
         "overload: the square case from --overload-clients clients; isolation: the square case alone and "
         "while two clients send 2048x2048 photos with 25 nested 1 px rings; all: each in turn",
     )
@@ -231,10 +232,12 @@ def print_rows(rows: list[tuple[str, str, int, dict[str, float]]]) -> None:
 
 def workload(case: str, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
     """The photo, mask and a description of what one request of ``case`` sends."""
-    from bench_fill import photo_at, square, wire
+    from bench_fill import photo_at, square, three_holes, wire
 
     if case == "wire":
         return photo_at(Image.open(args.photo), 1536, 1024), wire(1024, 1536), "1536x1024, an 8 px wire across"
+    if case == "three":
+        return photo_at(Image.open(args.photo), 3000, 2000), three_holes(), "3000x2000 (sent as JPEG), three holes"
     if case == "big":
         photo = photo_at(Image.open(args.photo), 4000, 3000)
         return photo, square(3000, 4000, 1500, 2000, 400), "4000x3000 (sent as JPEG), one 400 px hole"
@@ -247,10 +250,10 @@ def run_case(case: str, args: argparse.Namespace, url: str, fillers: tuple) -> N
     generator, telea = fillers
     crop, mask, what = workload(case, args)
     files = {"image": ("photo.png", png(crop), "image/png"), "mask": ("mask.png", png(mask.astype(np.uint8) * 255))}
-    if case == "big":  # a 12 MP PNG is over the default upload limit; phones send JPEG anyway
+    if case in ("three", "big"):  # a 12 MP PNG is over the default upload limit; phones send JPEG anyway
         files["image"] = ("photo.jpg", jpeg(crop), "image/jpeg")
     levels = [args.overload_clients] if case == "overload" else [int(c) for c in args.concurrency.split(",")]
-    if case in ("wire", "big"):
+    if case in ("wire", "three", "big"):
         levels = [1]
     name = health(url)["default_model"]
     models = [name] + ([] if args.no_telea_server or case in ("isolation", "overload") else ["telea"])
