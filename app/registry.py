@@ -12,6 +12,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import anyio
 import torch
 
 from app.batching import Batcher, lower_priority
+from app.compute import ComputeThread
 from app.errors import ApiError
 from app.schemas import ModelInfo
 from app.settings import Settings
@@ -41,7 +43,8 @@ class ModelEntry:
 
     Two lanes, each with its own thread: a request that needs more than one batch of windows
     (or a photo over ``HEAVY_PIXELS``) runs in ``heavy``, so a few such requests cannot hold
-    up the ordinary ones queued in ``batcher``; they share the cores instead of waiting.
+    up the ordinary ones queued in ``batcher``. A generator's lanes hand their torch work to
+    the process's one compute thread, chunk by chunk, the ordinary lane's chunks first.
     """
 
     filler: Filler
@@ -68,6 +71,7 @@ class Runtime:
     default: str
     cpu_limiter: anyio.CapacityLimiter
     heavy_steps: ThreadPoolExecutor  # heavy requests' CPU steps, one at a time, at HEAVY_NICE
+    compute: ComputeThread  # every generator's torch work (see app.compute)
     skipped: list[str] = field(default_factory=list)
     inflight: int = 0  # inpainting requests admitted and not yet answered
     refused: int = 0  # requests answered 503 by admission
@@ -91,6 +95,7 @@ class Runtime:
             for batcher in entry.batchers:
                 batcher.close()
         self.heavy_steps.shutdown(wait=False, cancel_futures=True)
+        self.compute.close()
 
 
 def cpu_count() -> int:
@@ -178,12 +183,16 @@ def classical_info(filler: ClassicalFiller) -> ModelInfo:
     )
 
 
-def start_batcher(filler: Filler, settings: Settings, lane: str = "", nice: int = 0) -> Batcher:
+def start_batcher(filler: Filler, settings: Settings, compute: ComputeThread, lane: str = "", nice: int = 0) -> Batcher:
     """The filler's ``run`` behind a bounded queue: concurrent requests share one call, up to
-    ``filler.max_batch`` windows (a classical filler takes one image per call)."""
+    ``filler.max_batch`` windows (a classical filler takes one image per call). A generator's
+    chunks run in ``compute``, the heavy lane's after the ordinary lane's."""
+    run = filler.run
+    if isinstance(filler, GeneratorFiller):
+        run = partial(filler.run, run_chunk=partial(compute.call, priority=1 if lane == HEAVY_LANE else 0))
     return Batcher(
         filler.name + lane,
-        filler.run,
+        run,
         max_batch=filler.max_batch,
         wait_s=settings.batch_wait_ms / 1000,
         queue_size=settings.queue_size,
@@ -211,9 +220,18 @@ def load_runtime(settings: Settings) -> Runtime:
         device = pick_device(settings.device)
     except ValueError as exc:
         raise StartupError(f"CE_DEVICE={settings.device}: {exc}") from None
+    compute = ComputeThread()
+    try:
+        return _load_models(settings, device, compute)
+    except BaseException:
+        compute.close(timeout=1.0)
+        raise
+
+
+def _load_models(settings: Settings, device: torch.device, compute: ComputeThread) -> Runtime:
     if device.type == "cpu":
-        # each inference thread runs whole batches; split the cores between them (process-wide)
-        torch.set_num_threads(settings.torch_threads or max(1, cpu_count() // settings.workers))
+        # all torch work runs in the compute thread, so it gets every core unless told otherwise
+        compute.call(torch.set_num_threads, settings.torch_threads or cpu_count())
     paths = find_exports(settings)
     default_path = paths[0]
     models: dict[str, ModelEntry] = {}
@@ -225,8 +243,13 @@ def load_runtime(settings: Settings) -> Runtime:
                 skipped.append(f"{path.name}: name {path.stem!r} is taken by the default weights")
                 continue
             try:
-                filler = load_filler(
-                    path, device, max_batch=settings.max_batch, max_holes=settings.max_holes, name=path.stem
+                filler = compute.call(  # loaded where it will run: no second OpenMP team
+                    load_filler,
+                    path,
+                    device,
+                    max_batch=settings.max_batch,
+                    max_holes=settings.max_holes,
+                    name=path.stem,
                 )
             except Exception as exc:  # WeightsError, or a config this code cannot build
                 if is_default:
@@ -234,12 +257,12 @@ def load_runtime(settings: Settings) -> Runtime:
                 log.warning("skipping %s: %s", path, exc)
                 skipped.append(f"{path.name}: {exc}")
                 continue
-            models[path.stem] = model_entry(filler, generator_info(filler, is_default), settings)
+            models[path.stem] = model_entry(filler, generator_info(filler, is_default), settings, compute)
         for classical in classical_fillers():
             if classical.name in models:
                 skipped.append(f"classical {classical.name}: name taken by a generator export")
                 continue
-            models[classical.name] = model_entry(classical, classical_info(classical), settings)
+            models[classical.name] = model_entry(classical, classical_info(classical), settings, compute)
     except BaseException:
         for loaded in models.values():
             for batcher in loaded.batchers:
@@ -248,14 +271,14 @@ def load_runtime(settings: Settings) -> Runtime:
     limiter = anyio.CapacityLimiter(max(2, cpu_count()))
     heavy_steps = ThreadPoolExecutor(1, "heavy-steps", initializer=lower_priority, initargs=(HEAVY_NICE,))
     log.info("serving %s on %s (default %s)", ", ".join(models), device, default_path.stem)
-    return Runtime(settings, device, models, default_path.stem, limiter, heavy_steps, skipped)
+    return Runtime(settings, device, models, default_path.stem, limiter, heavy_steps, compute, skipped)
 
 
-def model_entry(filler: Filler, info: ModelInfo, settings: Settings) -> ModelEntry:
+def model_entry(filler: Filler, info: ModelInfo, settings: Settings, compute: ComputeThread) -> ModelEntry:
     """A model with its two lanes started."""
-    batcher = start_batcher(filler, settings)
+    batcher = start_batcher(filler, settings, compute)
     try:
-        heavy = start_batcher(filler, settings, HEAVY_LANE, HEAVY_NICE)
+        heavy = start_batcher(filler, settings, compute, HEAVY_LANE, HEAVY_NICE)
     except BaseException:
         batcher.close(timeout=1.0)
         raise

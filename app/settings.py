@@ -48,9 +48,11 @@ class Settings(BaseSettings):
     max_holes: int = Field(
         256, ge=1, description="Most separate holes (generator windows) one context-encoder request may ask for."
     )
-    workers: int = Field(1, ge=1, le=64, description="Inference threads per model (each runs whole batches).")
+    workers: int = Field(
+        1, ge=1, le=64, description="Batching threads per model lane (generators' torch work runs in one thread)."
+    )
     torch_threads: int | None = Field(
-        None, ge=1, le=256, description="Torch intra-op threads on CPU (default: cores // CE_WORKERS)."
+        None, ge=1, le=256, description="Torch intra-op threads of the compute thread on CPU (default: all cores)."
     )
     queue_size: int = Field(32, ge=1, description="Requests that may wait per model before new ones get 503.")
     max_inflight: int = Field(

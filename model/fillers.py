@@ -25,7 +25,7 @@ import torch
 
 from model import inference
 from model.baselines import INPAINT_RADIUS, OPENCV_BASELINES, opencv_fill
-from model.inference import InpaintJob, InpaintModel, PlanningError, load_generator
+from model.inference import ChunkRunner, InpaintJob, InpaintModel, PlanningError, load_generator
 
 Work = TypeVar("Work")
 Kind = Literal["context-encoder", "classical"]
@@ -82,10 +82,12 @@ class GeneratorFiller(Filler[InpaintJob]):
     def cost(self, work: InpaintJob) -> int:
         return len(work.inputs)
 
-    def run(self, works: list[InpaintJob]) -> list[np.ndarray]:
+    def run(self, works: list[InpaintJob], run_chunk: ChunkRunner | None = None) -> list[np.ndarray]:
+        """One generator batch for several images; ``run_chunk`` as in ``InpaintModel.fill``."""
         if not works:
             return []
-        outputs = self.model.fill(np.concatenate([w.inputs for w in works]), np.concatenate([w.holes for w in works]))
+        windows, holes = np.concatenate([w.inputs for w in works]), np.concatenate([w.holes for w in works])
+        outputs = self.model.fill(windows, holes, run_chunk)
         return np.split(outputs, np.cumsum([len(w.inputs) for w in works])[:-1])
 
     def finish(self, work: InpaintJob, output: np.ndarray) -> np.ndarray:

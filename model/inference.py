@@ -24,6 +24,7 @@ server can micro-batch windows of concurrent requests into one generator call.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,10 @@ MAX_ASPECT = 64  # images longer than this many times their width (or height) ar
 CPU_CHUNK = 8
 
 
+# runs fn(pixels, hole) -> outputs somewhere (a thread of the caller's choosing) and returns them
+ChunkRunner = Callable[[Callable[[np.ndarray, np.ndarray], np.ndarray], np.ndarray, np.ndarray], np.ndarray]
+
+
 class PlanningError(ValueError):
     """The mask or image cannot be planned into generator windows (a client error)."""
 
@@ -78,30 +83,34 @@ class InpaintModel:
     def size(self) -> int:
         return self.generator.config.image_size
 
-    @torch.inference_mode()
-    def fill(self, windows: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    def fill(self, windows: np.ndarray, holes: np.ndarray, run_chunk: ChunkRunner | None = None) -> np.ndarray:
         """Run the generator on (N, S, S, 3) uint8 windows with (N, S, S) bool holes.
 
         Returns (N, S, S, 3) uint8 generator outputs (the whole window, not yet composited).
         What was under the holes is never read: the input is built from the known pixels only.
+        ``run_chunk(fn, pixels, hole)`` runs each chunk's torch work where the caller wants it
+        (the server: its one compute thread); by default here.
         """
         if len(windows) == 0:
             return windows.copy()
-        cfg = self.generator.config
-        mean = torch.tensor(self.meta.mean_colour, device=self.device) * 2 - 1
         outs = []
         for i in range(0, len(windows), self.chunk):
             pixels, hole = windows[i : i + self.chunk], holes[i : i + self.chunk]
-            h = torch.from_numpy(np.ascontiguousarray(hole)).to(self.device).unsqueeze(1).float()
-            if cfg.in_channels == 4:
-                # the pre-fill keeps every known pixel, so it already is generator_input's RGB part
-                inp = torch.cat([_to_unit(telea_prefill(pixels, hole), self.device), h], dim=1)
-            else:
-                inp = generator_input(_to_unit(pixels, self.device), h, cfg, mean, None)
-            inp = inp.contiguous(memory_format=torch.channels_last)
-            y = self.generator(inp).float()
-            outs.append(((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy())
+            outs.append(run_chunk(self._fill_chunk, pixels, hole) if run_chunk else self._fill_chunk(pixels, hole))
         return np.concatenate(outs)
+
+    @torch.inference_mode()
+    def _fill_chunk(self, pixels: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        cfg = self.generator.config
+        h = torch.from_numpy(np.ascontiguousarray(hole)).to(self.device).unsqueeze(1).float()
+        if cfg.in_channels == 4:
+            # the pre-fill keeps every known pixel, so it already is generator_input's RGB part
+            inp = torch.cat([_to_unit(telea_prefill(pixels, hole), self.device), h], dim=1)
+        else:
+            mean = torch.tensor(self.meta.mean_colour, device=self.device) * 2 - 1
+            inp = generator_input(_to_unit(pixels, self.device), h, cfg, mean, None)
+        y = self.generator(inp.contiguous(memory_format=torch.channels_last)).float()
+        return ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
 
 def _to_unit(pixels: np.ndarray, device: torch.device) -> torch.Tensor:

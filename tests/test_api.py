@@ -13,7 +13,7 @@ import threading
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from fastapi import FastAPI
 from PIL import Image
 
 from app.batching import Batcher, BatcherClosed, QueueFull
+from app.compute import ComputeClosed, ComputeThread
 from app.main import create_app
 from app.registry import StartupError
 from app.settings import DEFAULT_WEIGHTS, Settings
@@ -613,11 +614,11 @@ async def test_concurrent_requests_are_micro_batched(app, client, photo, photo_b
     original = generator.fill
     first = threading.Event()
 
-    def gated_fill(windows, holes):
+    def gated_fill(windows, holes, run_chunk=None):
         if not first.is_set():  # hold the first call until every other request waits in the queue
             first.set()
             blocking_wait(lambda: len(windows) + batcher.pending >= 8)  # one window per request
-        return original(windows, holes)
+        return original(windows, holes, run_chunk)
 
     monkeypatch.setattr(generator, "fill", gated_fill)
     before = batcher.snapshot()
@@ -648,11 +649,11 @@ async def test_failing_inference_fails_only_its_request(app, client, photo, phot
     original = generator.fill
     calls = []
 
-    def flaky_fill(windows, holes):
+    def flaky_fill(windows, holes, run_chunk=None):
         calls.append(len(windows))
         if len(calls) == 1:
             raise RuntimeError("CUDA error: device-side assert (simulated)")
-        return original(windows, holes)
+        return original(windows, holes, run_chunk)
 
     monkeypatch.setattr(generator, "fill", flaky_fill)
     failed_before = batcher.snapshot()["failed_jobs"]
@@ -666,10 +667,10 @@ async def test_full_queue_answers_503_with_retry_after(tiny_weights, photo, phot
         generator, batcher = generator_of(app), batcher_of(app)
         original, entered, release = generator.fill, threading.Event(), threading.Event()
 
-        def blocked_fill(windows, holes):
+        def blocked_fill(windows, holes, run_chunk=None):
             entered.set()
             release.wait(SAFETY_S)
-            return original(windows, holes)
+            return original(windows, holes, run_chunk)
 
         generator.fill = blocked_fill
         results = {}
@@ -701,11 +702,11 @@ async def test_a_heavy_request_does_not_hold_up_light_ones(tiny_weights, photo, 
         generator = generator_of(app)
         original, heavy_entered, release = generator.fill, threading.Event(), threading.Event()
 
-        def held_when_heavy(windows, holes):
+        def held_when_heavy(windows, holes, run_chunk=None):
             if len(windows) > 4:
                 heavy_entered.set()
                 release.wait(SAFETY_S)
-            return original(windows, holes)
+            return original(windows, holes, run_chunk)
 
         generator.fill = held_when_heavy
         strokes = np.zeros((photo.height, photo.width), bool)
@@ -728,6 +729,58 @@ async def test_a_heavy_request_does_not_hold_up_light_ones(tiny_weights, photo, 
         assert_filled(results["heavy"], np.asarray(photo), strokes)
         queues = (await client.get("/healthz")).json()["queues"]
         assert queues["ce-test:heavy"]["jobs"] == 1 and queues["ce-test"]["jobs"] == 1
+
+
+async def test_every_lane_runs_its_torch_work_in_the_one_compute_thread(tiny_weights, photo, photo_bytes, hole):
+    """Loading, ordinary and heavy requests alike: one thread runs the generator, so the
+    process keeps one OpenMP team (see app.compute)."""
+    async with serve(settings_for(tiny_weights, max_batch=4)) as (app, client):
+        model = generator_of(app)
+        threads: list[str] = []
+        original = model.generator.forward
+
+        def recording(x):
+            threads.append(threading.current_thread().name)
+            return original(x)
+
+        model.generator.forward = recording
+        strokes = np.zeros((photo.height, photo.width), bool)
+        strokes[20:28, :] = strokes[200:208, :] = strokes[:, 30:38] = True  # many windows: the heavy lane
+        assert_filled(await post(client, photo_bytes, mask_png(hole)), np.asarray(photo), hole)
+        assert_filled(await post(client, photo_bytes, mask_png(strokes)), np.asarray(photo), strokes)
+        queues = (await client.get("/healthz")).json()["queues"]
+        assert queues["ce-test:heavy"]["jobs"] == 1 and queues["ce-test"]["jobs"] == 1
+        assert len(threads) >= 3 and set(threads) == {app.state.runtime.compute.name}
+
+
+def test_the_compute_thread_runs_ordinary_chunks_before_queued_heavy_ones():
+    compute = ComputeThread()
+    busy, release, order = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        busy.set()
+        release.wait(SAFETY_S)
+
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            held = pool.submit(compute.call, hold)
+            busy.wait(SAFETY_S)
+            heavy = pool.submit(compute.call, order.append, "heavy", priority=1)
+            blocking_wait(lambda: compute._jobs.qsize() == 1)
+            light = pool.submit(compute.call, order.append, "light")
+            blocking_wait(lambda: compute._jobs.qsize() == 2)
+            release.set()
+            for future in (held, heavy, light):
+                future.result(SAFETY_S)
+        assert order == ["light", "heavy"]
+        with pytest.raises(ZeroDivisionError):
+            compute.call(lambda: 1 / 0)  # the caller gets the error; the thread goes on
+        assert compute.call(sum, [1, 2]) == 3
+    finally:
+        release.set()
+        compute.close()
+    with pytest.raises(ComputeClosed):
+        compute.call(sum, [1])
 
 
 # --------------------------------------------------------------------------- the batcher itself

@@ -238,3 +238,16 @@ def test_openmp_threads_sleep_unless_the_environment_says_otherwise(package: str
     for given, expected in ((env, "False PASSIVE"), ({**env, "OMP_WAIT_POLICY": "ACTIVE"}, "False ACTIVE")):
         run = subprocess.run([sys.executable, "-c", check], env=given, cwd=REPO_ROOT, capture_output=True, text=True)
         assert run.returncode == 0 and run.stdout.strip() == expected, run.stderr
+
+
+def test_the_server_lets_its_one_openmp_team_spin_briefly():
+    """The server (not the tools) sets a short spin before torch loads: its one compute thread's
+    team then waits for the next operation of a pass instead of sleeping after each one."""
+    check = "import os, sys, app; print('torch' in sys.modules, os.environ['GOMP_SPINCOUNT'])"
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    for given, expected in ((env, "False 1000"), ({**env, "GOMP_SPINCOUNT": "0"}, "False 0")):
+        run = subprocess.run([sys.executable, "-c", check], env=given, cwd=REPO_ROOT, capture_output=True, text=True)
+        assert run.returncode == 0 and run.stdout.strip() == expected, run.stderr
+    tools = "import os, model.tools; print(os.environ.get('GOMP_SPINCOUNT'))"
+    run = subprocess.run([sys.executable, "-c", tools], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == "None", run.stderr
