@@ -122,6 +122,12 @@ class Batcher(Generic[P, R]):
         with self._cond:
             return len(self._queue)
 
+    @property
+    def busy(self) -> bool:
+        """Jobs queued, or requests being prepared for this batcher (see ``expecting``)."""
+        with self._cond:
+            return bool(self._queue) or self._coming > 0
+
     def snapshot(self) -> dict[str, Any]:
         with self._cond:
             return {**asdict(self.stats), "pending": len(self._queue), "queue_size": self.queue_size}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import numpy as np
 import torch
 
 from app.batching import Batcher, lower_priority
@@ -26,11 +29,13 @@ from app.schemas import ModelInfo
 from app.settings import Settings
 from model.devices import pick_device
 from model.fillers import ClassicalFiller, Filler, GeneratorFiller, classical_fillers, load_filler
+from model.inference import ChunkRunner
 
 log = logging.getLogger(__name__)
 
 HEAVY_LANE = ":heavy"  # suffix of the heavy lane's name in /healthz queues
 HEAVY_NICE = 10  # heavy requests' threads run at this niceness: ordinary requests come first
+HEAVY_PIECE = 2  # windows per compute-thread job of a heavy request (an ordinary one waits at most this)
 
 
 class StartupError(RuntimeError):
@@ -183,13 +188,41 @@ def classical_info(filler: ClassicalFiller) -> ModelInfo:
     )
 
 
-def start_batcher(filler: Filler, settings: Settings, compute: ComputeThread, lane: str = "", nice: int = 0) -> Batcher:
+def heavy_chunks(compute: ComputeThread, ordinary: Batcher | None = None, piece: int = HEAVY_PIECE) -> ChunkRunner:
+    """The heavy lane's chunks, cut into pieces of ``piece`` windows queued behind ordinary
+    work one at a time: an ordinary request then waits for at most one small piece. While
+    ordinary requests are being prepared or queued (``ordinary.busy``), each piece is followed
+    by a pause as long as itself, so heavy work takes at most half the cores from them (the
+    compute thread cannot run it at a lower OS priority)."""
+
+    def run_chunk(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], pixels: np.ndarray, hole: np.ndarray):
+        parts = []
+        for i in range(0, len(pixels), piece):
+            start = time.monotonic()
+            parts.append(compute.call(fn, pixels[i : i + piece], hole[i : i + piece], priority=1))
+            if ordinary is not None and ordinary.busy:
+                time.sleep(time.monotonic() - start)
+        return np.concatenate(parts)
+
+    return run_chunk
+
+
+def start_batcher(
+    filler: Filler,
+    settings: Settings,
+    compute: ComputeThread,
+    lane: str = "",
+    nice: int = 0,
+    ordinary: Batcher | None = None,
+) -> Batcher:
     """The filler's ``run`` behind a bounded queue: concurrent requests share one call, up to
     ``filler.max_batch`` windows (a classical filler takes one image per call). A generator's
     chunks run in ``compute``, the heavy lane's after the ordinary lane's."""
     run = filler.run
     if isinstance(filler, GeneratorFiller):
-        run = partial(filler.run, run_chunk=partial(compute.call, priority=1 if lane == HEAVY_LANE else 0))
+        heavy = lane == HEAVY_LANE
+        run_chunk = heavy_chunks(compute, ordinary) if heavy else partial(compute.call, priority=0)
+        run = partial(filler.run, run_chunk=run_chunk)
     return Batcher(
         filler.name + lane,
         run,
@@ -278,7 +311,7 @@ def model_entry(filler: Filler, info: ModelInfo, settings: Settings, compute: Co
     """A model with its two lanes started."""
     batcher = start_batcher(filler, settings, compute)
     try:
-        heavy = start_batcher(filler, settings, compute, HEAVY_LANE, HEAVY_NICE)
+        heavy = start_batcher(filler, settings, compute, HEAVY_LANE, HEAVY_NICE, ordinary=batcher)
     except BaseException:
         batcher.close(timeout=1.0)
         raise

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import cv2
 import httpx
 import numpy as np
 from PIL import Image
@@ -61,6 +62,12 @@ def parse_args() -> argparse.Namespace:
         "while two clients send 2048x2048 photos with 25 nested 1 px rings; all: each in turn",
     )
     p.add_argument("--overload-clients", type=int, default=64, help="clients of the overload case")
+    p.add_argument(
+        "--heavy-width",
+        type=int,
+        default=1,
+        help="ring width (px) of the isolation case's heavy requests: 1 = hairlines (no generator windows)",
+    )
     p.add_argument("--concurrency", default="1,4,16", help="comma-separated client counts")
     p.add_argument("--requests", type=int, default=32, help="requests per level, at least --per-client per client")
     p.add_argument(
@@ -201,11 +208,17 @@ def health(url: str) -> dict:
     return httpx.get(f"{url}/healthz", timeout=30).json()
 
 
-def heavy_load(url: str, model: str, photo: Path, stop: threading.Event, clients: int = 2) -> list[threading.Thread]:
-    """``clients`` threads sending ``photo`` at 2048x2048 (JPEG) with 25 nested 1 px rings until ``stop``."""
+def heavy_load(
+    url: str, model: str, photo: Path, stop: threading.Event, clients: int = 2, width: int = 1
+) -> list[threading.Thread]:
+    """``clients`` threads sending ``photo`` at 2048x2048 (JPEG) with 25 nested rings ``width``
+    px wide until ``stop`` (1 px: hairlines, Telea only; wider: hundreds of generator windows)."""
     from bench_fill import photo_at, rings
 
-    mask = png(rings(2048, 2048, 25).astype(np.uint8) * 255)
+    ring_mask = rings(2048, 2048, 25).astype(np.uint8)
+    if width > 1:
+        ring_mask = cv2.dilate(ring_mask, np.ones((width, width), np.uint8))
+    mask = png(ring_mask * 255)
     files = {"image": ("big.jpg", jpeg(photo_at(Image.open(photo), 2048, 2048))), "mask": ("rings.png", mask)}
 
     def client() -> None:
@@ -267,7 +280,7 @@ def run_case(case: str, args: argparse.Namespace, url: str, fillers: tuple) -> N
             rows.append((model, f"{clients} clients", total, load(url, files, model, clients, total)))
     if case == "isolation":
         stop = threading.Event()
-        heavy = heavy_load(url, name, args.photo, stop)
+        heavy = heavy_load(url, name, args.photo, stop, width=args.heavy_width)
         time.sleep(3.0)  # both heavy requests are running
         for clients in levels:
             total = max(args.requests, args.per_client * clients)

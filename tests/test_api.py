@@ -28,7 +28,7 @@ from PIL import Image
 from app.batching import Batcher, BatcherClosed, QueueFull
 from app.compute import ComputeClosed, ComputeThread
 from app.main import create_app
-from app.registry import StartupError
+from app.registry import StartupError, heavy_chunks
 from app.settings import DEFAULT_WEIGHTS, Settings
 from model.masks import grow_hole
 
@@ -781,6 +781,20 @@ def test_the_compute_thread_runs_ordinary_chunks_before_queued_heavy_ones():
         compute.close()
     with pytest.raises(ComputeClosed):
         compute.call(sum, [1])
+
+
+def test_a_heavy_request_runs_in_small_pieces_queued_behind_ordinary_work():
+    calls: list[tuple[int, int]] = []
+
+    class Recorder:
+        def call(self, fn, pixels, hole, priority=0):
+            calls.append((len(pixels), priority))
+            return fn(pixels, hole)
+
+    run_chunk = heavy_chunks(Recorder(), piece=2)
+    pixels, hole = np.arange(5 * 3).reshape(5, 3), np.zeros((5, 3), bool)
+    assert np.array_equal(run_chunk(lambda p, h: p * 2, pixels, hole), pixels * 2)
+    assert calls == [(2, 1), (2, 1), (1, 1)]
 
 
 # --------------------------------------------------------------------------- the batcher itself
