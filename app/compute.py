@@ -40,6 +40,7 @@ class ComputeThread:
         )
         self._order = itertools.count()
         self._closed = False
+        self._lock = threading.Lock()  # no job can be queued behind the stop marker
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
@@ -48,16 +49,19 @@ class ComputeThread:
         return self._thread.name
 
     def call(self, fn: Callable[..., T], *args: Any, priority: int = 0, **kwargs: Any) -> T:
-        if self._closed:
-            raise ComputeClosed("the compute thread has stopped")
         future: Future[T] = Future()
-        self._jobs.put((priority, next(self._order), partial(fn, *args, **kwargs), future))
+        with self._lock:
+            if self._closed:
+                raise ComputeClosed("the compute thread has stopped")
+            self._jobs.put((priority, next(self._order), partial(fn, *args, **kwargs), future))
         return future.result()
 
     def close(self, timeout: float = 30.0) -> None:
         """Finish the jobs already queued (within ``timeout``), then stop the thread."""
-        self._closed = True
-        self._jobs.put((math.inf, next(self._order), None, None))
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._jobs.put((math.inf, next(self._order), None, None))
         self._thread.join(timeout)
 
     def _loop(self) -> None:
