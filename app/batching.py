@@ -158,11 +158,16 @@ class Batcher(Generic[P, R]):
         try:
             yield token
         finally:
-            with self._cond:
-                if not token.arrived:
-                    token.arrived = True
-                    self._coming -= 1
-                    self._cond.notify_all()  # a batch waiting for it need not wait any longer
+            self.withdraw(token)
+
+    def withdraw(self, expected: Expected) -> None:
+        """The announced request will not come here after all (it has no holes, or it runs in
+        another lane): batches stop waiting for it. Harmless once it has arrived."""
+        with self._cond:
+            if not expected.arrived:
+                expected.arrived = True
+                self._coming -= 1
+                self._cond.notify_all()  # a batch waiting for it need not wait any longer
 
     def submit(self, payload: P, expected: Expected | None = None) -> Future[R]:
         """Queue one job; raises ``QueueFull`` or ``BatcherClosed`` at once instead of waiting."""

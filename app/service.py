@@ -74,6 +74,8 @@ async def infer(entry: ModelEntry, payload: Any, heavy: bool = False, expected: 
     ``expected``: the ordinary lane's token from ``Batcher.expecting``."""
     try:
         if heavy:
+            if expected is not None:
+                entry.batcher.withdraw(expected)  # nor is the ordinary lane busy with it
             return await entry.heavy.run(payload)
         return await entry.batcher.run(payload, expected)
     except (QueueFull, BatcherClosed) as exc:
@@ -124,6 +126,7 @@ async def _inpaint_admitted(
         pixels, holes, profile = int(upload.hole.sum()), upload.holes, upload.icc_profile
         big = upload.hole.size > HEAVY_PIXELS
         if pixels == 0:
+            entry.batcher.withdraw(coming)
             content = await in_thread(runtime, encode, upload.rgb, fmt, profile, heavy=big)
         else:
             filler = entry.filler

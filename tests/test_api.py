@@ -720,6 +720,7 @@ async def test_a_heavy_request_does_not_hold_up_light_ones(tiny_weights, photo, 
             async with anyio.create_task_group() as tg:
                 tg.start_soon(send, "heavy", strokes)
                 await wait_until(heavy_entered.is_set, "the heavy request to reach the generator")
+                assert not batcher_of(app).busy  # a heavy request leaves nothing for the ordinary lane to wait for
                 await send("light", hole)
                 assert not release.is_set()  # the light one was served while the heavy one was held
                 release.set()
