@@ -195,7 +195,9 @@ def heavy_chunks(compute: ComputeThread, ordinary: Batcher | None = None, piece:
     by a pause as long as itself, so heavy work takes at most half the cores from them (the
     compute thread cannot run it at a lower OS priority)."""
 
-    def run_chunk(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], pixels: np.ndarray, hole: np.ndarray):
+    def run_chunk(
+        fn: Callable[[np.ndarray, np.ndarray], np.ndarray], pixels: np.ndarray, hole: np.ndarray
+    ) -> np.ndarray:
         parts = []
         for i in range(0, len(pixels), piece):
             start = time.monotonic()
