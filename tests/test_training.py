@@ -207,3 +207,22 @@ def test_a_resumed_cosine_run_records_a_changed_target_and_leaves_the_rates_to_t
 def test_cuda_without_a_gpu_is_an_error_exit(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="error: --device cuda asked for, but no CUDA device"):
         main(["--data", str(tmp_path), "--out", str(tmp_path / "o"), "--device", "cuda", "--steps", "1"])
+
+
+@pytest.mark.parametrize(
+    ("precision", "dtype", "recorded"), [("auto", torch.float32, "fp32"), ("bf16", torch.bfloat16, "bf16")]
+)
+def test_precision_sets_the_dtype_of_cpu_training_steps(
+    photo_folder: Path, tmp_path: Path, precision: str, dtype: torch.dtype, recorded: str
+) -> None:
+    args = _args(photo_folder, tmp_path, "--adv", "0", "--precision", precision)
+    data, nets, progress = setup(args, CPU)
+    assert run_meta(args, CPU, data, nets, progress).training["precision"] == recorded
+    seen: list[torch.dtype] = []
+    first_conv = next(m for m in nets.generator.modules() if isinstance(m, torch.nn.Conv2d))
+    first_conv.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype))
+    before = [p.detach().clone() for p in nets.G.parameters()]
+    stats = _step(args, data, nets, progress)
+    assert seen == [dtype] and np.isfinite(stats["rec"])
+    assert all(p.dtype == torch.float32 for p in nets.G.parameters()), "weights stay fp32 under autocast"
+    assert any(not torch.equal(a, b) for a, b in zip(before, nets.G.parameters(), strict=True))

@@ -17,7 +17,6 @@ import platform
 import random
 import sys
 import time
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--mask-pool", type=int, default=8192, help="masks drawn once and reused with random flips/rotations"
     )
     p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "bf16", "fp32"),
+        help="training steps under bf16 autocast (weights stay fp32); auto: bf16 on CUDA, fp32 on a "
+        "CPU, where bf16 pays only with native support (AVX512-BF16: ~1.9x faster steps)",
+    )
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -169,9 +175,15 @@ def build_networks(args: argparse.Namespace, config: GeneratorConfig, rt: distri
     return Networks(G, opt_g, D, opt_d, G_ema)
 
 
-def autocast(device: torch.device) -> AbstractContextManager:
-    """bf16 autocast on CUDA; full precision on the CPU."""
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+def uses_bf16(device: torch.device, precision: str) -> bool:
+    """``--precision``: bf16 when asked, or on CUDA by default."""
+    return precision == "bf16" or (precision == "auto" and device.type == "cuda")
+
+
+def autocast(device: torch.device, precision: str = "auto") -> torch.autocast:
+    """bf16 autocast where ``uses_bf16``, full precision otherwise. Validation and samples keep
+    ``auto``, so a CPU run measures the fp32 network it exports and serves."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=uses_bf16(device, precision))
 
 
 # ---------------------------------------------------------------------- step
@@ -187,7 +199,7 @@ def train_step(
     only), then G on the masked reconstruction plus fooling D. Returns the losses."""
     nets.G.train()
     inputs = generator_inputs(real, hole, nets.generator.config, mean)
-    with autocast(real.device):
+    with autocast(real.device, args.precision):
         fake = nets.G(inputs)
     rec = masked_l2(fake, real, hole, args.overlap, args.overlap_weight)
     stats = {"rec": rec.item()}
@@ -196,7 +208,7 @@ def train_step(
         completed = real * (1 - hole) + fake.float() * hole
         # discriminator: real photographs vs completed ones
         nets.opt_d.zero_grad(set_to_none=True)
-        with autocast(real.device):
+        with autocast(real.device, args.precision):
             d_loss = discriminator_loss(
                 nets.D(random_translate(real, args.d_shift, gen)),
                 nets.D(random_translate(completed.detach(), args.d_shift, gen)),
@@ -205,7 +217,7 @@ def train_step(
         nets.opt_d.step()
         # generator: fool the (frozen) discriminator while reconstructing the hole
         d_plain = unwrap(nets.D).requires_grad_(False)
-        with autocast(real.device):
+        with autocast(real.device, args.precision):
             adv = generator_adversarial_loss(d_plain(random_translate(completed, args.d_shift, gen)))
         d_plain.requires_grad_(True)
         loss = joint_loss(rec, adv, rec_weight(args), args.adv)
@@ -303,6 +315,7 @@ def run_meta(
             "masks_folder": str(args.masks) if args.masks else None,
             "seed": args.seed,
             "hardware": hardware(rt),
+            "precision": "bf16" if uses_bf16(rt.device, args.precision) else "fp32",
             "train_seconds": round(progress.train_seconds, 1),
             "initialised_from": progress.init_source,
         },
