@@ -104,6 +104,7 @@ class InferenceGenerator(nn.Module):
         self.first_up = _conv_of(generator.decoder[0])
         self.decoder = nn.ModuleList(_phase_stage(stage) for stage in generator.decoder[1:])
         self.skips = copy.deepcopy(generator.skips)
+        self.refine = copy.deepcopy(generator.refine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = []
@@ -117,6 +118,8 @@ class InferenceGenerator(nn.Module):
             if self.skips is not None:
                 h = h.add_(self.skips[i](features[-2 - i]))
             h = stage(h)
+        if self.refine is not None:
+            h = h.add_(self.refine(torch.cat([x, h], dim=1)))
         if self.config.residual:
             return h.add_(x[:, :3])
         return h.tanh_()

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+REFINE_WIDTH = 32  # channels of the full-resolution refinement (+8 % multiply-adds)
+
 
 @dataclass(frozen=True)
 class GeneratorConfig:
@@ -34,6 +36,10 @@ class GeneratorConfig:
     # scale (zero at initialisation): the 4x4 code carries what the hole should hold, the skips
     # carry the local detail a correction of a thin hole needs and a 4x4 code cannot
     skips: bool = False
+    # two 3x3 convolutions at full resolution over the input and the decoder's output, added to
+    # it (the last one zero at initialisation): every other layer ends at 64 px, so a pixel next
+    # to the known ones is only ever a linear blend of 2 px features
+    refine: bool = False
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -48,6 +54,7 @@ class GeneratorConfig:
             in_channels=int(data.get("in_channels", 3)),
             residual=bool(data.get("residual", False)),
             skips=bool(data.get("skips", False)),
+            refine=bool(data.get("refine", False)),
         )
 
     @property
@@ -166,7 +173,20 @@ class Generator(nn.Module):
             if cfg.skips
             else None
         )
+        self.refine = (
+            nn.Sequential(
+                nn.Conv2d(cfg.in_channels + 3, REFINE_WIDTH, 3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(REFINE_WIDTH, 3, 3, padding=1),
+            )
+            if cfg.refine
+            else None
+        )
         init_dcgan_(self)
+        if self.refine is not None:
+            # zero: a generator grown by it (--resume, --init-from) starts as the same function
+            nn.init.zeros_(self.refine[-1].weight)
+            nn.init.zeros_(self.refine[-1].bias)
         if cfg.residual:
             last = self.decoder[-1][-1]
             nn.init.zeros_(last.weight)
@@ -194,6 +214,8 @@ class Generator(nn.Module):
             for skip, up, feature in zip(self.skips, self.decoder[1:], features[-2::-1], strict=True):
                 h = up(h + skip(feature))
             delta = h
+        if self.refine is not None:
+            delta = delta + self.refine(torch.cat([x, delta], dim=1))
         if self.config.residual:
             return x[:, :3] + delta
         return torch.tanh(delta)
@@ -287,4 +309,6 @@ def generator_flops(config: GeneratorConfig | None = None) -> int:
         for e, d in zip(cfg.encoder_widths[:-1], cfg.decoder_widths[::-1], strict=True):
             size //= 2
             macs += e * d * size * size
+    if cfg.refine:
+        macs += ((cfg.in_channels + 3) * REFINE_WIDTH + REFINE_WIDTH * 3) * 9 * cfg.image_size**2
     return macs

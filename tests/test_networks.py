@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from model.fused import fuse_for_inference
@@ -72,11 +73,16 @@ def test_parameter_count_and_flops_are_documented_values() -> None:
     with_skips = GeneratorConfig(in_channels=4, residual=True, skips=True)  # the shipped ce-region
     assert count_parameters(Generator(with_skips)) == 4_896_387
     assert generator_flops(with_skips) == 624_033_792
+    refined = GeneratorConfig(in_channels=4, residual=True, skips=True, refine=True)
+    assert count_parameters(Generator(refined)) - 4_896_387 == (7 * 32 + 32 * 3) * 9 + 32 + 3
+    assert generator_flops(refined) - 624_033_792 == (7 * 32 + 32 * 3) * 9 * 128 * 128
 
 
 def test_config_round_trips() -> None:
     cfg = GeneratorConfig(image_size=64)
     assert GeneratorConfig.from_dict(cfg.to_dict()) == cfg
+    refined = GeneratorConfig(in_channels=4, residual=True, skips=True, refine=True)
+    assert GeneratorConfig.from_dict(refined.to_dict()) == refined
     assert Generator(cfg)(torch.randn(1, 3, 64, 64)).shape == (1, 3, 64, 64)
 
 
@@ -126,6 +132,8 @@ def randomised_generator(config: GeneratorConfig) -> Generator:
     with torch.no_grad():
         for skip in g.skips or []:
             skip.weight.normal_(0, 0.05)
+        if g.refine is not None:
+            g.refine[-1].weight.normal_(0, 0.02)
         last = g.decoder[-1][-1]
         last.weight.normal_(0, 0.02)
         for m in g.modules():
@@ -136,15 +144,37 @@ def randomised_generator(config: GeneratorConfig) -> Generator:
     return g.eval()
 
 
-def test_a_generator_with_skips_grown_from_one_without_is_the_same_function() -> None:
-    plain = randomised_generator(GeneratorConfig(in_channels=4, residual=True))
-    grown = Generator(GeneratorConfig(in_channels=4, residual=True, skips=True)).eval()
+@pytest.mark.parametrize(
+    ("before", "after", "new"),
+    [
+        (
+            GeneratorConfig(in_channels=4, residual=True),
+            GeneratorConfig(in_channels=4, residual=True, skips=True),
+            "skips.",
+        ),
+        (
+            GeneratorConfig(in_channels=4, residual=True, skips=True),
+            GeneratorConfig(in_channels=4, residual=True, skips=True, refine=True),
+            "refine.",
+        ),
+    ],
+)
+def test_a_generator_grown_by_zero_initialised_parts_is_the_same_function(
+    before: GeneratorConfig, after: GeneratorConfig, new: str
+) -> None:
+    plain = randomised_generator(before)
+    grown = Generator(after).eval()
     missing, unexpected = grown.load_state_dict(plain.state_dict(), strict=False)
-    assert unexpected == [] and missing and all(k.startswith("skips.") for k in missing)
+    assert unexpected == [] and missing and all(k.startswith(new) for k in missing)
+    grown_names = [name for name, _ in grown.named_parameters()]
+    assert grown_names[: len(list(plain.parameters()))] == [name for name, _ in plain.named_parameters()], (
+        "new parts are registered last, so a resumed optimiser's state still lines up"
+    )
     x = torch.rand(2, 4, 128, 128) * 2 - 1
     with torch.no_grad():
         assert torch.equal(grown(x), plain(x))
-        grown.skips[2].weight.fill_(0.01)  # the skips do reach the output once trained
+        part = grown.skips[2] if new == "skips." else grown.refine[-1]
+        part.weight.fill_(0.01)  # the new part does reach the output once trained
         assert not torch.allclose(grown(x), plain(x))
 
 
@@ -153,6 +183,7 @@ def test_the_inference_form_computes_what_the_trained_generator_computes() -> No
         GeneratorConfig(),
         GeneratorConfig(in_channels=4, residual=True),
         GeneratorConfig(in_channels=4, residual=True, skips=True),
+        GeneratorConfig(in_channels=4, residual=True, skips=True, refine=True),
     ):
         trained = randomised_generator(config)
         fused = fuse_for_inference(trained)

@@ -33,11 +33,14 @@ def photo_folder(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) ->
     return folder
 
 
+def _argv(photo_folder: Path, out: Path) -> list[str]:
+    """A tiny run's arguments: 64 px, four photographs a step, on the CPU."""
+    return ["--data", str(photo_folder), "--out", str(out), "--image-size", "64", "--batch-size", "4",
+            "--mask-pool", "64", "--val-count", "0", "--device", "cpu", "--no-progress"]  # fmt: skip
+
+
 def _args(photo_folder: Path, out: Path, *extra: str):
-    return build_parser().parse_args(
-        ["--data", str(photo_folder), "--out", str(out), "--image-size", "64", "--batch-size", "4",
-         "--mask-pool", "64", "--val-count", "0", "--device", "cpu", "--no-progress", *extra]
-    )  # fmt: skip
+    return build_parser().parse_args([*_argv(photo_folder, out), *extra])
 
 
 def _step(args, data, nets, progress) -> dict[str, float]:
@@ -226,3 +229,23 @@ def test_precision_sets_the_dtype_of_cpu_training_steps(
     assert seen == [dtype] and np.isfinite(stats["rec"])
     assert all(p.dtype == torch.float32 for p in nets.G.parameters()), "weights stay fp32 under autocast"
     assert any(not torch.equal(a, b) for a, b in zip(before, nets.G.parameters(), strict=True))
+
+
+def test_a_resumed_run_may_grow_the_refinement_and_keeps_the_old_weights_adam_moments(
+    photo_folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    common = ["--adv", "0", "--skips", "--ckpt-every", "2"]
+    main([*_argv(photo_folder, out), *common, "--steps", "2"])
+    saved = torch.load(out / "checkpoint.pt", weights_only=False)["opt_g"]
+    old = saved["param_groups"][0]["params"]
+
+    args = build_parser().parse_args([*_argv(photo_folder, out), *common, "--refine", "--steps", "4", "--resume"])
+    data, nets, progress = setup(args, CPU)
+    assert progress.step == 2
+    state = nets.opt_g.state_dict()["state"]
+    assert all(torch.equal(state[i]["exp_avg"], saved["state"][i]["exp_avg"]) for i in old)
+    assert set(state) == set(old), "the refinement's four parameters start without moments"
+    _step(args, data, nets, progress)
+    assert nets.generator.refine[-1].weight.abs().sum() > 0, "and train from their first resumed step"
+    assert len(nets.opt_g.state_dict()["state"]) == len(old) + 4

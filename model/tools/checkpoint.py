@@ -101,10 +101,10 @@ def resume(
         log.info("no checkpoint at %s: starting fresh", path)
         return False
     state = torch.load(path, map_location=device, weights_only=False)
-    nets.generator.load_state_dict(state["G"])
+    grown = load_grown(nets.generator, state["G"])
     if nets.G_ema is not None:
-        nets.G_ema.load_state_dict(state.get("G_ema") or state["G"])
-    nets.opt_g.load_state_dict(state["opt_g"])
+        load_grown(nets.G_ema, state.get("G_ema") or state["G"])
+    nets.opt_g.load_state_dict(optimiser_state_grown(state["opt_g"], len(grown)))
     if nets.D is not None and state.get("D") is not None:
         unwrap(nets.D).load_state_dict(state["D"])
         nets.opt_d.load_state_dict(state["opt_d"])
@@ -143,15 +143,34 @@ def init_generator(path: Path, nets: Networks) -> dict:
     return {"path": str(path), "steps": steps, "images_seen": seen}
 
 
-def load_grown(generator: nn.Module, weights: dict) -> None:
-    """Load ``weights`` into ``generator``; a generator with skips may start from one without
-    (its zero-initialised skips keep it the same function), any other mismatch is an error."""
+GROWN_PARTS = ("skips.", "refine.")  # zero-initialised: adding them keeps the generator's function
+
+
+def load_grown(generator: nn.Module, weights: dict) -> list[str]:
+    """Load ``weights`` into ``generator``, which may have grown skips or the refinement since
+    (both start at zero, so it is the same function); any other mismatch is an error. Returns
+    the grown parameters' names."""
     missing, unexpected = generator.load_state_dict(weights, strict=False)
-    grown = [k for k in missing if k.startswith("skips.")]
+    grown = [k for k in missing if k.startswith(GROWN_PARTS)]
     if unexpected or len(grown) != len(missing):
-        raise RuntimeError(f"--init-from weights do not fit: missing {missing}, unexpected {unexpected}")
+        raise RuntimeError(f"the generator weights do not fit: missing {missing}, unexpected {unexpected}")
     if grown:
-        log.info("skips start at zero: %s", ", ".join(grown))
+        log.info("grown parts start at zero: %s", ", ".join(grown))
+    return [k for k in grown if k in dict(generator.named_parameters())]
+
+
+def optimiser_state_grown(saved: dict, added: int) -> dict:
+    """A saved single-group optimiser state for a network that has since grown ``added``
+    parameters, registered after all the old ones (``Generator`` adds its optional parts last):
+    the old parameters keep their Adam moments, the new ones start fresh."""
+    if not added:
+        return saved
+    if len(saved["param_groups"]) != 1:
+        raise RuntimeError("only a single-group optimiser can resume a grown network")
+    group = saved["param_groups"][0]
+    params = list(group["params"])
+    new_ids = range(max(params, default=-1) + 1, max(params, default=-1) + 1 + added)
+    return {**saved, "param_groups": [{**group, "params": [*params, *new_ids]}]}
 
 
 def append_metrics(path: Path, record: dict) -> None:

@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="add the encoder's 8-64 px maps to the decoder (zero-initialised 1x1 projections)",
     )
     p.add_argument(
+        "--refine",
+        action="store_true",
+        help="end with two 3x3 convolutions at full resolution over the input and the output "
+        "(zero-initialised; --resume or --init-from may grow them onto a run without)",
+    )
+    p.add_argument(
         "--lr-decay",
         default="none",
         choices=("none", "cosine"),
@@ -147,7 +153,11 @@ def generator_config(args: argparse.Namespace) -> GeneratorConfig:
     """``--input telea`` (default): a Telea pre-fill plus the mask channel in, a correction out."""
     correction = args.input == "telea"
     return GeneratorConfig(
-        image_size=args.image_size, in_channels=4 if correction else 3, residual=correction, skips=args.skips
+        image_size=args.image_size,
+        in_channels=4 if correction else 3,
+        residual=correction,
+        skips=args.skips,
+        refine=args.refine,
     )
 
 
