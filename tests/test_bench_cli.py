@@ -39,9 +39,10 @@ def test_quick_bench_prints_the_tables(one_thread: None, tmp_path: Path, capsys:
     assert [r.split("|")[1].strip() for r in rows] == [
         "train step, G + D (joint)",
         "train step, reconstruction only",
+        "train step, reconstruction only, bf16 autocast",
         "inference forward",
         "inference forward",
     ]
-    assert [int(r.split("|")[3]) for r in rows] == [4, 4, 1, 16]
+    assert [int(r.split("|")[3]) for r in rows] == [4, 4, 4, 1, 16]
     figures = json.loads(out.read_text())["figures"]
     assert all(f["img_per_s"] > 0 and f["ms"] > 0 for f in figures)

@@ -2,10 +2,11 @@
 
 Training images/s runs the real training step (``model.tools.train``: a batch drawn and
 augmented with its holes, then ``train_step`` through generator, discriminator and both
-optimisers) on synthetic pixels, joint (G + D) and reconstruction-only; inference is the
-generator forward at batch 1 and 16, the median of N runs after warm-up. CPU runs in
-channels_last; CUDA (when present) adds bf16 autocast, as training and serving do. Figures
-are measurements, never asserted.
+optimisers) on synthetic pixels, joint (G + D) and reconstruction-only, and on a CPU the
+reconstruction-only step again under ``--precision bf16`` (the ratio says whether this CPU's
+bf16 pays); inference is the generator forward at batch 1 and 16, the median of N runs after
+warm-up. CPU runs in channels_last; CUDA (when present) adds bf16 autocast, as training and
+serving do. Figures are measurements, never asserted.
 """
 
 from __future__ import annotations
@@ -118,9 +119,12 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def bench_training(device: torch.device, batch_size: int, steps: int, warmup: int, adv: float) -> Figure:
+def bench_training(
+    device: torch.device, batch_size: int, steps: int, warmup: int, adv: float, precision: str = "auto"
+) -> Figure:
     """Images/s of ``steps`` real training steps after ``warmup`` untimed ones."""
     argv = ["--data", "unused", "--out", "unused", "--batch-size", str(batch_size), "--adv", str(adv)]
+    argv += ["--precision", precision]
     args = train_parser().parse_args([*argv, "--mask", "mixed", "--mask-pool", "64", "--device", device.type])
     rt = distributed.Runtime(device)
     data = synthetic_data(args, device)
@@ -136,6 +140,8 @@ def bench_training(device: torch.device, batch_size: int, steps: int, warmup: in
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     what = "train step, G + D (joint)" if adv > 0 else "train step, reconstruction only"
+    if precision == "bf16":
+        what += ", bf16 autocast"
     return Figure(what, device.type, batch_size, batch_size * steps / sum(times), 1000 * statistics.median(times))
 
 
@@ -207,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     for dev in chosen:
         figures.append(bench_training(dev, args.batch_size, args.steps, args.warmup, adv=0.001))
         figures.append(bench_training(dev, args.batch_size, args.steps, args.warmup, adv=0.0))
+        if dev.type == "cpu":
+            figures.append(bench_training(dev, args.batch_size, args.steps, args.warmup, adv=0.0, precision="bf16"))
         for batch in (1, 16):
             figures.append(bench_inference(dev, batch, args.runs, args.warmup))
     cpu = platform.processor() or platform.machine()

@@ -155,7 +155,7 @@ def load_grown(generator: nn.Module, weights: dict) -> list[str]:
     if unexpected or len(grown) != len(missing):
         raise RuntimeError(f"the generator weights do not fit: missing {missing}, unexpected {unexpected}")
     if grown:
-        log.info("grown parts start at zero: %s", ", ".join(grown))
+        log.info("grown parts (their output starts at zero): %s", ", ".join(grown))
     return [k for k in grown if k in dict(generator.named_parameters())]
 
 
