@@ -17,7 +17,9 @@ from model.data import load_eval_images
 from model.export import read_export
 from model.inference import load_generator
 from model.masks import center_mask
+from model.networks import Generator, GeneratorConfig
 from model.tools import distributed
+from model.tools.checkpoint import optimiser_state_grown
 from model.tools.schedule import apply_cosine, cosine_factor, resumed_rates
 from model.tools.train import build_parser, main, run_meta, save_samples, setup, train_step
 from model.tools.train_data import sample_batch
@@ -249,3 +251,21 @@ def test_a_resumed_run_may_grow_the_refinement_and_keeps_the_old_weights_adam_mo
     _step(args, data, nets, progress)
     assert nets.generator.refine[-1].weight.abs().sum() > 0, "and train from their first resumed step"
     assert len(nets.opt_g.state_dict()["state"]) == len(old) + 4
+
+
+def test_an_optimiser_cannot_resume_a_network_grown_in_its_middle() -> None:
+    """Adam's state is kept by position: skips grown onto a network that already refines would
+    shift the refinement's moments onto the skips."""
+    g = Generator(GeneratorConfig(in_channels=4, residual=True, skips=True, refine=True))
+    names = [name for name, _ in g.named_parameters()]
+
+    def saved_without(prefix: str) -> dict:
+        kept = [i for i, name in enumerate(names) if not name.startswith(prefix)]
+        return {"state": {}, "param_groups": [{"lr": 1e-4, "params": kept}]}
+
+    skips = [name for name in names if name.startswith("skips.")]
+    with pytest.raises(RuntimeError, match="not its last parameters"):
+        optimiser_state_grown(saved_without("skips."), g, skips)
+    refine = [name for name in names if name.startswith("refine.")]
+    grown = optimiser_state_grown(saved_without("refine."), g, refine)
+    assert grown["param_groups"][0]["params"] == list(range(len(names)))

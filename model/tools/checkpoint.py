@@ -104,7 +104,7 @@ def resume(
     grown = load_grown(nets.generator, state["G"])
     if nets.G_ema is not None:
         load_grown(nets.G_ema, state.get("G_ema") or state["G"])
-    nets.opt_g.load_state_dict(optimiser_state_grown(state["opt_g"], len(grown)))
+    nets.opt_g.load_state_dict(optimiser_state_grown(state["opt_g"], nets.generator, grown))
     if nets.D is not None and state.get("D") is not None:
         unwrap(nets.D).load_state_dict(state["D"])
         nets.opt_d.load_state_dict(state["opt_d"])
@@ -159,18 +159,19 @@ def load_grown(generator: nn.Module, weights: dict) -> list[str]:
     return [k for k in grown if k in dict(generator.named_parameters())]
 
 
-def optimiser_state_grown(saved: dict, added: int) -> dict:
-    """A saved single-group optimiser state for a network that has since grown ``added``
-    parameters, registered after all the old ones (``Generator`` adds its optional parts last):
-    the old parameters keep their Adam moments, the new ones start fresh."""
-    if not added:
+def optimiser_state_grown(saved: dict, generator: nn.Module, grown: list[str]) -> dict:
+    """A saved single-group optimiser state for ``generator`` after it grew the ``grown``
+    parameters: the old ones keep their Adam moments, the new ones start fresh. The state is
+    kept by position, so the new parameters must be registered after every old one."""
+    if not grown:
         return saved
-    if len(saved["param_groups"]) != 1:
-        raise RuntimeError("only a single-group optimiser can resume a grown network")
+    names = [name for name, _ in generator.named_parameters()]
+    if names[len(names) - len(grown) :] != grown or len(saved["param_groups"]) != 1:
+        raise RuntimeError(f"cannot resume the optimiser of a network grown by {grown}: not its last parameters")
     group = saved["param_groups"][0]
     params = list(group["params"])
-    new_ids = range(max(params, default=-1) + 1, max(params, default=-1) + 1 + added)
-    return {**saved, "param_groups": [{**group, "params": [*params, *new_ids]}]}
+    first_new = max(params, default=-1) + 1
+    return {**saved, "param_groups": [{**group, "params": [*params, *range(first_new, first_new + len(grown))]}]}
 
 
 def append_metrics(path: Path, record: dict) -> None:
