@@ -269,3 +269,13 @@ def test_an_optimiser_cannot_resume_a_network_grown_in_its_middle() -> None:
     refine = [name for name in names if name.startswith("refine.")]
     grown = optimiser_state_grown(saved_without("refine."), g, refine)
     assert grown["param_groups"][0]["params"] == list(range(len(names)))
+
+
+def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "1"])
+    with pytest.raises(SystemExit, match=r"--overlap 4 \(the run's: 0\)"):
+        main([*_argv(photo_folder, out), "--adv", "0", "--steps", "2", "--resume"])
+    main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "2", "--resume", "--lr", "1e-4"])
+    main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "3", "--resume", "--retarget"])
+    assert read_export(out / "generator.pt")["mask_type"] == "center"

@@ -25,6 +25,10 @@ from model.tools.schedule import learning_rates, resumed_rates
 
 log = logging.getLogger("model.tools.train")
 
+# what a run trains towards; a resumed run keeps them unless --retarget (a run resumed without
+# repeating --overlap 0 once trained on another loss, and lost 0.07 dB of validation before it
+# was noticed). The rates, length, precision, threads and paths may change.
+RUN_DEFINING = ("mask", "input", "adv", "rec", "overlap", "overlap_weight", "d_norm", "d_shift", "ema")
 CHECKPOINT = "checkpoint.pt"
 EXPORT = "generator.pt"
 METRICS = "metrics.jsonl"
@@ -101,6 +105,7 @@ def resume(
         log.info("no checkpoint at %s: starting fresh", path)
         return False
     state = torch.load(path, map_location=device, weights_only=False)
+    check_same_objective(state.get("args", {}), args)
     grown = load_grown(nets.generator, state["G"])
     if nets.G_ema is not None:
         load_grown(nets.G_ema, state.get("G_ema") or state["G"])
@@ -141,6 +146,21 @@ def init_generator(path: Path, nets: Networks) -> dict:
         load_grown(nets.G_ema, weights)
     log.info("generator initialised from %s (%d steps, %d images)", path, steps, seen)
     return {"path": str(path), "steps": steps, "images_seen": seen}
+
+
+def check_same_objective(saved: dict, args: argparse.Namespace) -> None:
+    """Refuse to resume with another loss or other holes than the checkpoint trained on, unless
+    ``--retarget`` says so (then the change is logged)."""
+    changed = [k for k in RUN_DEFINING if k in saved and saved[k] != getattr(args, k)]
+    if not changed:
+        return
+    given = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)} (the run's: {saved[k]})" for k in changed)
+    if not args.retarget:
+        raise ValueError(
+            f"--resume continues the run in {args.out} as it was set up, but {given}: repeat the run's "
+            "own values, or add --retarget to train on from here with the new ones"
+        )
+    log.warning("retargeted from here on: %s", given)
 
 
 GROWN_PARTS = ("skips.", "refine.")  # zero-initialised: adding them keeps the generator's function

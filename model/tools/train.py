@@ -136,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument(
+        "--retarget",
+        action="store_true",
+        help="let --resume change the holes or the loss (--mask, --overlap, --adv, ...) from here on, "
+        "keeping the optimiser state (without it such a change is refused)",
+    )
+    p.add_argument(
         "--init-from",
         type=Path,
         default=None,
