@@ -222,11 +222,14 @@ def test_nothing_of_an_erased_object_survives_in_the_fill(tmp_path: Path) -> Non
         assert np.array_equal(out[~mask], photo[~mask])
 
 
-def test_a_fill_call_returns_what_the_trained_generator_computes(tmp_path: Path, photo_path: Path) -> None:
+@pytest.mark.parametrize("refine", [False, True])
+def test_a_fill_call_returns_what_the_trained_generator_computes(
+    tmp_path: Path, photo_path: Path, refine: bool
+) -> None:
     """The server's forward pass (inference form, input built straight from the pre-fill)
     equals the training form run on ``generator_input`` of the same windows."""
-    trained = randomised_generator(GeneratorConfig(in_channels=4, residual=True, skips=True))
-    path = tmp_path / "skips.pt"
+    trained = randomised_generator(GeneratorConfig(in_channels=4, residual=True, skips=True, refine=refine))
+    path = tmp_path / "generator.pt"
     export_generator(trained, GeneratorMeta("mixed", [0.5, 0.5, 0.5]), path)
     model = load_generator(path)
     reference, meta = build_generator(read_export(path))
