@@ -16,7 +16,6 @@ import json
 import platform
 import statistics
 import time
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from model.devices import DEVICE_CHOICES, pick_device
 from model.masks import MaskPool
 from model.networks import ChannelWiseFC, Discriminator, Generator, count_parameters, generator_flops
 from model.tools import distributed
-from model.tools.train import build_networks, generator_config, train_step
+from model.tools.train import autocast, build_networks, generator_config, train_step
 from model.tools.train import build_parser as train_parser
 from model.tools.train_data import TrainingData, sample_batch
 
@@ -150,9 +149,8 @@ def bench_inference(device: torch.device, batch: int, runs: int, warmup: int) ->
     """Median latency of the generator forward (eval mode, channels_last; bf16 on CUDA)."""
     g = Generator().to(device).to(memory_format=torch.channels_last).eval()
     x = torch.rand(batch, 3, 128, 128, device=device).mul(2).sub(1).contiguous(memory_format=torch.channels_last)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     times = []
-    with torch.inference_mode(), autocast:
+    with torch.inference_mode(), autocast(device):
         for i in range(warmup + runs):
             _sync(device)
             t0 = time.perf_counter()

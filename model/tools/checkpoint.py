@@ -29,6 +29,7 @@ log = logging.getLogger("model.tools.train")
 # repeating --overlap 0 once trained on another loss, and lost 0.07 dB of validation before it
 # was noticed). The rates, length, precision, threads and paths may change.
 RUN_DEFINING = ("mask", "input", "adv", "rec", "overlap", "overlap_weight", "d_norm", "d_shift", "ema")
+GROWN_PARTS = ("skips.", "refine.")  # zero-initialised: adding them keeps the generator's function
 CHECKPOINT = "checkpoint.pt"
 EXPORT = "generator.pt"
 METRICS = "metrics.jsonl"
@@ -163,9 +164,6 @@ def check_same_objective(saved: dict, args: argparse.Namespace) -> None:
     log.warning("retargeted from here on: %s", given)
 
 
-GROWN_PARTS = ("skips.", "refine.")  # zero-initialised: adding them keeps the generator's function
-
-
 def load_grown(generator: nn.Module, weights: dict) -> list[str]:
     """Load ``weights`` into ``generator``, which may have grown skips or the refinement since
     (both start at zero, so it is the same function); any other mismatch is an error. Returns
@@ -176,7 +174,8 @@ def load_grown(generator: nn.Module, weights: dict) -> list[str]:
         raise RuntimeError(f"the generator weights do not fit: missing {missing}, unexpected {unexpected}")
     if grown:
         log.info("grown parts (their output starts at zero): %s", ", ".join(grown))
-    return [k for k in grown if k in dict(generator.named_parameters())]
+    parameters = {name for name, _ in generator.named_parameters()}
+    return [k for k in grown if k in parameters]
 
 
 def optimiser_state_grown(saved: dict, generator: nn.Module, grown: list[str]) -> dict:
