@@ -3,6 +3,7 @@ checkpoint, export, cache or log behind, because readers only ever see the old f
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,3 +38,10 @@ def atomic_write_text(text: str, path: str | Path) -> Path:
     with atomic_open(path, "w") as fh:
         fh.write(text)
     return Path(path)
+
+
+def sha256_of(path: str | Path) -> str:
+    """Hex SHA-256 of a file: what identifies a set of weights when its path does not (an
+    evaluation of ``/tmp/new.pt`` must be traceable to the file that ships)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

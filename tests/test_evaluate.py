@@ -3,6 +3,7 @@ convention, the baselines, real free-form masks and the ``ce-eval`` CLI end to e
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -165,6 +166,8 @@ def test_cli_end_to_end_on_kodak(
     doc = json.loads(out_json.read_text())
     assert {"settings", "models", "sets", "results", "tables", "grid", "protocol"} <= set(doc)
     assert doc["settings"]["crops"] == 1 and doc["settings"]["masks"] == ["center", "freeform"]
+    # the weights are identified by content, not only by a path that may be a temporary copy
+    assert doc["models"]["ce-test"]["sha256"] == hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
     assert [s["name"] for s in doc["sets"]] == ["kodak24", "held_out"]
     assert [s["images"] for s in doc["sets"]] == [4, 2]
     assert [(r["set"], r["mask"]) for r in doc["results"]] == [

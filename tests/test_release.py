@@ -10,6 +10,7 @@ import torch
 
 from app.registry import generator_info
 from model.export import read_export
+from model.files import sha256_of
 from model.fillers import load_filler
 from model.tools.release import main
 
@@ -66,3 +67,21 @@ def test_release_refuses_a_method_the_evaluation_lacks(tiny_weights: Path, tmp_p
     with pytest.raises(KeyError, match="not in the evaluation"):
         main(["--export", str(tiny_weights), "--name", "x", "--eval", str(tmp_path / "e.json"),
               "--method", "ce-other", "--out-dir", str(tmp_path)])  # fmt: skip
+
+
+def test_release_refuses_numbers_measured_on_other_weights(tiny_weights: Path, tmp_path: Path) -> None:
+    """An evaluation records the SHA-256 of each file it measured: releasing one export with
+    the numbers of another (a stale JSON, a mixed-up path) fails; the matching one ships."""
+    other = tmp_path / "other.pt"
+    payload = torch.load(tiny_weights, weights_only=True)
+    payload["training"] = {**payload.get("training", {}), "steps": 1}
+    torch.save(payload, other)
+    argv = ["--export", str(tiny_weights), "--name", "x", "--method", "ce-test", "--out-dir", str(tmp_path / "w")]
+    for weights, name in ((other, "stale.json"), (tiny_weights, "fresh.json")):
+        doc = {**_evaluation("kodak24", 18.0), "models": {"ce-test": {"sha256": sha256_of(weights)}}}
+        (tmp_path / name).write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="other weights"):
+        main([*argv, "--eval", str(tmp_path / "stale.json")])
+    assert not (tmp_path / "w" / "x.pt").exists()
+    main([*argv, "--eval", str(tmp_path / "fresh.json")])
+    assert read_export(tmp_path / "w" / "x.pt")["evaluation"]["results"][0]["psnr"] == 18.0

@@ -33,6 +33,7 @@ from model.baselines import BASELINES, OPENCV_BASELINES, MissingDependency, open
 from model.data import DataError, load_eval_images
 from model.devices import DEVICE_CHOICES, pick_device
 from model.export import WeightsError
+from model.files import sha256_of
 from model.fillers import GeneratorFiller
 from model.inference import InpaintModel, load_generator
 from model.masks import FREEFORM_COVERAGE, HOLE_KINDS, FreeformMasks, silhouettes_for
@@ -234,6 +235,7 @@ def document(
         "models": {
             name: {
                 "path": str(m.path),
+                "sha256": sha256_of(m.path),
                 "mask_type": m.meta.mask_type,
                 "steps": m.meta.training.get("steps"),
                 "parameters": m.parameters,

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from model.export import WEIGHTS_DIR, read_export
-from model.files import atomic_save
+from model.files import atomic_save, sha256_of
 
 
 def evaluation_summary(eval_json: dict, method: str) -> dict:
@@ -41,6 +41,16 @@ def evaluation_summary(eval_json: dict, method: str) -> dict:
             }
         )
     return summary
+
+
+def check_measured(docs: list[dict], paths: list[Path], method: str, export: Path) -> None:
+    """Refuse numbers measured on other weights: an evaluation that records the SHA-256 of
+    ``method``'s file must record this export's (older evaluations recorded only a path)."""
+    digest = sha256_of(export)
+    for doc, path in zip(docs, paths, strict=True):
+        measured = doc.get("models", {}).get(method, {}).get("sha256")
+        if measured is not None and measured != digest:
+            raise ValueError(f"{path} measured {method!r} on other weights (SHA-256 {measured[:12]}…), not {export}")
 
 
 def merge_evaluations(docs: list[dict]) -> dict:
@@ -80,6 +90,7 @@ def release(
     payload["training"] = lineage_totals(payload.get("training", {}))
     if eval_paths:
         docs = [json.loads(path.read_text()) for path in eval_paths]
+        check_measured(docs, eval_paths, method or name, export)
         payload["evaluation"] = evaluation_summary(merge_evaluations(docs), method or name)
     out_dir.mkdir(parents=True, exist_ok=True)
     return atomic_save(payload, out_dir / f"{name}.pt")
