@@ -28,22 +28,43 @@ def reconstruction_weights(
     return hole + overlap_weight * overlap_band(hole, overlap)
 
 
+REC_MEANS = ("pixels", "psnr")
+# per-image MSE below which ``psnr`` averaging stops raising an image's weight (30 dB): a nearly
+# solved image must not take over the batch's gradient
+PSNR_MSE_FLOOR = 1e-3
+
+
 def masked_l2(
     prediction: torch.Tensor,
     target: torch.Tensor,
     hole: torch.Tensor,
     overlap: int = DEFAULT_OVERLAP,
     overlap_weight: float = DEFAULT_OVERLAP_WEIGHT,
+    mean: str = "pixels",
 ) -> torch.Tensor:
-    """Weighted mean squared error over hole + overlap band, normalised by total weight.
+    """Weighted mean squared error over hole + overlap band.
 
-    An all-empty mask (the autoencoder pretext, ``--mask none``) reconstructs every pixel.
+    ``mean="pixels"`` (the paper's): normalised by the batch's total weight, so every hole pixel
+    counts once and images with big holes dominate. ``mean="psnr"``: the gradient of the mean
+    per-image log-MSE, i.e. of the mean per-image PSNR the evaluation reports; each image's MSE
+    weighted by ``1 / (its MSE + PSNR_MSE_FLOOR)`` (not differentiated), the weights normalised
+    to sum to one, so the loss keeps an MSE's scale while a thin stroke's small error counts as
+    much, relatively, as a big hole's large one. An all-empty mask (the autoencoder pretext,
+    ``--mask none``) reconstructs every pixel.
     """
+    if mean not in REC_MEANS:
+        raise ValueError(f"mean must be one of {REC_MEANS}, not {mean!r}")
     weights = reconstruction_weights(hole, overlap, overlap_weight)
     if float(weights.sum()) == 0.0:
         weights = torch.ones_like(hole)
     sq = (prediction.float() - target.float()).pow(2).mean(dim=1, keepdim=True)
-    return (sq * weights).sum() / weights.sum()
+    if mean == "pixels":
+        return (sq * weights).sum() / weights.sum()
+    per_weight = weights.sum(dim=(1, 2, 3))
+    has_hole = per_weight > 0
+    per_image = (sq * weights).sum(dim=(1, 2, 3))[has_hole] / per_weight[has_hole]
+    image_weights = 1.0 / (per_image.detach() + PSNR_MSE_FLOOR)
+    return (per_image * image_weights).sum() / image_weights.sum()
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
-from model.losses import joint_loss, masked_l2, overlap_band, random_translate
+from model.losses import PSNR_MSE_FLOOR, joint_loss, masked_l2, overlap_band, random_translate
 
 
 def _square_hole(size: int = 32, lo: int = 12, hi: int = 20) -> torch.Tensor:
@@ -74,3 +75,32 @@ def test_random_translate_shifts_by_whole_pixels_and_passes_gradients() -> None:
     assert len(seen) > 10  # the offset really varies
     out.sum().backward()
     assert images.grad is not None and images.grad.abs().sum() > 0
+
+
+def test_psnr_mean_follows_the_mean_per_image_log_error() -> None:
+    """``mean="psnr"``: a batch of a big hole with a large error and a thin stroke with a small
+    one. The pixel mean lets the big hole take almost all of the gradient; the psnr mean gives
+    the gradient of the mean per-image log-MSE (the evaluation's mean PSNR), up to one factor."""
+    target = torch.zeros(2, 3, 32, 32)
+    hole = torch.zeros(2, 1, 32, 32)
+    hole[0, :, 4:28, 4:28] = 1  # a big hole...
+    hole[1, :, 15:17, 2:30] = 1  # ...and a thin stroke
+    pred = (torch.rand(2, 3, 32, 32) * torch.tensor([0.3, 0.03]).view(2, 1, 1, 1)).requires_grad_()
+
+    def gradient(loss: torch.Tensor) -> torch.Tensor:
+        (g,) = torch.autograd.grad(loss, pred)
+        return g.flatten()
+
+    psnr = gradient(masked_l2(pred, target, hole, overlap=0, mean="psnr"))
+    per_image = ((pred - target).pow(2).mean(1, keepdim=True) * hole).sum((1, 2, 3)) / hole.sum((1, 2, 3))
+    log_mse = gradient(torch.log(per_image + PSNR_MSE_FLOOR).mean())
+    assert torch.allclose(psnr / psnr.norm(), log_mse / log_mse.norm(), atol=1e-5)
+    pixels = gradient(masked_l2(pred, target, hole, overlap=0)).view(2, -1)
+    stroke_share = lambda g: float(g.view(2, -1)[1].norm() / g.view(2, -1).norm())  # noqa: E731
+    assert stroke_share(pixels) < 0.2 < stroke_share(psnr)
+    # on one image both means are its MSE; unknown means are refused
+    assert torch.isclose(
+        masked_l2(pred[:1], target[:1], hole[:1], 0, mean="psnr"), masked_l2(pred[:1], target[:1], hole[:1], 0)
+    )
+    with pytest.raises(ValueError, match="mean must be one of"):
+        masked_l2(pred, target, hole, mean="median")

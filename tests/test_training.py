@@ -279,3 +279,12 @@ def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path
     main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "2", "--resume", "--lr", "1e-4"])
     main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "3", "--resume", "--retarget"])
     assert read_export(out / "generator.pt")["mask_type"] == "center"
+    # a run checkpointed before --rec-mean existed averaged over pixels: psnr is a change of loss
+    state = torch.load(out / "checkpoint.pt", weights_only=False)
+    del state["args"]["rec_mean"]
+    torch.save(state, out / "checkpoint.pt")
+    base = [*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--resume"]
+    with pytest.raises(SystemExit, match=r"--rec-mean psnr \(the run's: pixels\)"):
+        main([*base, "--steps", "4", "--rec-mean", "psnr"])
+    main([*base, "--steps", "4", "--rec-mean", "psnr", "--retarget"])
+    assert read_export(out / "generator.pt")["training"]["rec_mean"] == "psnr"

@@ -28,7 +28,9 @@ log = logging.getLogger("model.tools.train")
 # what a run trains towards; a resumed run keeps them unless --retarget (a run resumed without
 # repeating --overlap 0 once trained on another loss, and lost 0.07 dB of validation before it
 # was noticed). The rates, length, precision, threads and paths may change.
-RUN_DEFINING = ("mask", "input", "adv", "rec", "overlap", "overlap_weight", "d_norm", "d_shift", "ema")
+RUN_DEFINING = ("mask", "input", "adv", "rec", "rec_mean", "overlap", "overlap_weight", "d_norm", "d_shift", "ema")
+# what runs checkpointed before an option existed trained with
+BEFORE_OPTION = {"rec_mean": "pixels"}
 GROWN_PARTS = ("skips.", "refine.")  # zero-initialised: adding them keeps the generator's function
 CHECKPOINT = "checkpoint.pt"
 EXPORT = "generator.pt"
@@ -152,6 +154,7 @@ def init_generator(path: Path, nets: Networks) -> dict:
 def check_same_objective(saved: dict, args: argparse.Namespace) -> None:
     """Refuse to resume with another loss or other holes than the checkpoint trained on, unless
     ``--retarget`` says so (then the change is logged)."""
+    saved = {**BEFORE_OPTION, **saved}
     changed = [k for k in RUN_DEFINING if k in saved and saved[k] != getattr(args, k)]
     if not changed:
         return

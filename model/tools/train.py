@@ -29,6 +29,7 @@ from model.export import GeneratorMeta
 from model.losses import (
     DEFAULT_OVERLAP,
     DEFAULT_OVERLAP_WEIGHT,
+    REC_MEANS,
     discriminator_loss,
     generator_adversarial_loss,
     joint_loss,
@@ -113,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="random translation (px) of real and completed images before the discriminator (0 = off)",
     )
     p.add_argument("--rec", type=float, default=None, help="reconstruction weight (default: 1 - adv)")
+    p.add_argument(
+        "--rec-mean",
+        default="pixels",
+        choices=REC_MEANS,
+        help="how the reconstruction error is averaged: over every hole pixel of the batch (the "
+        "paper's), or as the mean per-image PSNR the evaluation reports (psnr)",
+    )
     p.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP, help="overlap band width in pixels")
     p.add_argument(
         "--overlap-weight", type=float, default=DEFAULT_OVERLAP_WEIGHT, help="loss weight of the overlap band"
@@ -217,7 +225,7 @@ def train_step(
     inputs = generator_inputs(real, hole, nets.generator.config, mean)
     with autocast(real.device, args.precision):
         fake = nets.G(inputs)
-    rec = masked_l2(fake, real, hole, args.overlap, args.overlap_weight)
+    rec = masked_l2(fake, real, hole, args.overlap, args.overlap_weight, args.rec_mean)
     stats = {"rec": rec.item()}
     loss = rec
     if nets.D is not None:
@@ -328,6 +336,7 @@ def run_meta(
             "d_norm": args.d_norm if joint else None,
             "d_shift": args.d_shift if joint else None,
             "overlap_weight": args.overlap_weight,
+            "rec_mean": args.rec_mean,
             "masks_folder": str(args.masks) if args.masks else None,
             "seed": args.seed,
             "hardware": hardware(rt),
