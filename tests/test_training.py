@@ -206,6 +206,13 @@ def test_a_resumed_cosine_run_records_a_changed_target_and_leaves_the_rates_to_t
     change = resumed_rates(opt, None, args, {"lr_decay": "cosine", "lr": 2e-4, "steps": 10}, step=7)
     assert change == {"step": 7, "lr_g": 1e-4, "cosine_to_step": 20}
     assert opt.param_groups[0]["lr"] == 1e-3  # the cosine sets it at every step
+    # a warm restart: the cosine starts at --lr at the resumed step and anneals fully by --steps
+    args.cosine_from = 7
+    change = resumed_rates(opt, None, args, {"lr_decay": "cosine", "lr": 1e-4, "steps": 20}, step=7)
+    assert change == {"step": 7, "lr_g": 1e-4, "cosine_to_step": 20, "cosine_from_step": 7}
+    for step, factor in ((7, 1.0), (20, 0.02)):
+        apply_cosine(opt, None, args, step=step, steps=20)
+        assert opt.param_groups[0]["lr"] == pytest.approx(1e-4 * factor)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
@@ -288,3 +295,5 @@ def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path
         main([*base, "--steps", "4", "--rec-mean", "psnr"])
     main([*base, "--steps", "4", "--rec-mean", "psnr", "--retarget"])
     assert read_export(out / "generator.pt")["training"]["rec_mean"] == "psnr"
+    with pytest.raises(SystemExit, match=r"--cosine-from 9 must lie in \[0, --steps 5\)"):
+        main([*base, "--steps", "5", "--rec-mean", "psnr", "--lr-decay", "cosine", "--cosine-from", "9"])

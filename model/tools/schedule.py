@@ -53,8 +53,10 @@ def set_learning_rates(
 def apply_cosine(
     opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None, args: argparse.Namespace, step: int, steps: int
 ) -> None:
-    """``--lr-decay cosine``: both rates follow the half cosine for this step."""
-    f = cosine_factor(step, steps)
+    """``--lr-decay cosine``: both rates follow the half cosine for this step, from ``--lr`` at
+    step ``--cosine-from`` (0, or a resumed run's step for a warm restart) to its floor at ``steps``."""
+    start = getattr(args, "cosine_from", 0)
+    f = cosine_factor(step - start, steps - start)
     set_learning_rates(opt_g, opt_d, args.lr * f, discriminator_lr(args) * f)
 
 
@@ -69,8 +71,10 @@ def resumed_rates(
     change, or None when nothing changed."""
     if args.lr_decay == "cosine" and saved_args.get("lr_decay") == "cosine":
         # the schedule sets the rates every step; a change of --lr (or --steps) is still recorded
-        if (saved_args.get("lr"), saved_args.get("steps")) != (args.lr, args.steps):
-            return {"step": step, "lr_g": args.lr, "cosine_to_step": args.steps}
+        now = (args.lr, args.steps, args.cosine_from)
+        if (saved_args.get("lr"), saved_args.get("steps"), saved_args.get("cosine_from", 0)) != now:
+            change = {"step": step, "lr_g": args.lr, "cosine_to_step": args.steps}
+            return change | ({"cosine_from_step": args.cosine_from} if args.cosine_from else {})
         return None
     # otherwise the rates given now apply (a manual step decay: lower --lr and --resume once
     # validation flattens)

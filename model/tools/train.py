@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="cosine: the learning rates fall along a half cosine to 2%% of --lr at --steps",
     )
     p.add_argument(
+        "--cosine-from",
+        type=int,
+        default=0,
+        help="step at which the cosine starts at --lr: a warm restart of a resumed run starts it at "
+        "the run's step (--resume --cosine-from STEP), so it anneals fully by --steps",
+    )
+    p.add_argument(
         "--ema", type=float, default=0.0, help="decay of an exponential moving average of G exported (0 = off)"
     )
     p.add_argument("--adv", type=float, default=0.001, help="adversarial weight lambda_adv (0 = reconstruction only)")
@@ -378,6 +385,8 @@ def train(args: argparse.Namespace) -> Path:
         data, nets, progress = setup(args, rt)
         out: Path = args.out
         steps = total_steps(args, data.n_train, rt.world_size)
+        if args.lr_decay == "cosine" and not 0 <= args.cosine_from < steps:
+            raise ValueError(f"--cosine-from {args.cosine_from} must lie in [0, --steps {steps})")
         images_per_step = args.batch_size * rt.world_size
         metrics = out / METRICS
         if rt.is_main and progress.step == 0:
