@@ -55,8 +55,7 @@ def apply_cosine(
 ) -> None:
     """``--lr-decay cosine``: both rates follow the half cosine for this step, from ``--lr`` at
     step ``--cosine-from`` (0, or a resumed run's step for a warm restart) to its floor at ``steps``."""
-    start = getattr(args, "cosine_from", 0)
-    f = cosine_factor(step - start, steps - start)
+    f = cosine_factor(step - args.cosine_from, steps - args.cosine_from)
     set_learning_rates(opt_g, opt_d, args.lr * f, discriminator_lr(args) * f)
 
 
