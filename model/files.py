@@ -15,9 +15,12 @@ import torch
 
 @contextmanager
 def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
-    """Open ``PATH.tmp`` for writing and move it over ``path`` once the block ends without error."""
+    """Open ``PATH.<pid>.tmp`` for writing and move it over ``path`` once the block ends without error.
+
+    The process id keeps two runs that write the same file at once (two trainings building one
+    image cache) from sharing, and stealing, one temporary file; the last move wins whole."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, mode) as fh:
             yield fh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,28 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
         raise RuntimeError("killed")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.jsonl"]
+
+
+def _write_while_the_other_writes(target: Path, text: str, both_open: mp.synchronize.Barrier) -> None:
+    with atomic_open(target, "w") as fh:
+        fh.write(text)
+        both_open.wait(timeout=30)  # the other process has its temporary file open too
+
+
+def test_two_processes_writing_one_file_at_once_both_finish(tmp_path: Path) -> None:
+    """Two trainings that build the same image cache at once: each must finish with a whole file
+    (one shared temporary name let the first move steal the second's file and crash it)."""
+    target = tmp_path / "images.npy"
+    ctx = mp.get_context("fork")
+    both_open = ctx.Barrier(2)
+    writers = [ctx.Process(target=_write_while_the_other_writes, args=(target, t, both_open)) for t in "ab"]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(timeout=60)
+    assert [w.exitcode for w in writers] == [0, 0]
+    assert target.read_text() in {"a", "b"}
+    assert [p.name for p in tmp_path.iterdir()] == ["images.npy"]
 
 
 def test_device_choice() -> None:
