@@ -107,6 +107,24 @@ def test_tiny_training_run_beats_mean_fill_and_resumes(photo_folder: Path, tmp_p
     assert model_l2 < 0.6 * mean_l2, (model_l2, mean_l2)
 
 
+def test_validation_holes_do_not_depend_on_the_trained_holes(photo_folder: Path, tmp_path: Path) -> None:
+    """A center run and a mixed run report val_mixed on the same holes, so a fine-tune's numbers
+    compare with the run it came from (a center run used to draw blobs where silhouettes go)."""
+    shapes = tmp_path / "shapes"
+    shapes.mkdir()
+    for i in range(3):  # a thin bar a blob never looks like
+        bar = np.zeros((40, 40), np.uint8)
+        bar[:, 18 + i : 22 + i] = 255
+        Image.fromarray(bar).save(shapes / f"bar{i}.png")
+    holes = {}
+    for kind in ("mixed", "center"):
+        args = _args(photo_folder, tmp_path / kind, "--mask", kind, "--masks", str(shapes))
+        holes[kind] = setup(args, CPU)[0].val_holes
+    assert set(holes["center"]) == set(holes["mixed"]) == {"center", "mixed"}
+    for name in ("center", "mixed"):
+        assert torch.equal(holes["center"][name], holes["mixed"][name]), name
+
+
 def test_missing_data_folder_exits_with_a_message(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="does not exist"):
         main(["--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "o"), "--steps", "1"])

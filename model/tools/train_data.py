@@ -72,7 +72,9 @@ def load_data(args: argparse.Namespace, rt: distributed.Runtime, config: Generat
         distributed.barrier(rt)
         if train.skipped:
             log.warning("skipped %d unreadable training images", len(train.skipped))
-    shapes = silhouettes_for([args.mask], args.masks, args.seed)
+    # the validation's mixed holes draw silhouettes too: loaded for every run given --masks, so
+    # val_mixed is the same set of holes whatever the run trains on (a center run measured blobs)
+    shapes = silhouettes_for([args.mask, *VALIDATION_KINDS], args.masks, args.seed)
     data = TrainingData(
         # a writable in-memory copy: the cache is a read-only memmap
         pixels=torch.from_numpy(np.array(train.pixels)).to(rt.device),
