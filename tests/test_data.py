@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from model.data import DataError, augment, cached_images, decode_images, list_images, split_files
 
@@ -63,6 +64,21 @@ def test_cache_is_reused(tmp_path: Path, shared_data: Path) -> None:
     second = cached_images(files, tmp_path / "cache", side=40)
     assert isinstance(second.pixels, np.memmap)
     assert np.array_equal(np.asarray(first.pixels), np.asarray(second.pixels))
+
+
+def test_cache_follows_content_not_timestamps(tmp_path: Path, shared_data: Path) -> None:
+    """A re-copied data folder (new mtimes) reuses the cache; an edited photo is decoded again."""
+    files = sorted(_write_photos(tmp_path / "img", shared_data / "train" / "bsds500", 3))
+    cached_images(files, tmp_path / "cache", side=40)
+    for f in files:
+        os.utime(f, (1e9, 1e9))
+    cached_images(files, tmp_path / "cache", side=40)
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
+    with Image.open(files[0]) as im:
+        ImageOps.mirror(im).save(files[0])
+    edited = cached_images(files, tmp_path / "cache", side=40)
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 2
+    assert not isinstance(edited.pixels, np.memmap)
 
 
 def test_augment_gives_random_crops_and_flips() -> None:
