@@ -17,6 +17,8 @@ from PIL import Image, ImageDraw
 
 from model.baselines import mean_colour_uint8, mean_fill, opencv_fill
 from model.data import list_images, load_eval_images, to_unit_range
+from model.fillers import GeneratorFiller
+from model.inference import load_generator
 from model.losses import overlap_band
 from model.masks import FreeformMasks, center_mask
 from model.metrics import psnr
@@ -291,3 +293,17 @@ def test_full_resolution_holes_are_seeded_per_image() -> None:
     assert np.array_equal(a, fullres.fullres_mask("strokes", 3, 512, 768, 0, None))
     assert not np.array_equal(a, fullres.fullres_mask("strokes", 4, 512, 768, 0, None))
     assert a.shape == (512, 768)
+
+
+def test_128_px_protocol_fills_through_the_server_path(tiny_weights: Path) -> None:
+    """A model's 128 px score is what ``POST /inpaint`` returns for that photo (a window
+    centred on each hole), not the bare network run once on the crop."""
+    model = load_generator(tiny_weights)
+    methods = evaluate.build_methods({"m": model}, [])
+    truth = _truth(4)[None]
+    hole = np.zeros((1, SIZE, SIZE), bool)
+    hole[0, 8:24, 10:26] = hole[0, 90:110, 70:84] = True  # two holes, both off-centre
+    got = methods.images["m"](truth, hole)
+    assert np.array_equal(got[0], GeneratorFiller("m", model).fill(truth[0], hole[0]))
+    bare = composite(model.fill(truth, hole), truth, hole)
+    assert not np.array_equal(composite(got, truth, hole), bare)

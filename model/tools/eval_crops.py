@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from model.baselines import run_baseline
-from model.inference import InpaintModel
+from model.fillers import GeneratorFiller
 from model.masks import FreeformMasks, ShapeBank, mask_batch, mask_fn
 from model.tools.eval_grids import grid_picks, show_hole
 from model.tools.eval_scores import Evaluation, composite, hole_sharpness, score_chunked, summarise
@@ -26,8 +26,10 @@ log = logging.getLogger("model.tools.eval_crops")
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def model_method(model: InpaintModel) -> Method:
-    return lambda images, holes: model.fill(images, holes)
+def model_method(filler: GeneratorFiller) -> Method:
+    """A generator as ``POST /inpaint`` runs it on a 128 px photo: windows planned per hole
+    (each centred on its hole; hairlines by Telea), not the bare network on the crop."""
+    return lambda images, holes: np.stack(filler.fill_many(list(images), list(holes)))
 
 
 def baseline_method(name: str, mean_colour: Sequence[float]) -> Method:

@@ -1,7 +1,8 @@
 """Evaluate generators against baselines on held-out photographs: ``python -m model.tools.evaluate``.
 
 The paper's protocol, generalised to other hole shapes: 128x128 images, the hole filled by
-the method, the result composited (hole pixels from the method, the rest from the truth) and
+the method (a generator through the server's inference path, as ``POST /inpaint`` fills a
+128 px photo), the result composited (hole pixels from the method, the rest from the truth) and
 measured on the HOLE ONLY (the overlap band is context and never counts). Values in [0, 1];
 PSNR is the mean of per-image PSNR (the paper's convention), SSIM the mean of the SSIM map
 over hole pixels, sharpness the mean gradient magnitude in the hole next to the truth's own.
@@ -54,6 +55,7 @@ log = logging.getLogger("model.tools.evaluate")
 
 DEFAULT_MASKS = ("center", "freeform")
 PROTOCOL = (
+    "generators through the server's inference path (windows centred on each hole); "
     "composited fill, metrics on hole pixels only (no overlap band); values in [0, 1]; "
     "psnr = mean of per-image PSNR; ssim = mean SSIM map over the hole; sharpness = mean gradient "
     "magnitude in the hole"
@@ -159,9 +161,10 @@ class Methods:
 def build_methods(models: dict[str, InpaintModel], baselines: list[str]) -> Methods:
     """The models first, then the baselines, which use the first model's mean colour."""
     first = next(iter(models.values()))
-    images: dict[str, Method] = {name: model_method(m) for name, m in models.items()}
+    fillers = {name: GeneratorFiller(name, m) for name, m in models.items()}
+    images: dict[str, Method] = {name: model_method(f) for name, f in fillers.items()}
     images |= {b: baseline_method(b, first.meta.mean_colour) for b in baselines}
-    photos: dict[str, PhotoMethod] = {name: model_photo_method(GeneratorFiller(name, m)) for name, m in models.items()}
+    photos: dict[str, PhotoMethod] = {name: model_photo_method(f) for name, f in fillers.items()}
     photos |= {b: baseline_photo_method(b, first.meta.mean_colour) for b in baselines}
     kinds = {name: "model" for name in models} | {b: "baseline" for b in baselines}
     if "mean" in baselines and any(m.meta.mean_colour != first.meta.mean_colour for m in models.values()):
