@@ -32,6 +32,11 @@ def cosine_factor(step: int, steps: int, floor: float = COSINE_FLOOR) -> float:
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
 
 
+def warmup_factor(step: int, warmup: int) -> float:
+    """Learning-rate multiplier rising linearly from 1/warmup at step 0 to 1 at ``warmup`` steps."""
+    return min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
+
+
 def learning_rates(opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None) -> dict[str, float | None]:
     """The rates the optimisers hold now, as ``lr_schedule`` records them."""
     return {
@@ -54,8 +59,11 @@ def apply_cosine(
     opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None, args: argparse.Namespace, step: int, steps: int
 ) -> None:
     """``--lr-decay cosine``: both rates follow the half cosine for this step, from ``--lr`` at
-    step ``--cosine-from`` (0, or a resumed run's step for a warm restart) to its floor at ``steps``."""
-    f = cosine_factor(step - args.cosine_from, steps - args.cosine_from)
+    step ``--cosine-from`` (0, or a resumed run's step for a warm restart) to its floor at ``steps``,
+    rising linearly over the first ``--warmup`` steps of it (a fresh Adam's second moments are
+    noise for its first few hundred steps; at full rate they throw a trained model off)."""
+    since = step - args.cosine_from
+    f = cosine_factor(since, steps - args.cosine_from) * warmup_factor(since, args.warmup)
     set_learning_rates(opt_g, opt_d, args.lr * f, discriminator_lr(args) * f)
 
 

@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the run's step (--resume --cosine-from STEP), so it anneals fully by --steps",
     )
     p.add_argument(
+        "--warmup",
+        type=int,
+        default=0,
+        help="with --lr-decay cosine: the rates rise linearly to --lr over this many steps from "
+        "--cosine-from (for a restart with a fresh optimiser, e.g. --init-from)",
+    )
+    p.add_argument(
         "--ema", type=float, default=0.0, help="decay of an exponential moving average of G exported (0 = off)"
     )
     p.add_argument("--adv", type=float, default=0.001, help="adversarial weight lambda_adv (0 = reconstruction only)")
@@ -336,6 +343,7 @@ def run_meta(
             "lr_d": discriminator_lr(args),
             "lr_schedule": progress.lr_schedule,
             "lr_decay": args.lr_decay,
+            "warmup_steps": args.warmup if args.lr_decay == "cosine" else 0,
             "ema": args.ema,
             "input": args.input,
             "lambda_rec": rec_weight(args),
@@ -387,6 +395,8 @@ def train(args: argparse.Namespace) -> Path:
         steps = total_steps(args, data.n_train, rt.world_size)
         if args.lr_decay == "cosine" and not 0 <= args.cosine_from < steps:
             raise ValueError(f"--cosine-from {args.cosine_from} must lie in [0, --steps {steps})")
+        if args.warmup < 0:
+            raise ValueError(f"--warmup {args.warmup} must not be negative")
         images_per_step = args.batch_size * rt.world_size
         metrics = out / METRICS
         if rt.is_main and progress.step == 0:
