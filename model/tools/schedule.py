@@ -61,8 +61,8 @@ def apply_cosine(
     """``--lr-decay cosine``: both rates follow the half cosine for this step, from ``--lr`` at
     step ``--cosine-from`` (0, or a resumed run's step for a warm restart) to its floor at ``steps``,
     rising linearly over the first ``--warmup`` steps of it: a fresh Adam's first steps are
-    taken on a few batches' moments. (Measured: it does not remove the dip of a 7e-5 restart of
-    the default, which is the peak rate's; see MODEL_CARD.md.)"""
+    taken on a few batches' moments. (Measured: it does not remove the dip that a restart of
+    the default from its export shows at 3e-5 and at 7e-5; see MODEL_CARD.md.)"""
     since = step - args.cosine_from
     f = cosine_factor(since, steps - args.cosine_from) * warmup_factor(since, args.warmup)
     set_learning_rates(opt_g, opt_d, args.lr * f, discriminator_lr(args) * f)
