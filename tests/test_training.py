@@ -231,8 +231,11 @@ def test_a_resumed_cosine_run_records_a_changed_target_and_leaves_the_rates_to_t
     for step, factor in ((7, 1.0), (20, 0.02)):
         apply_cosine(opt, None, args, step=step, steps=20)
         assert opt.param_groups[0]["lr"] == pytest.approx(1e-4 * factor)
-    # with a warmup the restart climbs to --lr over its first steps, then follows the cosine
+    # with a warmup the restart climbs to --lr over its first steps, then follows the cosine;
+    # the resumed run's lr_schedule entry records it
     args.warmup = 4
+    change = resumed_rates(opt, None, args, {"lr_decay": "cosine", "lr": 1e-4, "steps": 20, "cosine_from": 7}, step=7)
+    assert change == {"step": 7, "lr_g": 1e-4, "cosine_to_step": 20, "cosine_from_step": 7, "warmup_steps": 4}
     for step, factor in ((7, 0.25), (8, 0.5 * cosine_factor(1, 13)), (10, cosine_factor(3, 13)), (20, 0.02)):
         apply_cosine(opt, None, args, step=step, steps=20)
         assert opt.param_groups[0]["lr"] == pytest.approx(1e-4 * factor)

@@ -78,11 +78,19 @@ def resumed_rates(
     """Set the rates a resumed run trains at; returns the ``lr_schedule`` entry recording a
     change, or None when nothing changed."""
     if args.lr_decay == "cosine" and saved_args.get("lr_decay") == "cosine":
-        # the schedule sets the rates every step; a change of --lr (or --steps) is still recorded
-        now = (args.lr, args.steps, args.cosine_from)
-        if (saved_args.get("lr"), saved_args.get("steps"), saved_args.get("cosine_from", 0)) != now:
+        # the schedule sets the rates every step; a change of --lr (or --steps, --cosine-from,
+        # --warmup) is still recorded
+        now = (args.lr, args.steps, args.cosine_from, args.warmup)
+        before = (
+            saved_args.get("lr"),
+            saved_args.get("steps"),
+            saved_args.get("cosine_from", 0),
+            saved_args.get("warmup", 0),
+        )
+        if before != now:
             change = {"step": step, "lr_g": args.lr, "cosine_to_step": args.steps}
-            return change | ({"cosine_from_step": args.cosine_from} if args.cosine_from else {})
+            change |= {"cosine_from_step": args.cosine_from} if args.cosine_from else {}
+            return change | ({"warmup_steps": args.warmup} if args.warmup else {})
         return None
     # otherwise the rates given now apply (a manual step decay: lower --lr and --resume once
     # validation flattens)
