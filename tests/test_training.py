@@ -323,3 +323,14 @@ def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path
     assert read_export(out / "generator.pt")["training"]["rec_mean"] == "psnr"
     with pytest.raises(SystemExit, match=r"--cosine-from 9 must lie in \[0, --steps 5\)"):
         main([*base, "--steps", "5", "--rec-mean", "psnr", "--lr-decay", "cosine", "--cosine-from", "9"])
+
+
+@pytest.mark.parametrize("flag", ["--cosine-from", "--warmup"])
+def test_cosine_shaping_flags_without_a_cosine_are_refused_not_ignored(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused before any data is read: ``--data`` need not even exist."""
+    with pytest.raises(SystemExit) as exc:
+        main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "run"), "--steps", "5", flag, "2"])
+    assert exc.value.code == 2
+    assert "need --lr-decay cosine" in capsys.readouterr().err

@@ -446,7 +446,10 @@ def train(args: argparse.Namespace) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.lr_decay != "cosine" and (args.cosine_from or args.warmup):
+        parser.error("--cosine-from and --warmup shape a cosine: they need --lr-decay cosine")
     try:
         path = train(args)
     except (ValueError, FileNotFoundError) as exc:
