@@ -334,3 +334,11 @@ def test_cosine_shaping_flags_without_a_cosine_are_refused_not_ignored(
         main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "run"), "--steps", "5", flag, "2"])
     assert exc.value.code == 2
     assert "need --lr-decay cosine" in capsys.readouterr().err
+
+
+def test_a_cosine_run_records_the_schedule_it_starts_on(photo_folder: Path, tmp_path: Path) -> None:
+    """The first ``lr_schedule`` entry says where the cosine ends and how it warms up, so an
+    export whose end was later brought forward still tells what was planned."""
+    main([*_argv(photo_folder, tmp_path), "--adv", "0", "--lr-decay", "cosine", "--warmup", "1", "--steps", "2"])
+    first = read_export(tmp_path / "generator.pt")["training"]["lr_schedule"][0]
+    assert first == {"step": 0, "lr_g": 2e-4, "lr_d": None, "cosine_to_step": 2, "warmup_steps": 1}

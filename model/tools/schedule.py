@@ -68,6 +68,16 @@ def apply_cosine(
     set_learning_rates(opt_g, opt_d, args.lr * f, discriminator_lr(args) * f)
 
 
+def cosine_shape(args: argparse.Namespace, steps: int) -> dict:
+    """What an ``lr_schedule`` entry records of a cosine run's shape: where it ends, and where it
+    starts and how long it warms up when not at once from step 0 (empty without a cosine)."""
+    if args.lr_decay != "cosine":
+        return {}
+    shape: dict = {"cosine_to_step": steps}
+    shape |= {"cosine_from_step": args.cosine_from} if args.cosine_from else {}
+    return shape | ({"warmup_steps": args.warmup} if args.warmup else {})
+
+
 def resumed_rates(
     opt_g: torch.optim.Optimizer,
     opt_d: torch.optim.Optimizer | None,
@@ -88,9 +98,7 @@ def resumed_rates(
             saved_args.get("warmup", 0),
         )
         if before != now:
-            change = {"step": step, "lr_g": args.lr, "cosine_to_step": args.steps}
-            change |= {"cosine_from_step": args.cosine_from} if args.cosine_from else {}
-            return change | ({"warmup_steps": args.warmup} if args.warmup else {})
+            return {"step": step, "lr_g": args.lr, **cosine_shape(args, args.steps)}
         return None
     # otherwise the rates given now apply (a manual step decay: lower --lr and --resume once
     # validation flattens)

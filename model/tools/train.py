@@ -52,7 +52,7 @@ from model.tools.checkpoint import (
     unwrap,
 )
 from model.tools.samples import save_sample_grid
-from model.tools.schedule import apply_cosine, discriminator_lr, learning_rates, total_steps
+from model.tools.schedule import apply_cosine, cosine_shape, discriminator_lr, learning_rates, total_steps
 from model.tools.train_data import VALIDATION_CHUNK, TrainingData, generator_inputs, load_data, sample_batch
 
 
@@ -397,6 +397,8 @@ def train(args: argparse.Namespace) -> Path:
             raise ValueError(f"--cosine-from {args.cosine_from} must lie in [0, --steps {steps})")
         if args.warmup < 0:
             raise ValueError(f"--warmup {args.warmup} must not be negative")
+        if progress.step == 0 and len(progress.lr_schedule) == 1:
+            progress.lr_schedule[0] |= cosine_shape(args, steps)  # the schedule the run starts on
         images_per_step = args.batch_size * rt.world_size
         metrics = out / METRICS
         if rt.is_main and progress.step == 0:
