@@ -379,7 +379,14 @@ def setup(args: argparse.Namespace, rt: distributed.Runtime) -> tuple[TrainingDa
     nets = build_networks(args, config, rt)
     progress = Progress(
         gen=torch.Generator(device="cpu").manual_seed(seed),
-        lr_schedule=[{"step": 0, **learning_rates(nets.opt_g, nets.opt_d)}],
+        # the rates and the schedule the run starts on (a resume replaces it with the run's own)
+        lr_schedule=[
+            {
+                "step": 0,
+                **learning_rates(nets.opt_g, nets.opt_d),
+                **cosine_shape(args, total_steps(args, data.n_train, rt.world_size)),
+            }
+        ],
     )
     resumed = args.resume and resume(args.out, nets, progress, args, rt.device, rt.is_main)
     if args.init_from is not None and not resumed:
@@ -397,8 +404,6 @@ def train(args: argparse.Namespace) -> Path:
             raise ValueError(f"--cosine-from {args.cosine_from} must lie in [0, --steps {steps})")
         if args.warmup < 0:
             raise ValueError(f"--warmup {args.warmup} must not be negative")
-        if progress.step == 0 and len(progress.lr_schedule) == 1:
-            progress.lr_schedule[0] |= cosine_shape(args, steps)  # the schedule the run starts on
         images_per_step = args.batch_size * rt.world_size
         metrics = out / METRICS
         if rt.is_main and progress.step == 0:
