@@ -62,6 +62,51 @@ def test_release_embeds_every_evaluation_and_the_lineage(tiny_weights: Path, tmp
     ]
 
 
+def test_release_chains_restarts_from_exports_into_one_training_record(tiny_weights: Path, tmp_path: Path) -> None:
+    """A restart from a shipped export (``--init-from``, fresh Adam) ships as one record: the
+    step counter and the schedule continue the export's, images and seconds add up, the notes
+    join, and the totals still count the checkpoint the first run grew from."""
+    shipped = {
+        "steps": 1000,
+        "images_seen": 32000,
+        "train_seconds": 100.0,
+        "lr_schedule": [{"step": 0, "lr_g": 1e-4, "cosine_to_step": 1000}],
+        "hardware": "CPU x86_64, 2 threads",
+        "initialised_from": {"path": "runs/a/checkpoint.pt", "steps": 500, "images_seen": 16000},
+        "total_steps": 1500,
+        "note": "grown from run a",
+    }
+    restart = {
+        "steps": 100,
+        "images_seen": 3200,
+        "train_seconds": 10.0,
+        "lr_schedule": [
+            {"step": 0, "lr_g": 5e-5, "cosine_to_step": 200, "warmup_steps": 10},
+            {"step": 50, "lr_g": 5e-5, "cosine_to_step": 100},
+        ],
+        "hardware": "1x NVIDIA H200",
+        "initialised_from": {"path": "w/ce-region.pt", "steps": 1000, "images_seen": 32000, "training": shipped},
+    }
+    export = tmp_path / "restart.pt"
+    payload = torch.load(tiny_weights, weights_only=True)
+    payload["training"] = restart
+    torch.save(payload, export)
+
+    main(["--export", str(export), "--name", "ce-new", "--out-dir", str(tmp_path / "w"), "--note", "100 steps"])
+
+    training = read_export(tmp_path / "w" / "ce-new.pt")["training"]
+    assert (training["steps"], training["images_seen"], training["train_seconds"]) == (1100, 35200, 110.0)
+    assert (training["total_steps"], training["total_images_seen"]) == (1600, 51200)
+    assert training["lr_schedule"] == [
+        {"step": 0, "lr_g": 1e-4, "cosine_to_step": 1000},
+        {"step": 1000, "lr_g": 5e-5, "cosine_to_step": 1200, "warmup_steps": 10, "optimiser": "fresh"},
+        {"step": 1050, "lr_g": 5e-5, "cosine_to_step": 1100},
+    ]
+    assert training["initialised_from"] == shipped["initialised_from"]
+    assert training["note"] == "grown from run a; then 100 steps"
+    assert training["hardware"] == "CPU x86_64, 2 threads; then 1x NVIDIA H200"
+
+
 def test_release_refuses_a_method_the_evaluation_lacks(tiny_weights: Path, tmp_path: Path) -> None:
     (tmp_path / "e.json").write_text(json.dumps(_evaluation("kodak24", 18.0)))
     with pytest.raises(KeyError, match="not in the evaluation"):

@@ -140,15 +140,17 @@ def init_generator(path: Path, nets: Networks) -> dict:
     state = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(state, dict) and "G" in state:
         weights, steps, seen = state["G"], int(state["step"]), int(state["images_seen"])
+        lineage = {}
     else:
         payload = check_export(state, path)  # loaded once above, validated here
         weights = float32_state_dict(payload)
         steps, seen = int(payload["training"].get("steps", 0)), int(payload["training"].get("images_seen", 0))
+        lineage = {"training": payload["training"]}  # how those weights were trained, for the release
     load_grown(nets.generator, weights)
     if nets.G_ema is not None:
         load_grown(nets.G_ema, weights)
     log.info("generator initialised from %s (%d steps, %d images)", path, steps, seen)
-    return {"path": str(path), "steps": steps, "images_seen": seen}
+    return {"path": str(path), "steps": steps, "images_seen": seen, **lineage}
 
 
 def check_same_objective(saved: dict, args: argparse.Namespace) -> None:

@@ -61,10 +61,44 @@ def merge_evaluations(docs: list[dict]) -> dict:
     return merged
 
 
-def lineage_totals(training: dict) -> dict:
-    """A fine-tuned run (``--init-from``) counts only its own steps; add the run it started
-    from, so the shipped file says how much training the weights really had."""
+STEP_KEYS = ("step", "cosine_to_step", "cosine_from_step")  # lr_schedule fields that count steps
+
+
+def chain_runs(before: dict, run: dict) -> dict:
+    """One training record for weights trained by ``before`` and then by a restart from its
+    export (``run``, whose own counters start at 0 with a fresh optimiser): the step counters
+    and schedule continue ``before``'s, times and images add up, the notes join."""
+    offset = int(before.get("steps", 0))
+    schedule = [
+        {k: v + offset if k in STEP_KEYS and v is not None else v for k, v in entry.items()}
+        for entry in run.get("lr_schedule", [])
+    ]
+    if schedule:
+        schedule[0] = {**schedule[0], "optimiser": "fresh"}
+    hardware = [h for h in (before.get("hardware"), run.get("hardware")) if h]
+    notes = [n for n in (before.get("note"), run.get("note")) if n]
+    return {
+        **run,
+        "steps": offset + int(run.get("steps", 0)),
+        "images_seen": int(before.get("images_seen", 0)) + int(run.get("images_seen", 0)),
+        "train_seconds": round(float(before.get("train_seconds", 0)) + float(run.get("train_seconds", 0)), 1),
+        "lr_schedule": [*before.get("lr_schedule", []), *schedule],
+        "hardware": "; then ".join(dict.fromkeys(hardware)),
+        "initialised_from": before.get("initialised_from"),
+        **({"note": "; then ".join(notes)} if notes else {}),
+    }
+
+
+def lineage_totals(training: dict, note: str | None = None) -> dict:
+    """A fine-tuned run (``--init-from``) counts only its own steps. Restarts from exports whose
+    training records they kept are chained into one record (``chain_runs``); then the run the
+    first of them started from is added, so the shipped file says how much training the weights
+    really had. ``note`` says in words how this run trained."""
+    training = {**training, "note": note} if note else training
     source = training.get("initialised_from")
+    while source and "training" in source:
+        training = chain_runs(source["training"], training)
+        source = training.get("initialised_from")
     if not source:
         return training
     return {
@@ -82,12 +116,13 @@ def release(
     out_dir: Path = WEIGHTS_DIR,
     title: str | None = None,
     good_at: str | None = None,
+    note: str | None = None,
 ) -> Path:
     payload = read_export(export)
     card = dict(payload.get("card", {}))
     card.update({k: v for k, v in (("title", title), ("good_at", good_at)) if v})
     payload["card"] = card
-    payload["training"] = lineage_totals(payload.get("training", {}))
+    payload["training"] = lineage_totals(payload.get("training", {}), note)
     if eval_paths:
         docs = [json.loads(path.read_text()) for path in eval_paths]
         check_measured(docs, eval_paths, method or name, export)
@@ -107,8 +142,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out-dir", type=Path, default=WEIGHTS_DIR)
     p.add_argument("--title", default=None, help="human name shown in the editor, e.g. 'Context Encoder'")
     p.add_argument("--good-at", default=None, help="what holes it fills best, in a few words")
+    p.add_argument("--note", default=None, help="how this run trained, in words (joins the record's note)")
     args = p.parse_args(argv)
-    print(release(args.export, args.name, args.eval, args.method, args.out_dir, args.title, args.good_at))
+    print(release(args.export, args.name, args.eval, args.method, args.out_dir, args.title, args.good_at, args.note))
 
 
 if __name__ == "__main__":
