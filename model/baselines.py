@@ -10,7 +10,9 @@ return (N, H, W, 3) uint8 in which only hole pixels differ.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
 import numpy as np
@@ -55,24 +57,42 @@ def opencv_available() -> bool:
     return True
 
 
-def opencv_fill(images: np.ndarray, holes: np.ndarray, method: str, radius: int = INPAINT_RADIUS) -> np.ndarray:
-    """``cv2.inpaint`` per image (``method`` 'telea' or 'ns'); raises MissingDependency without OpenCV."""
+@functools.cache
+def _pool(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(workers, thread_name_prefix="opencv-fill")
+
+
+def opencv_fill(
+    images: np.ndarray, holes: np.ndarray, method: str, radius: int = INPAINT_RADIUS, workers: int = 1
+) -> np.ndarray:
+    """``cv2.inpaint`` per image (``method`` 'telea' or 'ns'); raises MissingDependency without OpenCV.
+
+    ``workers`` > 1 fills the images on that many threads (OpenCV releases the GIL): inside the
+    training loop one core's Telea (~300 images/s at 128 px) would otherwise cap a GPU."""
     cv2 = _cv2()
     flags = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
     if method not in flags:
         raise ValueError(f"unknown OpenCV inpainting method {method!r}; choose telea or ns")
     out = np.empty_like(images, dtype=np.uint8)
-    for i, (image, hole) in enumerate(zip(images, holes, strict=True)):
+
+    def fill(i: int) -> None:
+        image, hole = images[i], holes[i]
         mask = np.asarray(hole, np.uint8) * 255
         # the algorithms treat channels alike, so RGB order needs no BGR conversion
         filled = cv2.inpaint(np.ascontiguousarray(image, np.uint8), mask, radius, flags[method])
         out[i] = np.where(hole[..., None], filled, image)
+
+    if workers > 1 and len(images) > 1:
+        list(_pool(workers).map(fill, range(len(images))))
+    else:
+        for i in range(len(images)):
+            fill(i)
     return out
 
 
-def telea_prefill(images: np.ndarray, holes: np.ndarray) -> np.ndarray:
+def telea_prefill(images: np.ndarray, holes: np.ndarray, workers: int = 1) -> np.ndarray:
     """The classical fill a residual generator corrects (training and inference alike)."""
-    return opencv_fill(images, holes, "telea", PREFILL_RADIUS)
+    return opencv_fill(images, holes, "telea", PREFILL_RADIUS, workers)
 
 
 def run_baseline(name: str, images: np.ndarray, holes: np.ndarray, mean_colour: Sequence[float]) -> np.ndarray:

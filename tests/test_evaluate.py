@@ -20,7 +20,7 @@ from model.data import list_images, load_eval_images, to_unit_range
 from model.fillers import GeneratorFiller
 from model.inference import load_generator
 from model.losses import overlap_band
-from model.masks import FreeformMasks, center_mask
+from model.masks import FreeformMasks, center_mask, mask_batch, mask_fn
 from model.metrics import psnr
 from model.networks import GeneratorConfig, generator_input
 from model.tools import eval_grids, eval_sets, evaluate, fullres
@@ -111,6 +111,17 @@ def test_opencv_baselines_fill_flat_regions_flat_and_keep_context(method: str) -
     out = opencv_fill(textured, hole, method)
     assert np.array_equal(out[0][~hole[0]], textured[0][~hole[0]])
     assert not np.array_equal(out[0][hole[0]], textured[0][hole[0]])
+
+
+def test_opencv_fill_on_threads_is_the_serial_fill() -> None:
+    """The training loop fills its batch on several threads: each image the same as alone."""
+    pytest.importorskip("cv2")
+    rng = np.random.default_rng(3)
+    images = np.stack([_truth(seed) for seed in range(6)])
+    holes = mask_batch(mask_fn("mixed", SIZE), rng, len(images))
+    serial = opencv_fill(images, holes, "telea", 3)
+    assert np.array_equal(opencv_fill(images, holes, "telea", 3, workers=4), serial)
+    assert np.array_equal(opencv_fill(images[:1], holes[:1], "telea", 3, workers=4), serial[:1])
 
 
 @pytest.fixture(scope="module")

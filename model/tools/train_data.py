@@ -119,9 +119,10 @@ def sample_batch(
 
 
 def prefill(images: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-    """Telea fill of a (B, 3, S, S) [-1, 1] batch, on the CPU with OpenCV, as the network's start."""
+    """Telea fill of a (B, 3, S, S) [-1, 1] batch, on the CPU with OpenCV, as the network's start;
+    on as many threads as torch has (``--threads``), which sit idle while OpenCV works."""
     pixels = ((images.detach().float().cpu().permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
-    filled = telea_prefill(pixels, hole[:, 0].bool().cpu().numpy())
+    filled = telea_prefill(pixels, hole[:, 0].bool().cpu().numpy(), workers=torch.get_num_threads())
     out = torch.from_numpy(filled).to(images.device).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
     return out.contiguous(memory_format=torch.channels_last)
 
