@@ -100,21 +100,29 @@ def _at_least(mask: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarr
     return mask
 
 
+MAX_SHAPES = 4000  # silhouettes a ShapeBank loads
+
+
+def silhouette_files(folder: str | Path, max_shapes: int = MAX_SHAPES, seed: int = 0) -> list[Path]:
+    """The PNGs under ``folder`` a ShapeBank loads: a seeded ``max_shapes`` of them, sorted."""
+    files = sorted(p for p in Path(folder).rglob("*.png"))
+    if not files:
+        raise FileNotFoundError(f"no PNG silhouettes under {folder}")
+    if len(files) > max_shapes:
+        rng = np.random.default_rng(seed)
+        files = [files[i] for i in sorted(rng.choice(len(files), max_shapes, replace=False))]
+    return files
+
+
 class ShapeBank:
     """Object silhouettes (PNG, 255 = object) loaded once, used as random-region holes.
 
     Loads a seeded subset so start-up stays fast on the 17k-shape VOC folder.
     """
 
-    def __init__(self, folder: str | Path, max_shapes: int = 4000, seed: int = 0) -> None:
-        files = sorted(p for p in Path(folder).rglob("*.png"))
-        if not files:
-            raise FileNotFoundError(f"no PNG silhouettes under {folder}")
-        rng = np.random.default_rng(seed)
-        if len(files) > max_shapes:
-            files = [files[i] for i in sorted(rng.choice(len(files), max_shapes, replace=False))]
+    def __init__(self, folder: str | Path, max_shapes: int = MAX_SHAPES, seed: int = 0) -> None:
         self.shapes: list[np.ndarray] = []
-        for path in files:
+        for path in silhouette_files(folder, max_shapes, seed):
             try:
                 with Image.open(path) as im:
                     arr = np.asarray(im.convert("L")) > 127
