@@ -328,15 +328,22 @@ def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path
         main([*base, "--steps", "5", "--rec-mean", "psnr", "--lr-decay", "cosine", "--cosine-from", "9"])
 
 
-@pytest.mark.parametrize("flag", ["--cosine-from", "--warmup"])
-def test_cosine_shaping_flags_without_a_cosine_are_refused_not_ignored(
-    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--cosine-from", "2"], "need --lr-decay cosine"),
+        (["--warmup", "2"], "need --lr-decay cosine"),
+        (["--lr-decay", "cosine", "--warmup", "-1"], "--warmup -1 must not be negative"),
+    ],
+)
+def test_cosine_shaping_flags_without_a_cosine_or_negative_are_refused_not_ignored(
+    flags: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Refused before any data is read: ``--data`` need not even exist."""
     with pytest.raises(SystemExit) as exc:
-        main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "run"), "--steps", "5", flag, "2"])
+        main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "run"), "--steps", "5", *flags])
     assert exc.value.code == 2
-    assert "need --lr-decay cosine" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_a_cosine_run_records_the_schedule_it_starts_on(photo_folder: Path, tmp_path: Path) -> None:

@@ -402,8 +402,6 @@ def train(args: argparse.Namespace) -> Path:
         steps = total_steps(args, data.n_train, rt.world_size)
         if args.lr_decay == "cosine" and not 0 <= args.cosine_from < steps:
             raise ValueError(f"--cosine-from {args.cosine_from} must lie in [0, --steps {steps})")
-        if args.warmup < 0:
-            raise ValueError(f"--warmup {args.warmup} must not be negative")
         images_per_step = args.batch_size * rt.world_size
         metrics = out / METRICS
         if rt.is_main and progress.step == 0:
@@ -457,6 +455,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.lr_decay != "cosine" and (args.cosine_from or args.warmup):
         parser.error("--cosine-from and --warmup shape a cosine: they need --lr-decay cosine")
+    if args.warmup < 0:
+        parser.error(f"--warmup {args.warmup} must not be negative")
     try:
         path = train(args)
     except (ValueError, FileNotFoundError) as exc:
