@@ -24,9 +24,9 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from model.data import CACHE_SIDE, DataError, list_images, split_files, square_resize
+from model.data import CACHE_SIDE, DataError, list_images, square_resize
 from model.masks import silhouette_files
-from model.tools.train_data import training_files
+from model.tools.train_data import VAL_COUNT, training_files, training_split
 
 log = logging.getLogger("model.tools.pack")
 
@@ -82,7 +82,7 @@ def pack_silhouettes(folder: Path, out: Path, seed: int) -> int:
 def check_same_split(packed: Path, val_files: list[Path], root: Path, val_count: int, seed: int) -> None:
     """A run on the pack must hold out the photographs a run on the source holds out."""
     files = list_images(packed)
-    _, packed_val = split_files(files, min(val_count, len(files) // 5), seed)
+    _, packed_val = training_split(files, val_count, seed)
     got = sorted(str(Path(*relative_stem(f, packed).parts[1:])) for f in packed_val)
     want = sorted(str(relative_stem(f, root)) for f in val_files)
     if got != want:
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--exclude", type=Path, default=None, help="held-out files never to pack (as train's --exclude)")
     p.add_argument("--masks", type=Path, default=None, help="object silhouettes (as train's --masks)")
     p.add_argument("--out", type=Path, required=True, help="pack folder: images/NN/, masks/, pack.json")
-    p.add_argument("--val-count", type=int, default=300, help="as train's: the split to keep")
+    p.add_argument("--val-count", type=int, default=VAL_COUNT, help="as train's: the split to keep")
     p.add_argument("--seed", type=int, default=0, help="as train's")
     p.add_argument("--side", type=int, default=CACHE_SIDE)
     p.add_argument("--quality", type=int, default=85, help="WebP quality (85: ~37 dB against the cache)")
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.out.exists() and any(args.out.iterdir()):
             raise DataError(f"--out {args.out} is not empty")
         files = training_files(args.data, args.exclude)
-        _, val_files = split_files(files, min(args.val_count, len(files) // 5), args.seed)
+        _, val_files = training_split(files, args.val_count, args.seed)
         shard_bytes = int(args.shard_mib * 2**20)
         shards = pack_photos(files, args.data, args.out / "images", args.side, args.quality, shard_bytes)
         check_same_split(args.out / "images", val_files, args.data, args.val_count, args.seed)

@@ -53,7 +53,7 @@ from model.tools.checkpoint import (
 )
 from model.tools.samples import save_sample_grid
 from model.tools.schedule import apply_cosine, cosine_shape, discriminator_lr, learning_rates, total_steps
-from model.tools.train_data import VALIDATION_CHUNK, TrainingData, generator_inputs, load_data, sample_batch
+from model.tools.train_data import VAL_COUNT, VALIDATION_CHUNK, TrainingData, generator_inputs, load_data, sample_batch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--overlap-weight", type=float, default=DEFAULT_OVERLAP_WEIGHT, help="loss weight of the overlap band"
     )
     p.add_argument("--image-size", type=int, default=128)
-    p.add_argument("--val-count", type=int, default=300, help="files held out (seeded) for validation")
+    p.add_argument("--val-count", type=int, default=VAL_COUNT, help="files held out (seeded) for validation")
     p.add_argument("--exclude", type=Path, default=None, help="text file of image paths never to train on")
     p.add_argument("--cache", type=Path, default=None, help="decoded-image cache folder (default: OUT/../.cache)")
     p.add_argument(

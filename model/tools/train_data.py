@@ -56,10 +56,18 @@ def training_files(data: Path, exclude: Path | None) -> list[Path]:
     return [f for f in files if str(f.resolve()) not in excluded]
 
 
+VAL_COUNT = 300  # photographs a run holds out for validation by default (--val-count)
+
+
+def training_split(files: list[Path], val_count: int, seed: int) -> tuple[list[Path], list[Path]]:
+    """A run's seeded (train, validation) files: ``--val-count`` held out, at most a fifth."""
+    return split_files(files, min(val_count, len(files) // 5), seed)
+
+
 def load_data(args: argparse.Namespace, rt: distributed.Runtime, config: GeneratorConfig) -> TrainingData:
     """Split, decode (once, into the cache) and move to the device; draw the holes."""
     files = training_files(args.data, args.exclude)
-    train_files, val_files = split_files(files, min(args.val_count, len(files) // 5), args.seed)
+    train_files, val_files = training_split(files, args.val_count, args.seed)
     if rt.is_main:
         (args.out / "val_files.txt").write_text("".join(f"{f}\n" for f in val_files))
     cache_dir = args.cache or (args.out.parent / ".cache")
