@@ -11,7 +11,7 @@ freeform    brush strokes as people paint them, one brush per mask (2-18 px at
 strokes     1-3 long thin strokes (2-16 px) crossing the window, as a wire or a
             scratch looks in one window of a tiled full-resolution fill
 mixed       what inference windows hold: region 35 %, freeform 20 %, strokes 15 %,
-            block 15 %, center 15 % of the draws
+            block 15 %, center 15 % of the draws (``--mix`` reweights them)
 none        no hole (autoencoder pretext)
 ==========  ================================================================
 
@@ -260,19 +260,53 @@ def strokes_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
     return _at_least(mask, rng, size)
 
 
-def mixed_mask(rng: np.random.Generator, size: int = 128, shapes: ShapeBank | None = None) -> np.ndarray:
+# what inference windows hold, as shares of the draws of ``mixed`` (``--mix`` reweights them)
+MIXED_SHARES = {"region": 0.35, "freeform": 0.20, "strokes": 0.15, "block": 0.15, "center": 0.15}
+
+
+def mixed_mask(
+    rng: np.random.Generator,
+    size: int = 128,
+    shapes: ShapeBank | None = None,
+    shares: dict[str, float] | None = None,
+) -> np.ndarray:
     """What inference windows hold: object silhouettes, painted strokes, wires crossing the
-    window, rectangles and the paper's central square."""
-    u = rng.random()
-    if u < 0.35:
+    window, rectangles and the paper's central square, drawn with ``shares`` (normalised;
+    ``MIXED_SHARES`` by default)."""
+    shares = shares or MIXED_SHARES
+    u = rng.random() * sum(shares.values())
+    kinds = [kind for kind in MIXED_SHARES if shares.get(kind, 0) > 0]
+    for kind in kinds[:-1]:
+        if u < shares[kind]:
+            break
+        u -= shares[kind]
+    else:
+        kind = kinds[-1]
+    if kind == "region":
         return region_mask(rng, size, shapes)
-    if u < 0.55:
-        return freeform_mask(rng, size)
-    if u < 0.70:
-        return strokes_mask(rng, size)
-    if u < 0.85:
-        return block_mask(rng, size)
-    return center_mask(rng, size)
+    return mask_fn(kind, size)(rng)
+
+
+def parse_shares(text: str) -> dict[str, float]:
+    """``KIND=SHARE,...`` (kinds of ``MIXED_SHARES``; shares >= 0, normalised, kinds not named
+    get none) -> shares summing to one; ``ValueError`` with a message otherwise."""
+    shares: dict[str, float] = {}
+    for item in text.split(","):
+        kind, _, value = item.partition("=")
+        kind = kind.strip()
+        if kind not in MIXED_SHARES:
+            raise ValueError(f"{kind!r} is not a kind of mixed holes; choose from {', '.join(MIXED_SHARES)}")
+        try:
+            share = float(value)
+        except ValueError:
+            raise ValueError(f"{item.strip()!r}: expected KIND=SHARE with a number") from None
+        if not share >= 0 or not np.isfinite(share):
+            raise ValueError(f"{item.strip()!r}: a share must be a finite number >= 0")
+        shares[kind] = share
+    total = sum(shares.values())
+    if total <= 0:
+        raise ValueError("the shares of mixed holes must not all be zero")
+    return {kind: shares[kind] / total for kind in MIXED_SHARES if kind in shares}
 
 
 MAX_GROW = 64  # px
@@ -342,15 +376,17 @@ def grow_hole(hole: np.ndarray, pixels: int) -> np.ndarray:
     return cv2.dilate(hole.astype(np.uint8), kernel).astype(bool)
 
 
-def mask_fn(kind: str, size: int = 128, shapes: ShapeBank | None = None) -> MaskFn:
-    """The mask sampler for a ``--mask`` name."""
+def mask_fn(
+    kind: str, size: int = 128, shapes: ShapeBank | None = None, shares: dict[str, float] | None = None
+) -> MaskFn:
+    """The mask sampler for a ``--mask`` name (``shares`` reweight ``mixed``)."""
     table: dict[str, MaskFn] = {
         "center": lambda rng: center_mask(rng, size),
         "block": lambda rng: block_mask(rng, size),
         "region": lambda rng: region_mask(rng, size, shapes),
         "freeform": lambda rng: freeform_mask(rng, size),
         "strokes": lambda rng: strokes_mask(rng, size),
-        "mixed": lambda rng: mixed_mask(rng, size, shapes),
+        "mixed": lambda rng: mixed_mask(rng, size, shapes, shares),
         "none": lambda rng: empty_mask(rng, size),
     }
     if kind not in table:
@@ -367,9 +403,18 @@ class MaskPool:
     """Masks drawn once from the seeded sampler and reused with the 8 flips/rotations of the
     square, so hole generation never bounds a fast GPU. ``center`` and ``none`` are constant."""
 
-    def __init__(self, kind: str, size: int, count: int, seed: int, shapes: ShapeBank | None, device: torch.device):
+    def __init__(
+        self,
+        kind: str,
+        size: int,
+        count: int,
+        seed: int,
+        shapes: ShapeBank | None,
+        device: torch.device,
+        shares: dict[str, float] | None = None,
+    ):
         rng = np.random.default_rng(seed)
-        fn = mask_fn(kind, size, shapes)
+        fn = mask_fn(kind, size, shapes, shares)
         n = 1 if kind in CONSTANT_KINDS else count
         self.kind = kind
         self.masks = torch.from_numpy(mask_batch(fn, rng, n)).to(device)

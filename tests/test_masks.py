@@ -13,6 +13,7 @@ from model.masks import (
     MAX_FREEFORM_COVERAGE,
     MAX_REGION_COVERAGE,
     MIN_COVERAGE,
+    MIXED_SHARES,
     MaskPool,
     ShapeBank,
     center_mask,
@@ -20,6 +21,8 @@ from model.masks import (
     freeform_mask,
     hole_box,
     mask_fn,
+    mixed_mask,
+    parse_shares,
     silhouettes_for,
 )
 
@@ -110,3 +113,13 @@ def test_freeform_masks_are_painted_mostly_with_thin_brushes_like_real_ones() ->
         depths.append(depth.max())
     assert np.mean(rims) > 0.3
     assert min(depths) <= 3 and max(depths) >= 8  # hairline brushes and thick ones both drawn
+
+
+def test_mixed_shares_choose_the_kinds_drawn() -> None:
+    rng = np.random.default_rng(0)
+    assert all(np.array_equal(mixed_mask(rng, 64, shares={"center": 1.0}), center_mask(rng, 64)) for _ in range(5))
+    square = center_mask(rng, 64)
+    for shares, expected in ((None, MIXED_SHARES["center"]), ({"center": 3.0, "block": 1.0}, 0.75)):
+        drawn = [mixed_mask(rng, 64, shares=shares) for _ in range(300)]
+        assert abs(np.mean([np.array_equal(m, square) for m in drawn]) - expected) < 0.07
+    assert parse_shares("region=1,center=3") == {"region": 0.25, "center": 0.75}

@@ -16,7 +16,7 @@ from PIL import Image
 from model.data import load_eval_images
 from model.export import read_export
 from model.inference import load_generator
-from model.masks import center_mask
+from model.masks import MIXED_SHARES, center_mask, mixed_mask
 from model.networks import Generator, GeneratorConfig
 from model.tools import distributed
 from model.tools.checkpoint import optimiser_state_grown
@@ -123,6 +123,24 @@ def test_validation_holes_do_not_depend_on_the_trained_holes(photo_folder: Path,
     assert set(holes["center"]) == set(holes["mixed"]) == {"center", "mixed"}
     for name in ("center", "mixed"):
         assert torch.equal(holes["center"][name], holes["mixed"][name]), name
+
+
+def test_mix_reweights_the_trained_holes_and_is_recorded_but_not_the_validation_holes(
+    photo_folder: Path, tmp_path: Path
+) -> None:
+    """A run on painted strokes only still validates on the same mixed holes as every run."""
+    runs = {}
+    for name, extra in (("default", []), ("strokes", ["--mix", "freeform=2,strokes=0"])):
+        args = _args(photo_folder, tmp_path / name, "--mask", "mixed", *extra)
+        data, nets, progress = setup(args, CPU)
+        runs[name] = (data, run_meta(args, CPU, data, nets, progress).training["mixed_shares"])
+    assert runs["default"][1] == MIXED_SHARES
+    assert runs["strokes"][1] == {"freeform": 1.0, "strokes": 0.0}
+    for kind in ("center", "mixed"):
+        assert torch.equal(runs["default"][0].val_holes[kind], runs["strokes"][0].val_holes[kind])
+    rng = np.random.default_rng(0)  # the pool is the seeded sampler's draws: freeform ones only
+    expected = [mixed_mask(rng, 64, shares={"freeform": 1.0}) for _ in range(4)]
+    assert all(np.array_equal(a, b) for a, b in zip(runs["strokes"][0].masks.masks[:4].numpy(), expected, strict=True))
 
 
 def test_missing_data_folder_exits_with_a_message(tmp_path: Path) -> None:
@@ -334,9 +352,14 @@ def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path
         (["--cosine-from", "2"], "need --lr-decay cosine"),
         (["--warmup", "2"], "need --lr-decay cosine"),
         (["--lr-decay", "cosine", "--warmup", "-1"], "--warmup -1 must not be negative"),
+        (["--mask", "center", "--mix", "freeform=1"], "it needs --mask mixed, not --mask center"),
+        (["--mix", "triangle=1"], "'triangle' is not a kind of mixed holes"),
+        (["--mix", "freeform=0,region=0"], "must not all be zero"),
+        (["--mix", "freeform=-1"], "a share must be a finite number >= 0"),
+        (["--mix", "freeform"], "expected KIND=SHARE with a number"),
     ],
 )
-def test_cosine_shaping_flags_without_a_cosine_or_negative_are_refused_not_ignored(
+def test_argument_errors_are_refused_before_any_data_is_read(
     flags: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Refused before any data is read: ``--data`` need not even exist."""

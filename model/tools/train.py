@@ -36,7 +36,7 @@ from model.losses import (
     masked_l2,
     random_translate,
 )
-from model.masks import MASK_TYPES
+from model.masks import MASK_TYPES, MIXED_SHARES, parse_shares
 from model.metrics import hole_errors
 from model.networks import Discriminator, Generator, GeneratorConfig
 from model.tools import distributed
@@ -56,6 +56,13 @@ from model.tools.schedule import apply_cosine, cosine_shape, discriminator_lr, l
 from model.tools.train_data import VAL_COUNT, VALIDATION_CHUNK, TrainingData, generator_inputs, load_data, sample_batch
 
 
+def _shares(text: str) -> dict[str, float]:
+    try:
+        return parse_shares(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ce-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -63,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, type=Path, help="folder of photographs (recursive jpg/png/webp)")
     p.add_argument("--out", required=True, type=Path, help="run folder for checkpoints, exports, metrics, samples")
     p.add_argument("--mask", default="mixed", choices=MASK_TYPES, help="hole shapes to train on (default: mixed)")
+    p.add_argument(
+        "--mix",
+        type=_shares,
+        default=None,
+        metavar="KIND=SHARE,...",
+        help="shares of the mixed holes' kinds, e.g. region=3,freeform=4,strokes=1,block=1,center=1 "
+        "(normalised; default region .35, freeform .20, strokes, block and center .15 each)",
+    )
     p.add_argument("--masks", type=Path, default=None, help="folder of object silhouettes (PNG) for region masks")
     p.add_argument("--steps", type=int, default=None, help="optimisation steps (default: from --epochs)")
     p.add_argument(
@@ -353,6 +368,7 @@ def run_meta(
             "overlap_weight": args.overlap_weight,
             "rec_mean": args.rec_mean,
             "masks_folder": str(args.masks) if args.masks else None,
+            "mixed_shares": (args.mix or MIXED_SHARES) if args.mask == "mixed" else None,
             "seed": args.seed,
             "hardware": hardware(rt),
             "precision": "bf16" if uses_bf16(rt.device, args.precision) else "fp32",
@@ -457,6 +473,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--cosine-from and --warmup shape a cosine: they need --lr-decay cosine")
     if args.warmup < 0:
         parser.error(f"--warmup {args.warmup} must not be negative")
+    if args.mix is not None and args.mask != "mixed":
+        parser.error(f"--mix reweights mixed holes: it needs --mask mixed, not --mask {args.mask}")
     try:
         path = train(args)
     except (ValueError, FileNotFoundError) as exc:

@@ -88,7 +88,7 @@ def load_data(args: argparse.Namespace, rt: distributed.Runtime, config: Generat
         pixels=torch.from_numpy(np.array(train.pixels)).to(rt.device),
         skipped=len(train.skipped),
         mean=mean_colour(train.pixels, seed=args.seed),
-        masks=MaskPool(args.mask, args.image_size, args.mask_pool, args.seed, shapes, rt.device),
+        masks=MaskPool(args.mask, args.image_size, args.mask_pool, args.seed, shapes, rt.device, args.mix),
         val_images=center_view(
             to_unit_range(torch.from_numpy(np.array(val.pixels[:256])).to(rt.device)), args.image_size
         ),
