@@ -331,6 +331,9 @@ def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path
     with pytest.raises(SystemExit, match=r"--overlap 4 \(the run's: 0\)"):
         main([*_argv(photo_folder, out), "--adv", "0", "--steps", "2", "--resume"])
     main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "2", "--resume", "--lr", "1e-4"])
+    with pytest.raises(SystemExit, match=r"--mix \{'freeform': 1.0\} \(the run's: None\)"):  # other holes
+        main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "3", "--resume",
+              "--mix", "freeform=1"])  # fmt: skip
     main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "3", "--resume", "--retarget"])
     assert read_export(out / "generator.pt")["mask_type"] == "center"
     # a run checkpointed before --rec-mean existed averaged over pixels: psnr is a change of loss

@@ -28,9 +28,11 @@ log = logging.getLogger("model.tools.train")
 # what a run trains towards; a resumed run keeps them unless --retarget (a run resumed without
 # repeating --overlap 0 once trained on another loss, and lost 0.07 dB of validation before it
 # was noticed). The rates, length, precision, threads and paths may change.
-RUN_DEFINING = ("mask", "input", "adv", "rec", "rec_mean", "overlap", "overlap_weight", "d_norm", "d_shift", "ema")
+RUN_DEFINING = (
+    "mask", "mix", "input", "adv", "rec", "rec_mean", "overlap", "overlap_weight", "d_norm", "d_shift", "ema"
+)  # fmt: skip
 # what runs checkpointed before an option existed trained with
-BEFORE_OPTION = {"rec_mean": "pixels"}
+BEFORE_OPTION = {"rec_mean": "pixels", "mix": None}
 GROWN_PARTS = ("skips.", "refine.")  # zero-initialised: adding them keeps the generator's function
 CHECKPOINT = "checkpoint.pt"
 EXPORT = "generator.pt"
