@@ -274,17 +274,11 @@ def mixed_mask(
     window, rectangles and the paper's central square, drawn with ``shares`` (normalised;
     ``MIXED_SHARES`` by default)."""
     shares = shares or MIXED_SHARES
-    u = rng.random() * sum(shares.values())
-    kinds = [kind for kind in MIXED_SHARES if shares.get(kind, 0) > 0]
-    for kind in kinds[:-1]:
-        if u < shares[kind]:
-            break
-        u -= shares[kind]
-    else:
-        kind = kinds[-1]
-    if kind == "region":
-        return region_mask(rng, size, shapes)
-    return mask_fn(kind, size)(rng)
+    kinds = [kind for kind in MIXED_SHARES if kind in shares]
+    weights = np.array([shares[kind] for kind in kinds], dtype=np.float64)
+    # one uniform draw against the cumulative shares, as the sampler always drew its kind
+    kind = kinds[rng.choice(len(kinds), p=weights / weights.sum())]
+    return mask_fn(kind, size, shapes)(rng)
 
 
 def parse_shares(text: str) -> dict[str, float]:
