@@ -10,8 +10,11 @@ freeform    brush strokes as people paint them, one brush per mask (2-18 px at
             128, most of them thin), 3 % to 40 %
 strokes     1-3 long thin strokes (2-16 px) crossing the window, as a wire or a
             scratch looks in one window of a tiled full-resolution fill
+irregular   ragged blobs, outlines and broken pieces gathered in one part of the
+            window, like the occlusion masks of the NVIDIA irregular set, 6 % to 40 %
 mixed       what inference windows hold: region 35 %, freeform 20 %, strokes 15 %,
-            block 15 %, center 15 % of the draws (``--mix`` reweights them)
+            block 15 %, center 15 % of the draws (``--mix`` reweights them and can
+            add irregular)
 none        no hole (autoencoder pretext)
 ==========  ================================================================
 
@@ -31,7 +34,7 @@ from PIL import Image, ImageDraw
 
 from model.data import DataError
 
-MASK_TYPES = ("center", "block", "region", "freeform", "strokes", "mixed", "none")
+MASK_TYPES = ("center", "block", "region", "freeform", "strokes", "irregular", "mixed", "none")
 HOLE_KINDS = tuple(k for k in MASK_TYPES if k != "none")  # every type that has a hole to measure
 CONSTANT_KINDS = ("center", "none")  # the same mask at every draw
 # kinds drawn from object silhouettes when a folder of them is given ("objects" is the
@@ -260,8 +263,36 @@ def strokes_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
     return _at_least(mask, rng, size)
 
 
+def _smooth_noise(rng: np.random.Generator, size: int, sigma: float) -> np.ndarray:
+    """White noise blurred to features ~``sigma`` px across, scaled to unit deviation."""
+    field = cv2.GaussianBlur(rng.normal(size=(size, size)).astype(np.float32), (0, 0), sigma)
+    return field / max(float(field.std()), 1e-6)
+
+
+def irregular_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
+    """Ragged holes in pieces, like the NVIDIA irregular masks (occlusions between video
+    frames): level sets of smooth noise, gathered in one part of the window by a coarser
+    field; half of them only a band around the level (outlines, winding lines), half of them
+    cut into fragments. Painted ``freeform`` strokes come in ~2 pieces per mask, these in ~12
+    (the NVIDIA set: ~8 at 128 px), with the same share of hole at the rim (~40 %)."""
+    target = float(rng.uniform(MIN_COVERAGE * 2, MAX_FREEFORM_COVERAGE))
+    scale = size / 128
+    sigma = float(np.exp(rng.uniform(np.log(3), np.log(16)))) * scale
+    field = _smooth_noise(rng, size, sigma) + rng.uniform(0.5, 2.5) * _smooth_noise(rng, size, 24 * scale)
+    if rng.random() < 0.5:  # a band around one level: outlines and winding lines
+        band = np.abs(field - rng.uniform(-0.5, 0.5) * field.std())
+        mask = band <= np.quantile(band, target)
+    else:
+        mask = field >= np.quantile(field, 1 - target)
+    if rng.random() < 0.5:  # broken into pieces
+        cut = _smooth_noise(rng, size, rng.uniform(1.0, 3.0) * scale)
+        mask &= cut >= np.quantile(cut, rng.uniform(0.2, 0.6))
+    return _at_least(mask, rng, size)
+
+
 # what inference windows hold, as shares of the draws of ``mixed`` (``--mix`` reweights them)
 MIXED_SHARES = {"region": 0.35, "freeform": 0.20, "strokes": 0.15, "block": 0.15, "center": 0.15}
+MIXED_KINDS = (*MIXED_SHARES, "irregular")  # what ``--mix`` may name
 
 
 def mixed_mask(
@@ -274,7 +305,7 @@ def mixed_mask(
     window, rectangles and the paper's central square, drawn with ``shares`` (normalised;
     ``MIXED_SHARES`` by default)."""
     shares = shares or MIXED_SHARES
-    kinds = [kind for kind in MIXED_SHARES if kind in shares]
+    kinds = [kind for kind in MIXED_KINDS if kind in shares]
     weights = np.array([shares[kind] for kind in kinds], dtype=np.float64)
     # one uniform draw against the cumulative shares, as the sampler always drew its kind
     kind = kinds[rng.choice(len(kinds), p=weights / weights.sum())]
@@ -282,14 +313,14 @@ def mixed_mask(
 
 
 def parse_shares(text: str) -> dict[str, float]:
-    """``KIND=SHARE,...`` (kinds of ``MIXED_SHARES``; shares >= 0, normalised, kinds not named
+    """``KIND=SHARE,...`` (kinds of ``MIXED_KINDS``; shares >= 0, normalised, kinds not named
     get none) -> shares summing to one; ``ValueError`` with a message otherwise."""
     shares: dict[str, float] = {}
     for item in text.split(","):
         kind, _, value = item.partition("=")
         kind = kind.strip()
-        if kind not in MIXED_SHARES:
-            raise ValueError(f"{kind!r} is not a kind of mixed holes; choose from {', '.join(MIXED_SHARES)}")
+        if kind not in MIXED_KINDS:
+            raise ValueError(f"{kind!r} is not a kind of mixed holes; choose from {', '.join(MIXED_KINDS)}")
         try:
             share = float(value)
         except ValueError:
@@ -300,7 +331,7 @@ def parse_shares(text: str) -> dict[str, float]:
     total = sum(shares.values())
     if total <= 0:
         raise ValueError("the shares of mixed holes must not all be zero")
-    return {kind: shares[kind] / total for kind in MIXED_SHARES if kind in shares}
+    return {kind: shares[kind] / total for kind in MIXED_KINDS if kind in shares}
 
 
 MAX_GROW = 64  # px
@@ -380,6 +411,7 @@ def mask_fn(
         "region": lambda rng: region_mask(rng, size, shapes),
         "freeform": lambda rng: freeform_mask(rng, size),
         "strokes": lambda rng: strokes_mask(rng, size),
+        "irregular": lambda rng: irregular_mask(rng, size),
         "mixed": lambda rng: mixed_mask(rng, size, shapes, shares),
         "none": lambda rng: empty_mask(rng, size),
     }

@@ -20,6 +20,7 @@ from model.masks import (
     count_holes,
     freeform_mask,
     hole_box,
+    irregular_mask,
     mask_fn,
     mixed_mask,
     parse_shares,
@@ -31,6 +32,7 @@ BOUNDS = {
     "region": (MIN_COVERAGE, MAX_REGION_COVERAGE),
     "freeform": (MIN_COVERAGE, MAX_FREEFORM_COVERAGE),
     "strokes": (MIN_COVERAGE, MAX_FREEFORM_COVERAGE),
+    "irregular": (MIN_COVERAGE, MAX_FREEFORM_COVERAGE),
     "mixed": (MIN_COVERAGE, MAX_FREEFORM_COVERAGE),
 }
 
@@ -51,7 +53,7 @@ def test_coverage_stays_within_bounds_over_many_seeds(kind: str) -> None:
     assert coverages.std() > 0.02  # genuinely random sizes, not one shape
 
 
-@pytest.mark.parametrize("kind", ["block", "region", "freeform", "strokes", "mixed"])
+@pytest.mark.parametrize("kind", ["block", "region", "freeform", "strokes", "irregular", "mixed"])
 def test_masks_are_reproducible_from_the_seed(kind: str) -> None:
     fn = mask_fn(kind, 128)
     a = fn(np.random.default_rng(7))
@@ -115,6 +117,22 @@ def test_freeform_masks_are_painted_mostly_with_thin_brushes_like_real_ones() ->
     assert min(depths) <= 3 and max(depths) >= 8  # hairline brushes and thick ones both drawn
 
 
+def _pieces_and_rim(hole: np.ndarray) -> tuple[int, float]:
+    pieces = cv2.connectedComponents(hole.astype(np.uint8), connectivity=8)[0] - 1
+    depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5)[hole]
+    return pieces, float((depth < 1.5).mean())
+
+
+def test_irregular_masks_come_in_many_ragged_pieces_unlike_painted_strokes() -> None:
+    """The NVIDIA irregular masks at 128 px come in a median of 8 pieces with ~40 % of the
+    hole at the rim; painted strokes in ~2. The irregular sampler must give the many pieces
+    without turning into speckle (most of the hole still deeper than the rim)."""
+    irregular = [_pieces_and_rim(irregular_mask(np.random.default_rng(seed), 128)) for seed in range(200)]
+    painted = [_pieces_and_rim(freeform_mask(np.random.default_rng(seed), 128)) for seed in range(200)]
+    assert np.median([p for p, _ in irregular]) >= 6 > np.median([p for p, _ in painted])
+    assert 0.25 < np.mean([r for _, r in irregular]) < 0.55
+
+
 def test_mixed_shares_choose_the_kinds_drawn() -> None:
     rng = np.random.default_rng(0)
     assert all(np.array_equal(mixed_mask(rng, 64, shares={"center": 1.0}), center_mask(rng, 64)) for _ in range(5))
@@ -123,3 +141,8 @@ def test_mixed_shares_choose_the_kinds_drawn() -> None:
         drawn = [mixed_mask(rng, 64, shares=shares) for _ in range(300)]
         assert abs(np.mean([np.array_equal(m, square) for m in drawn]) - expected) < 0.07
     assert parse_shares("region=1,center=3") == {"region": 0.25, "center": 0.75}
+    assert parse_shares("irregular=1,freeform=1") == {"freeform": 0.5, "irregular": 0.5}
+    assert "irregular" not in MIXED_SHARES  # only drawn when --mix names it
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    b.random()  # the draw that picks the kind
+    assert np.array_equal(mixed_mask(a, 64, shares={"irregular": 1.0}), irregular_mask(b, 64))

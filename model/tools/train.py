@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="KIND=SHARE,...",
         help="shares of the mixed holes' kinds, e.g. region=3,freeform=4,strokes=1,block=1,center=1 "
-        "(normalised; default region .35, freeform .20, strokes, block and center .15 each)",
+        "(normalised; default region .35, freeform .20, strokes, block and center .15 each; "
+        "irregular, ragged holes in pieces, only when named)",
     )
     p.add_argument("--masks", type=Path, default=None, help="folder of object silhouettes (PNG) for region masks")
     p.add_argument("--steps", type=int, default=None, help="optimisation steps (default: from --epochs)")
