@@ -14,7 +14,7 @@
 # (.carry/pack), RUNS (/tmp: its run folders), CACHE (/tmp/ce-cache), DEVICE (cuda), BATCH (256),
 # LR (1.5e-4: 7e-5 at batch 32 scaled by the square root of the batch), PROBE_STEPS (100),
 # INIT (model/weights/ce-region.pt), MIX (the shipped default's last shares of mixed holes,
-# painted strokes weighted up: region=3,freeform=4,strokes=1,block=1,center=1).
+# painted strokes and ragged irregular holes weighted up: region=3,freeform=3,irregular=2,strokes=1,block=1,center=1).
 set -euo pipefail
 export PYTHONUNBUFFERED=1
 mode=${1:?usage: device_train.sh probe | train SECONDS IMG_PER_S}
@@ -27,7 +27,7 @@ mkdir -p "$out"
 echo "photos in the pack here: $(find "$pack/images" -name '*.webp' | wc -l) (shards: $(ls "$pack/images" | tr '\n' ' '))"
 common=(--data "$pack/images" --masks "$pack/masks" --cache "${CACHE:-/tmp/ce-cache}" --device "${DEVICE:-cuda}" --precision bf16
   --batch-size "$batch" --skips --adv 0 --overlap 0 --ema 0.999 --rec-mean psnr --no-progress
-  --mix "${MIX:-region=3,freeform=4,strokes=1,block=1,center=1}"
+  --mix "${MIX:-region=3,freeform=3,irregular=2,strokes=1,block=1,center=1}"
   --init-from "${INIT:-model/weights/ce-region.pt}")
 case $mode in
   probe)
