@@ -11,7 +11,7 @@ freeform    brush strokes as people paint them, one brush per mask (2-18 px at
 strokes     1-3 long thin strokes (2-16 px) crossing the window, as a wire or a
             scratch looks in one window of a tiled full-resolution fill
 irregular   ragged blobs, outlines and broken pieces gathered in one part of the
-            window, like the occlusion masks of the NVIDIA irregular set, 6 % to 40 %
+            window, like the occlusion masks of the NVIDIA irregular set, 3 % to 40 %
 mixed       what inference windows hold: region 35 %, freeform 20 %, strokes 15 %,
             block 15 %, center 15 % of the draws (``--mix`` reweights them and can
             add irregular)
@@ -273,7 +273,7 @@ def irregular_mask(rng: np.random.Generator, size: int = 128) -> np.ndarray:
     """Ragged holes in pieces, like the NVIDIA irregular masks (occlusions between video
     frames): level sets of smooth noise, gathered in one part of the window by a coarser
     field; half of them only a band around the level (outlines, winding lines), half of them
-    cut into fragments. Painted ``freeform`` strokes come in ~2 pieces per mask, these in ~12
+    cut into fragments. Painted ``freeform`` strokes come in ~2 pieces per mask, these in ~10
     (the NVIDIA set: ~8 at 128 px), with the same share of hole at the rim (~40 %)."""
     target = float(rng.uniform(MIN_COVERAGE * 2, MAX_FREEFORM_COVERAGE))
     scale = size / 128
