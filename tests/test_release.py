@@ -12,7 +12,7 @@ from app.registry import generator_info
 from model.export import read_export
 from model.files import sha256_of
 from model.fillers import load_filler
-from model.tools.release import main
+from model.tools.release import chain_runs, main
 
 
 def _evaluation(set_name: str, psnr: float) -> dict:
@@ -105,6 +105,19 @@ def test_release_chains_restarts_from_exports_into_one_training_record(tiny_weig
     assert training["initialised_from"] == shipped["initialised_from"]
     assert training["note"] == "grown from run a; then 100 steps"
     assert training["hardware"] == "CPU x86_64, 2 threads; then 1x NVIDIA H200"
+
+
+def test_chained_hardware_lists_each_change_of_machine_once_in_order() -> None:
+    cpu, gpu = "CPU x86_64, 2 threads", "1x NVIDIA H200"
+    record = {"hardware": cpu}
+    for run_on, expected in (
+        (cpu, cpu),  # another CPU restart: the same stage
+        (gpu, f"{cpu}; then {gpu}"),
+        (cpu, f"{cpu}; then {gpu}; then {cpu}"),  # back on the CPU: a stage of its own
+        (cpu, f"{cpu}; then {gpu}; then {cpu}"),
+    ):
+        record = chain_runs(record, {"hardware": run_on})
+        assert record["hardware"] == expected
 
 
 def test_release_refuses_a_method_the_evaluation_lacks(tiny_weights: Path, tmp_path: Path) -> None:

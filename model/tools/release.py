@@ -75,7 +75,10 @@ def chain_runs(before: dict, run: dict) -> dict:
     ]
     if schedule:
         schedule[0] = {**schedule[0], "optimiser": "fresh"}
-    hardware = [h for h in (before.get("hardware"), run.get("hardware")) if h]
+    # stages of hardware, in order; a run on the same hardware as the last stage adds none
+    hardware = before["hardware"].split("; then ") if before.get("hardware") else []
+    if run.get("hardware") and run["hardware"] not in hardware[-1:]:
+        hardware.append(run["hardware"])
     notes = [n for n in (before.get("note"), run.get("note")) if n]
     return {
         **run,
@@ -83,7 +86,7 @@ def chain_runs(before: dict, run: dict) -> dict:
         "images_seen": int(before.get("images_seen", 0)) + int(run.get("images_seen", 0)),
         "train_seconds": round(float(before.get("train_seconds", 0)) + float(run.get("train_seconds", 0)), 1),
         "lr_schedule": [*before.get("lr_schedule", []), *schedule],
-        "hardware": "; then ".join(dict.fromkeys(hardware)),
+        "hardware": "; then ".join(hardware),
         "initialised_from": before.get("initialised_from"),
         **({"note": "; then ".join(notes)} if notes else {}),
     }
