@@ -163,6 +163,20 @@ def test_excluded_files_never_reach_training(photo_folder: Path, tmp_path: Path)
     assert data.n_train == len(names) - 2
 
 
+def test_another_run_seed_holds_out_the_same_photographs(photo_folder: Path, tmp_path: Path) -> None:
+    """The held-out evaluation trusts docs/heldout-validation.txt: a run with another --seed must
+    not train on those photographs; only --split-seed moves the split."""
+    held = {}
+    for seed, split_seed in ((0, 0), (7, 0), (7, 1)):
+        out = tmp_path / f"seed{seed}-split{split_seed}"
+        args = _args(photo_folder, out, "--adv", "0", "--val-count", "1", "--seed", str(seed), "--split-seed",
+                     str(split_seed))  # fmt: skip
+        setup(args, CPU)
+        held[seed, split_seed] = (out / "val_files.txt").read_text().split()
+    assert len(held[0, 0]) == 1
+    assert held[7, 0] == held[0, 0] != held[7, 1]
+
+
 def test_the_same_loop_runs_under_torchrun_ddp(photo_folder: Path, tmp_path: Path) -> None:
     """Two CPU processes (gloo) through torchrun: the multi-GPU path without GPUs."""
     out = tmp_path / "ddp"

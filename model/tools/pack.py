@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--masks", type=Path, default=None, help="object silhouettes (as train's --masks)")
     p.add_argument("--out", type=Path, required=True, help="pack folder: images/NN/, masks/, pack.json")
     p.add_argument("--val-count", type=int, default=VAL_COUNT, help="as train's: the split to keep")
-    p.add_argument("--seed", type=int, default=0, help="as train's")
+    p.add_argument("--seed", type=int, default=0, help="as train's: the silhouettes it loads")
+    p.add_argument("--split-seed", type=int, default=0, help="as train's: the validation split")
     p.add_argument("--side", type=int, default=CACHE_SIDE)
     p.add_argument("--quality", type=int, default=85, help="WebP quality (85: ~37 dB against the cache)")
     p.add_argument("--shard-mib", type=float, default=DEFAULT_SHARD_MIB)
@@ -106,10 +107,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.out.exists() and any(args.out.iterdir()):
             raise DataError(f"--out {args.out} is not empty")
         files = training_files(args.data, args.exclude)
-        _, val_files = training_split(files, args.val_count, args.seed)
+        _, val_files = training_split(files, args.val_count, args.split_seed)
         shard_bytes = int(args.shard_mib * 2**20)
         shards = pack_photos(files, args.data, args.out / "images", args.side, args.quality, shard_bytes)
-        check_same_split(args.out / "images", val_files, args.data, args.val_count, args.seed)
+        check_same_split(args.out / "images", val_files, args.data, args.val_count, args.split_seed)
         shapes = pack_silhouettes(args.masks, args.out / "masks", args.seed) if args.masks else 0
     except (DataError, FileNotFoundError) as exc:
         sys.exit(f"error: {exc}")

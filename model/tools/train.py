@@ -171,7 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
         "CPU, where bf16 pays only with native support (AVX512-BF16: ~1.9x faster steps)",
     )
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="the run's draws: holes, crops, batch order")
+    p.add_argument(
+        "--split-seed",
+        type=int,
+        default=0,
+        help="seed of the validation split alone, so a run with another --seed holds out the same "
+        "photographs (0: docs/heldout-validation.txt, which the held-out evaluation uses)",
+    )
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument(
         "--retarget",
@@ -371,6 +378,7 @@ def run_meta(
             "masks_folder": str(args.masks) if args.masks else None,
             "mixed_shares": (args.mix or MIXED_SHARES) if args.mask == "mixed" else None,
             "seed": args.seed,
+            "split_seed": args.split_seed,
             "hardware": hardware(rt),
             "precision": "bf16" if uses_bf16(rt.device, args.precision) else "fp32",
             "train_seconds": round(progress.train_seconds, 1),

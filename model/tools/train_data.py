@@ -67,7 +67,7 @@ def training_split(files: list[Path], val_count: int, seed: int) -> tuple[list[P
 def load_data(args: argparse.Namespace, rt: distributed.Runtime, config: GeneratorConfig) -> TrainingData:
     """Split, decode (once, into the cache) and move to the device; draw the holes."""
     files = training_files(args.data, args.exclude)
-    train_files, val_files = training_split(files, args.val_count, args.seed)
+    train_files, val_files = training_split(files, args.val_count, args.split_seed)
     if rt.is_main:
         (args.out / "val_files.txt").write_text("".join(f"{f}\n" for f in val_files))
     cache_dir = args.cache or (args.out.parent / ".cache")
