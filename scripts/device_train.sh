@@ -13,8 +13,8 @@
 # Arguments after those go to model.tools.train. Environment: OUT (where results go), PACK
 # (.carry/pack), RUNS (/tmp: its run folders), CACHE (/tmp/ce-cache), DEVICE (cuda), BATCH (256),
 # LR (1.5e-4: 7e-5 at batch 32 scaled by the square root of the batch), PROBE_STEPS (100),
-# INIT (model/weights/ce-region.pt), MIX (the shipped default's last shares of mixed holes,
-# painted strokes and ragged irregular holes weighted up: region=3,freeform=3,irregular=2,strokes=1,block=1,center=1).
+# INIT (model/weights/ce-region.pt), MIX (the shares of mixed holes INIT last trained on, as its
+# export records them, so a GPU run goes on with the holes of the release it starts from).
 set -euo pipefail
 export PYTHONUNBUFFERED=1
 mode=${1:?usage: device_train.sh probe | train SECONDS IMG_PER_S}
@@ -23,12 +23,16 @@ pack=${PACK:-.carry/pack}
 batch=${BATCH:-256}
 python=${PYTHON:-python3}
 runs=${RUNS:-/tmp}
+init=${INIT:-model/weights/ce-region.pt}
 mkdir -p "$out"
+mix=${MIX:-$("$python" -c 'import sys; from model.export import read_export
+shares = read_export(sys.argv[1])["training"]["mixed_shares"]
+print(",".join(f"{kind}={share!r}" for kind, share in shares.items()))' "$init")}
+echo "holes: --mix $mix"
 echo "photos in the pack here: $(find "$pack/images" -name '*.webp' | wc -l) (shards: $(ls "$pack/images" | tr '\n' ' '))"
 common=(--data "$pack/images" --masks "$pack/masks" --cache "${CACHE:-/tmp/ce-cache}" --device "${DEVICE:-cuda}" --precision bf16
   --batch-size "$batch" --skips --adv 0 --overlap 0 --ema 0.999 --rec-mean psnr --no-progress
-  --mix "${MIX:-region=3,freeform=3,irregular=2,strokes=1,block=1,center=1}"
-  --init-from "${INIT:-model/weights/ce-region.pt}")
+  --mix "$mix" --init-from "$init")
 case $mode in
   probe)
     "$python" -c "import torch; print(torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())"
