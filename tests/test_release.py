@@ -118,6 +118,11 @@ def test_chained_hardware_lists_each_change_of_machine_once_in_order() -> None:
     ):
         record = chain_runs(record, {"hardware": run_on})
         assert record["hardware"] == expected
+    # a repeated stage an older release wrote is recorded once from the next release on
+    assert (
+        chain_runs({"hardware": f"{gpu}; then {cpu}; then {cpu}"}, {"hardware": cpu})["hardware"]
+        == f"{gpu}; then {cpu}"
+    )
 
 
 def test_release_refuses_a_method_the_evaluation_lacks(tiny_weights: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from itertools import groupby
 from pathlib import Path
 
 from model.export import WEIGHTS_DIR, read_export
@@ -75,10 +76,10 @@ def chain_runs(before: dict, run: dict) -> dict:
     ]
     if schedule:
         schedule[0] = {**schedule[0], "optimiser": "fresh"}
-    # stages of hardware, in order; a run on the same hardware as the last stage adds none
-    hardware = before["hardware"].split("; then ") if before.get("hardware") else []
-    if run.get("hardware") and run["hardware"] not in hardware[-1:]:
-        hardware.append(run["hardware"])
+    # stages of hardware, in order; a run on the same hardware as the last stage adds none (nor
+    # does a repeat an older release recorded)
+    stages = [*(before["hardware"].split("; then ") if before.get("hardware") else []), run.get("hardware")]
+    hardware = [stage for stage, _ in groupby(stage for stage in stages if stage)]
     notes = [n for n in (before.get("note"), run.get("note")) if n]
     return {
         **run,
