@@ -345,6 +345,9 @@ def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path
     with pytest.raises(SystemExit, match=r"--overlap 4 \(the run's: 0\)"):
         main([*_argv(photo_folder, out), "--adv", "0", "--steps", "2", "--resume"])
     main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "2", "--resume", "--lr", "1e-4"])
+    with pytest.raises(SystemExit, match=r"--split-seed 1 \(the run's: 0\)"):  # other held-out photographs
+        main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "3", "--resume",
+              "--split-seed", "1"])  # fmt: skip
     with pytest.raises(SystemExit, match=r"--mix \{'freeform': 1.0\} \(the run's: None\)"):  # other holes
         main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "3", "--resume",
               "--mix", "freeform=1"])  # fmt: skip

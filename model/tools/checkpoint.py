@@ -29,7 +29,8 @@ log = logging.getLogger("model.tools.train")
 # repeating --overlap 0 once trained on another loss, and lost 0.07 dB of validation before it
 # was noticed). The rates, length, precision, threads and paths may change.
 RUN_DEFINING = (
-    "mask", "mix", "input", "adv", "rec", "rec_mean", "overlap", "overlap_weight", "d_norm", "d_shift", "ema"
+    "mask", "mix", "input", "adv", "rec", "rec_mean", "overlap", "overlap_weight", "d_norm", "d_shift", "ema",
+    "split_seed",  # another split would train on photographs the run validated on
 )  # fmt: skip
 # what runs checkpointed before an option existed trained with
 BEFORE_OPTION = {"rec_mean": "pixels", "mix": None}
@@ -156,8 +157,8 @@ def init_generator(path: Path, nets: Networks) -> dict:
 
 
 def check_same_objective(saved: dict, args: argparse.Namespace) -> None:
-    """Refuse to resume with another loss or other holes than the checkpoint trained on, unless
-    ``--retarget`` says so (then the change is logged)."""
+    """Refuse to resume with another loss, other holes or another validation split than the
+    checkpoint trained on, unless ``--retarget`` says so (then the change is logged)."""
     saved = {**BEFORE_OPTION, **saved}
     changed = [k for k in RUN_DEFINING if k in saved and saved[k] != getattr(args, k)]
     if not changed:

@@ -183,8 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--retarget",
         action="store_true",
-        help="let --resume change the holes or the loss (--mask, --overlap, --adv, ...) from here on, "
-        "keeping the optimiser state (without it such a change is refused)",
+        help="let --resume change the holes, the loss or the split (--mask, --overlap, --adv, --split-seed, ...) "
+        "from here on, keeping the optimiser state (without it such a change is refused)",
     )
     p.add_argument(
         "--init-from",
