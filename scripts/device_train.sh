@@ -26,7 +26,9 @@ runs=${RUNS:-/tmp}
 init=${INIT:-model/weights/ce-region.pt}
 mkdir -p "$out"
 mix=${MIX:-$("$python" -c 'import sys; from model.export import read_export
-shares = read_export(sys.argv[1])["training"]["mixed_shares"]
+shares = read_export(sys.argv[1])["training"].get("mixed_shares")
+if not shares:
+    sys.exit(f"{sys.argv[1]} records no mixed-hole shares (not trained with --mask mixed): set MIX=kind=share,...")
 print(",".join(f"{kind}={share!r}" for kind, share in shares.items()))' "$init")}
 echo "holes: --mix $mix"
 echo "photos in the pack here: $(find "$pack/images" -name '*.webp' | wc -l) (shards: $(ls "$pack/images" | tr '\n' ' '))"

@@ -103,3 +103,16 @@ def test_device_script_probes_then_trains_on_the_pack(source: Path, tmp_path: Pa
     shipped = read_export(ROOT / "model" / "weights" / "ce-region.pt")["training"]["mixed_shares"]
     assert training["mixed_shares"] == pytest.approx(shipped) and set(shipped) >= {"region", "freeform", "irregular"}
     assert (tmp_path / "out" / "probe-metrics.jsonl").is_file() and (tmp_path / "out" / "val_files.txt").is_file()
+
+
+def test_device_script_says_what_to_set_when_the_init_export_records_no_hole_shares(tmp_path: Path) -> None:
+    """The center model trained on the central square only: its export has no mixed-hole shares
+    to go on with, so the script stops with what to set instead of a traceback."""
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "INIT": str(ROOT / "model" / "weights" / "ce-center.pt"),
+           "PYTHON": sys.executable}  # fmt: skip
+    env.pop("MIX", None)
+    probe = subprocess.run(["bash", str(ROOT / "scripts" / "device_train.sh"), "probe"], env=env,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert probe.returncode != 0 and "Traceback" not in probe.stderr
+    assert "records no mixed-hole shares" in probe.stderr and "MIX=" in probe.stderr
+    assert "photos in the pack" not in probe.stdout  # stopped before anything else
