@@ -111,7 +111,7 @@ def resume(
         log.info("no checkpoint at %s: starting fresh", path)
         return False
     state = torch.load(path, map_location=device, weights_only=False)
-    check_same_objective(state.get("args", {}), args)
+    check_same_run_definition(state.get("args", {}), args)
     grown = load_grown(nets.generator, state["G"])
     if nets.G_ema is not None:
         load_grown(nets.G_ema, state.get("G_ema") or state["G"])
@@ -156,7 +156,7 @@ def init_generator(path: Path, nets: Networks) -> dict:
     return {"path": str(path), "steps": steps, "images_seen": seen, **lineage}
 
 
-def check_same_objective(saved: dict, args: argparse.Namespace) -> None:
+def check_same_run_definition(saved: dict, args: argparse.Namespace) -> None:
     """Refuse to resume with another loss, other holes or another validation split than the
     checkpoint trained on, unless ``--retarget`` says so (then the change is logged)."""
     saved = {**BEFORE_OPTION, **saved}

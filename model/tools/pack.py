@@ -79,16 +79,16 @@ def pack_silhouettes(folder: Path, out: Path, seed: int) -> int:
     return len(files)
 
 
-def check_same_split(packed: Path, val_files: list[Path], root: Path, val_count: int, seed: int) -> int:
-    """A run on the pack must hold out the photographs a run on the source holds out; returns how
-    many photographs the pack holds."""
-    files = list_images(packed)
+def check_same_split(
+    files: list[Path], packed: Path, val_files: list[Path], root: Path, val_count: int, seed: int
+) -> None:
+    """A run on the pack (``files`` under ``packed``) must hold out the photographs a run on the
+    source holds out."""
     _, packed_val = training_split(files, val_count, seed)
     got = sorted(str(Path(*relative_stem(f, packed).parts[1:])) for f in packed_val)
     want = sorted(str(relative_stem(f, root)) for f in val_files)
     if got != want:
         raise DataError("the pack's validation split differs from the source's (an unreadable photograph?)")
-    return len(files)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -112,14 +112,15 @@ def main(argv: list[str] | None = None) -> None:
         _, val_files = training_split(files, args.val_count, args.split_seed)
         shard_bytes = int(args.shard_mib * 2**20)
         shards = pack_photos(files, args.data, args.out / "images", args.side, args.quality, shard_bytes)
-        packed = check_same_split(args.out / "images", val_files, args.data, args.val_count, args.split_seed)
+        packed_files = list_images(args.out / "images")
+        check_same_split(packed_files, args.out / "images", val_files, args.data, args.val_count, args.split_seed)
         shapes = pack_silhouettes(args.masks, args.out / "masks", args.seed) if args.masks else 0
     except (DataError, FileNotFoundError) as exc:
         sys.exit(f"error: {exc}")
     masks_bytes = sum(f.stat().st_size for f in (args.out / "masks").rglob("*") if f.is_file()) if shapes else 0
     summary = {
         "source": str(args.data),
-        "photos": packed,
+        "photos": len(packed_files),
         "validation": len(val_files),
         "side": args.side,
         "quality": args.quality,
