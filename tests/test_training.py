@@ -395,3 +395,27 @@ def test_a_cosine_run_records_the_schedule_it_starts_on(photo_folder: Path, tmp_
     main([*_argv(photo_folder, tmp_path), "--adv", "0", "--lr-decay", "cosine", "--warmup", "1", "--steps", "2"])
     first = read_export(tmp_path / "generator.pt")["training"]["lr_schedule"][0]
     assert first == {"step": 0, "lr_g": 2e-4, "lr_d": None, "cosine_to_step": 2, "warmup_steps": 1}
+
+
+def test_min_crop_bounds_how_much_of_the_photo_each_crop_keeps_and_is_recorded(tmp_path: Path) -> None:
+    """Crops smaller than the network's input are enlarged, softer than the photos the evaluation
+    scores; ``--min-crop`` bounds them. Photos holding a horizontal ramp show each crop's width."""
+    folder = tmp_path / "ramps"
+    folder.mkdir()
+    ramp = np.repeat(np.linspace(0, 255, 160)[None, :, None], 160, axis=0).repeat(3, axis=2).astype(np.uint8)
+    for i in range(4):
+        Image.fromarray(ramp).save(folder / f"ramp{i}.png")
+    widths = {}
+    for share in ("1", "0.6"):
+        args = _args(folder, tmp_path / share, "--min-crop", share)
+        data, nets, progress = setup(args, CPU)
+        assert run_meta(args, CPU, data, nets, progress).training["min_crop"] == float(share)
+        images, _ = sample_batch(data, 64, args.image_size, progress.gen, args.min_crop)
+        red = (images[:, 0] + 1) / 2  # [0, 1] along the photo's width
+        widths[share] = (red.amax(dim=(1, 2)) - red.amin(dim=(1, 2))).numpy()
+    # aspect jitter (3/4 to 4/3) narrows one side to at least sqrt(3/4) of the crop's
+    assert widths["1"].min() > 0.84, widths["1"].min()
+    assert widths["0.6"].min() < 0.7, widths["0.6"].min()
+    for bad in ("0", "1.5"):
+        with pytest.raises(SystemExit):
+            main([*_argv(folder, tmp_path / "bad"), "--min-crop", bad])

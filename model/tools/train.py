@@ -156,6 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--overlap-weight", type=float, default=DEFAULT_OVERLAP_WEIGHT, help="loss weight of the overlap band"
     )
     p.add_argument("--image-size", type=int, default=128)
+    p.add_argument(
+        "--min-crop",
+        type=float,
+        default=0.6,
+        help="smallest side of the random crops, as a share of the cached photo (1: whole photos only; "
+        "below 128/144 most crops are enlarged, softer than the photos the evaluation sees)",
+    )
     p.add_argument("--val-count", type=int, default=VAL_COUNT, help="files held out (seeded) for validation")
     p.add_argument("--exclude", type=Path, default=None, help="text file of image paths never to train on")
     p.add_argument("--cache", type=Path, default=None, help="decoded-image cache folder (default: OUT/../.cache)")
@@ -375,6 +382,7 @@ def run_meta(
             "d_shift": args.d_shift if joint else None,
             "overlap_weight": args.overlap_weight,
             "rec_mean": args.rec_mean,
+            "min_crop": args.min_crop,
             "masks_folder": str(args.masks) if args.masks else None,
             "mixed_shares": (args.mix or MIXED_SHARES) if args.mask == "mixed" else None,
             "seed": args.seed,
@@ -447,7 +455,7 @@ def train(args: argparse.Namespace) -> Path:
             t0 = time.perf_counter()
             if args.lr_decay == "cosine":
                 apply_cosine(nets.opt_g, nets.opt_d, args, progress.step, steps)
-            real, hole = sample_batch(data, args.batch_size, args.image_size, progress.gen)
+            real, hole = sample_batch(data, args.batch_size, args.image_size, progress.gen, args.min_crop)
             stats = train_step(nets, args, real, hole, data.mean_input, progress.gen)
             progress.train_seconds += time.perf_counter() - t0
             progress.step += 1
@@ -482,6 +490,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--cosine-from and --warmup shape a cosine: they need --lr-decay cosine")
     if args.warmup < 0:
         parser.error(f"--warmup {args.warmup} must not be negative")
+    if not 0 < args.min_crop <= 1:
+        parser.error(f"--min-crop {args.min_crop} is a share of the photo's side: above 0, at most 1")
     if args.mix is not None and args.mask != "mixed":
         parser.error(f"--mix reweights mixed holes: it needs --mask mixed, not --mask {args.mask}")
     try:

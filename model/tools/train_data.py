@@ -117,11 +117,12 @@ def validation_holes(
 
 
 def sample_batch(
-    data: TrainingData, batch_size: int, image_size: int, gen: torch.Generator
+    data: TrainingData, batch_size: int, image_size: int, gen: torch.Generator, min_crop: float = 0.6
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A random augmented batch (B, 3, S, S) in [-1, 1] and its holes (B, 1, S, S)."""
+    """A random augmented batch (B, 3, S, S) in [-1, 1] and its holes (B, 1, S, S); the crops'
+    side is ``min_crop``-1 of the cached photo's."""
     idx = torch.randint(data.n_train, (batch_size,), generator=gen).to(data.pixels.device)
-    images = augment(to_unit_range(data.pixels[idx]), image_size, gen)
+    images = augment(to_unit_range(data.pixels[idx]), image_size, gen, min_scale=min_crop)
     hole = data.masks.sample(batch_size, gen)
     return images.contiguous(memory_format=torch.channels_last), hole
 
