@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 CACHE_SIDE = 144
+# smallest random crop side, as a share of the cached square (``--min-crop``)
+DEFAULT_MIN_CROP = 0.6
 
 
 class DataError(ValueError):
@@ -144,7 +146,7 @@ def augment(
     images: torch.Tensor,
     out_size: int,
     generator: torch.Generator,
-    min_scale: float = 0.6,
+    min_scale: float = DEFAULT_MIN_CROP,
     flip: bool = True,
 ) -> torch.Tensor:
     """Batched random resized crop + horizontal flip with one affine grid_sample.

@@ -24,6 +24,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
+from model.data import DEFAULT_MIN_CROP
 from model.devices import DEVICE_CHOICES
 from model.export import GeneratorMeta
 from model.losses import (
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--min-crop",
         type=float,
-        default=0.6,
+        default=DEFAULT_MIN_CROP,
         help="smallest side of the random crops, as a share of the cached photo (1: whole photos only; "
         "below 128/144 most crops are enlarged, softer than the photos the evaluation sees)",
     )

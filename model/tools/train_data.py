@@ -12,7 +12,16 @@ import numpy as np
 import torch
 
 from model.baselines import telea_prefill
-from model.data import augment, cached_images, center_view, list_images, mean_colour, split_files, to_unit_range
+from model.data import (
+    DEFAULT_MIN_CROP,
+    augment,
+    cached_images,
+    center_view,
+    list_images,
+    mean_colour,
+    split_files,
+    to_unit_range,
+)
 from model.masks import CONSTANT_KINDS, MaskPool, ShapeBank, center_mask, mask_batch, mask_fn, silhouettes_for
 from model.networks import GeneratorConfig, generator_input
 from model.tools import distributed
@@ -117,7 +126,7 @@ def validation_holes(
 
 
 def sample_batch(
-    data: TrainingData, batch_size: int, image_size: int, gen: torch.Generator, min_crop: float = 0.6
+    data: TrainingData, batch_size: int, image_size: int, gen: torch.Generator, min_crop: float = DEFAULT_MIN_CROP
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A random augmented batch (B, 3, S, S) in [-1, 1] and its holes (B, 1, S, S); the crops'
     side is ``min_crop``-1 of the cached photo's."""
