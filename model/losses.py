@@ -1,4 +1,6 @@
-"""Joint loss: masked L2 on the hole (heavier on the overlap band) plus an adversarial term."""
+"""Joint loss: a masked reconstruction error on the hole (heavier on the overlap band) plus an
+adversarial term: the paper's global real/fake loss, or hinge losses on a patch discriminator's
+logits weighted by how much hole each patch holds, with feature matching."""
 
 from __future__ import annotations
 
@@ -29,20 +31,24 @@ def reconstruction_weights(
 
 
 REC_MEANS = ("pixels", "psnr")
+# l2: the paper's, and what PSNR rewards: the mean of every plausible fill, a blur where the fill
+# is uncertain. l1: the median, which pulls less towards the average and leaves the adversary room.
+REC_NORMS = ("l2", "l1")
 # per-image MSE below which ``psnr`` averaging stops raising an image's weight (30 dB): a nearly
 # solved image must not take over the batch's gradient
 PSNR_MSE_FLOOR = 1e-3
 
 
-def masked_l2(
+def masked_reconstruction(
     prediction: torch.Tensor,
     target: torch.Tensor,
     hole: torch.Tensor,
     overlap: int = DEFAULT_OVERLAP,
     overlap_weight: float = DEFAULT_OVERLAP_WEIGHT,
     mean: str = "pixels",
+    norm: str = "l2",
 ) -> torch.Tensor:
-    """Weighted mean squared error over hole + overlap band.
+    """Weighted mean squared (``norm="l2"``) or absolute (``"l1"``) error over hole + overlap band.
 
     ``mean="pixels"`` (the paper's): normalised by the batch's total weight, so every hole pixel
     counts once and images with big holes dominate. ``mean="psnr"``: the gradient of the mean
@@ -54,10 +60,13 @@ def masked_l2(
     """
     if mean not in REC_MEANS:
         raise ValueError(f"mean must be one of {REC_MEANS}, not {mean!r}")
+    if norm not in REC_NORMS:
+        raise ValueError(f"norm must be one of {REC_NORMS}, not {norm!r}")
     weights = reconstruction_weights(hole, overlap, overlap_weight)
     if float(weights.sum()) == 0.0:
         weights = torch.ones_like(hole)
-    sq = (prediction.float() - target.float()).pow(2).mean(dim=1, keepdim=True)
+    diff = prediction.float() - target.float()
+    sq = (diff.pow(2) if norm == "l2" else diff.abs()).mean(dim=1, keepdim=True)
     if mean == "pixels":
         return (sq * weights).sum() / weights.sum()
     per_weight = weights.sum(dim=(1, 2, 3))
@@ -76,6 +85,39 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
 def generator_adversarial_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """Non-saturating GAN loss: the generator wants its completions judged real."""
     return F.binary_cross_entropy_with_logits(fake_logits.float(), torch.ones_like(fake_logits, dtype=torch.float))
+
+
+def weighted_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` weighted by ``weights`` (same shape); plain mean when they sum to zero."""
+    total = weights.sum()
+    if float(total) == 0.0:
+        return values.mean()
+    return (values * weights).sum() / total
+
+
+def hinge_discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, real_weights: torch.Tensor, fake_weights: torch.Tensor
+) -> torch.Tensor:
+    """Hinge loss (Lim & Ye 2017, as in SN-GAN and SN-PatchGAN) on patch logits, each patch
+    weighted by its hole share: patches of pure context are the same in a photograph and in its
+    completion and teach the discriminator nothing."""
+    real = weighted_mean(F.relu(1 - real_logits.float()), real_weights)
+    fake = weighted_mean(F.relu(1 + fake_logits.float()), fake_weights)
+    return real + fake
+
+
+def hinge_generator_loss(fake_logits: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """The generator raises the (hole-weighted) logits of its completed patches."""
+    return -weighted_mean(fake_logits.float(), weights)
+
+
+def feature_matching_loss(real_features: list[torch.Tensor], fake_features: list[torch.Tensor]) -> torch.Tensor:
+    """Mean L1 distance between the discriminator's activations on the photograph and on its
+    completion, averaged over blocks (pix2pixHD). A loss in the discriminator's learned feature
+    space: it asks for the photograph's local statistics (edges, texture), not its exact pixels,
+    and it stays informative while the adversarial logits are still noise."""
+    terms = [(f.float() - r.detach().float()).abs().mean() for r, f in zip(real_features, fake_features, strict=True)]
+    return torch.stack(terms).mean()
 
 
 def joint_loss(

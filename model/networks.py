@@ -13,6 +13,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 REFINE_WIDTH = 32  # channels of the full-resolution refinement (+8 % multiply-adds)
@@ -259,6 +260,57 @@ class Discriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Returns one real/fake logit per image, shape (B,)."""
         return self.layers(x).flatten()
+
+
+class PatchDiscriminator(nn.Module):
+    """Conditional patch discriminator (pix2pix's 70x70 PatchGAN, spectral norm, no batch norm).
+
+    It sees the completed image together with the hole channel, so it judges a fill against the
+    context it must continue and knows which pixels were generated; it returns one logit per
+    overlapping ~70 px patch instead of one per image, so a sharp but wrong patch and a smooth
+    smear are told apart locally, where the eye looks. ``features`` returns every block's output
+    as well, for the feature-matching loss.
+    """
+
+    RECEPTIVE_FIELD = 70  # px: four 4x4 convolutions, three of stride 2, then the 4x4 logit layer
+
+    def __init__(self, widths: tuple[int, ...] = (64, 128, 256, 512), in_channels: int = 4) -> None:
+        super().__init__()
+        if len(widths) != 4:
+            raise ValueError("the 70 px patch discriminator has four blocks")
+        sn = nn.utils.parametrizations.spectral_norm
+        blocks = []
+        channels = (in_channels, *widths)
+        for i in range(4):
+            stride = 2 if i < 3 else 1
+            conv = nn.Conv2d(channels[i], channels[i + 1], 4, stride=stride, padding=1)
+            blocks.append(nn.Sequential(sn(conv), nn.LeakyReLU(0.2, inplace=True)))
+        self.blocks = nn.ModuleList(blocks)
+        self.logits = sn(nn.Conv2d(widths[-1], 1, 4, stride=1, padding=1))
+
+    @staticmethod
+    def hole_share(hole: torch.Tensor) -> torch.Tensor:
+        """How much hole each logit's patch holds, (B, 1, s, s) in [0, 1]: the hole averaged through
+        the same 4x4 windows and strides as the network, which weights a patch's centre more than
+        its rim, as the patch's effective receptive field does (padding is no pixel: a patch on the
+        border that only holds hole has share 1)."""
+        h = hole.float()
+        for stride in (2, 2, 2, 1, 1):
+            h = F.avg_pool2d(h, 4, stride=stride, padding=1, count_include_pad=False)
+        return h
+
+    def features(self, image: torch.Tensor, hole: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """image: (B, 3, S, S) in [-1, 1]; hole: (B, 1, S, S) 0/1. Returns the (B, 1, s, s) patch
+        logits and each block's activations."""
+        h = torch.cat([image, hole.to(image.dtype) * 2 - 1], dim=1)
+        feats = []
+        for block in self.blocks:
+            h = block(h)
+            feats.append(h)
+        return self.logits(h), feats
+
+    def forward(self, image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        return self.features(image, hole)[0]
 
 
 def _spectral_normalise_(module: nn.Module) -> None:

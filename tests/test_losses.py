@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from model.losses import PSNR_MSE_FLOOR, joint_loss, masked_l2, overlap_band, random_translate
+from model.losses import (
+    PSNR_MSE_FLOOR,
+    feature_matching_loss,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
+    joint_loss,
+    masked_reconstruction,
+    overlap_band,
+    random_translate,
+)
 
 
 def _square_hole(size: int = 32, lo: int = 12, hi: int = 20) -> torch.Tensor:
@@ -28,15 +37,15 @@ def test_pixels_outside_hole_and_band_are_ignored() -> None:
     pred = torch.zeros(1, 3, 32, 32)
     pred[..., :7, :] = 5.0  # far outside the band
     pred[..., :, 25:] = -3.0
-    assert masked_l2(pred, target, hole) == 0
+    assert masked_reconstruction(pred, target, hole) == 0
 
 
 def test_overlap_band_weighs_ten_times_the_hole() -> None:
     hole = _square_hole()
     band = overlap_band(hole, 4)
     target = torch.zeros(1, 3, 32, 32)
-    err_in_hole = masked_l2(target + hole, target, hole)
-    err_in_band = masked_l2(target + band, target, hole)
+    err_in_hole = masked_reconstruction(target + hole, target, hole)
+    err_in_band = masked_reconstruction(target + band, target, hole)
     n_hole, n_band = hole.sum(), band.sum()
     total = n_hole + 10 * n_band
     assert torch.isclose(err_in_hole, n_hole / total)
@@ -48,7 +57,7 @@ def test_overlap_band_weighs_ten_times_the_hole() -> None:
 def test_empty_mask_reconstructs_the_whole_image() -> None:
     target = torch.zeros(1, 3, 8, 8)
     pred = torch.ones(1, 3, 8, 8)
-    assert masked_l2(pred, target, torch.zeros(1, 1, 8, 8)) == 1
+    assert masked_reconstruction(pred, target, torch.zeros(1, 1, 8, 8)) == 1
 
 
 def test_joint_weights() -> None:
@@ -91,16 +100,53 @@ def test_psnr_mean_follows_the_mean_per_image_log_error() -> None:
         (g,) = torch.autograd.grad(loss, pred)
         return g.flatten()
 
-    psnr = gradient(masked_l2(pred, target, hole, overlap=0, mean="psnr"))
+    psnr = gradient(masked_reconstruction(pred, target, hole, overlap=0, mean="psnr"))
     per_image = ((pred - target).pow(2).mean(1, keepdim=True) * hole).sum((1, 2, 3)) / hole.sum((1, 2, 3))
     log_mse = gradient(torch.log(per_image + PSNR_MSE_FLOOR).mean())
     assert torch.allclose(psnr / psnr.norm(), log_mse / log_mse.norm(), atol=1e-5)
-    pixels = gradient(masked_l2(pred, target, hole, overlap=0)).view(2, -1)
+    pixels = gradient(masked_reconstruction(pred, target, hole, overlap=0)).view(2, -1)
     stroke_share = lambda g: float(g.view(2, -1)[1].norm() / g.view(2, -1).norm())  # noqa: E731
     assert stroke_share(pixels) < 0.2 < stroke_share(psnr)
     # on one image both means are its MSE; unknown means are refused
     assert torch.isclose(
-        masked_l2(pred[:1], target[:1], hole[:1], 0, mean="psnr"), masked_l2(pred[:1], target[:1], hole[:1], 0)
+        masked_reconstruction(pred[:1], target[:1], hole[:1], 0, mean="psnr"),
+        masked_reconstruction(pred[:1], target[:1], hole[:1], 0),
     )
     with pytest.raises(ValueError, match="mean must be one of"):
-        masked_l2(pred, target, hole, mean="median")
+        masked_reconstruction(pred, target, hole, mean="median")
+
+
+def test_l1_reconstruction_is_the_mean_absolute_error_in_the_hole() -> None:
+    target = torch.zeros(1, 3, 8, 8)
+    hole = torch.zeros(1, 1, 8, 8)
+    hole[..., 2:6, 2:6] = 1
+    pred = target + 0.5 * hole
+    assert torch.isclose(masked_reconstruction(pred, target, hole, overlap=0, norm="l1"), torch.tensor(0.5))
+    assert torch.isclose(masked_reconstruction(pred, target, hole, overlap=0), torch.tensor(0.25))
+    with pytest.raises(ValueError, match="norm"):
+        masked_reconstruction(pred, target, hole, norm="l3")
+
+
+def test_hinge_losses_count_only_patches_that_hold_hole() -> None:
+    weights = torch.tensor([[[[1.0, 0.0]]]])
+    confident = hinge_discriminator_loss(
+        torch.tensor([[[[1.0, -5.0]]]]), torch.tensor([[[[-1.0, 5.0]]]]), weights, weights
+    )
+    assert confident == 0  # the wrong patch holds no hole: it does not count
+    unsure = hinge_discriminator_loss(torch.zeros(1, 1, 1, 2), torch.zeros(1, 1, 1, 2), weights, weights)
+    assert unsure == 2
+    assert hinge_generator_loss(torch.tensor([[[[3.0, -100.0]]]]), weights) == -3
+    # no hole anywhere: every patch counts alike
+    assert hinge_generator_loss(torch.tensor([[[[3.0, 1.0]]]]), torch.zeros(1, 1, 1, 2)) == -2
+
+
+def test_feature_matching_is_zero_for_the_photograph_and_has_no_gradient_into_it() -> None:
+    real = [torch.randn(2, 4, 8, 8, requires_grad=True), torch.randn(2, 8, 4, 4, requires_grad=True)]
+    fake = [r.detach().clone().requires_grad_(True) for r in real]
+    assert feature_matching_loss(real, fake) == 0
+    fake = [f.detach() + 1 for f in fake]
+    fake[0].requires_grad_(True)
+    loss = feature_matching_loss(real, fake)
+    assert torch.isclose(loss, torch.tensor(1.0))
+    loss.backward()
+    assert real[0].grad is None and fake[0].grad is not None

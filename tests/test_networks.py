@@ -11,6 +11,7 @@ from model.networks import (
     Discriminator,
     Generator,
     GeneratorConfig,
+    PatchDiscriminator,
     count_parameters,
     generator_flops,
     generator_input,
@@ -195,3 +196,29 @@ def test_the_inference_form_computes_what_the_trained_generator_computes() -> No
             channels_last = fused.to(memory_format=torch.channels_last)
             assert torch.allclose(channels_last(x.contiguous(memory_format=torch.channels_last)), expected, atol=1e-5)
         assert trained.training is False and any(isinstance(m, torch.nn.BatchNorm2d) for m in trained.decoder.modules())
+
+
+def test_patch_discriminator_judges_each_70px_patch_of_image_and_hole() -> None:
+    torch.manual_seed(0)
+    d = PatchDiscriminator((8, 16, 32, 64)).eval()
+    image, hole = torch.randn(1, 3, 128, 128), torch.zeros(1, 1, 128, 128)
+    with torch.no_grad():
+        logits, feats = d.features(image, hole)
+        assert logits.shape == (1, 1, 14, 14) and len(feats) == 4
+        # a pixel changes only the logits whose ~70 px patches hold it
+        moved = image.clone()
+        moved[..., 0, 0] += 10
+        changed = (d(moved, hole) - logits).abs()[0, 0] > 0
+        assert changed[0, 0] and not changed[5:, :].any() and not changed[:, 5:].any()
+        # conditioned on the hole: the same pixels with another hole are judged differently
+        assert not torch.equal(d(image, 1 - hole), logits)
+    assert all(hasattr(m, "parametrizations") for m in d.modules() if isinstance(m, torch.nn.Conv2d))
+
+
+def test_patch_hole_share_is_one_inside_a_big_hole_and_zero_far_from_it() -> None:
+    hole = torch.zeros(1, 1, 128, 128)
+    hole[..., :, :64] = 1  # left half
+    share = PatchDiscriminator.hole_share(hole)[0, 0]
+    assert share.shape == (14, 14)
+    assert torch.equal(share[:, :3], torch.ones(14, 3)) and torch.equal(share[:, -3:], torch.zeros(14, 3))
+    assert ((share >= 0) & (share <= 1)).all()

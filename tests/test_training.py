@@ -64,6 +64,27 @@ def test_one_adversarial_step_changes_both_networks(photo_folder: Path, tmp_path
     assert any(not torch.equal(a, b) for a, b in zip(d_before, nets.D.parameters(), strict=True))
 
 
+def test_patch_adversary_with_feature_matching_trains_both_networks(photo_folder: Path, tmp_path: Path) -> None:
+    args = _args(photo_folder, tmp_path, "--mask", "mixed", "--d-arch", "patch", "--d-width", "8", "--adv", "0.5",
+                 "--rec", "1", "--rec-norm", "l1", "--fm", "10", "--d-shift", "4", "--image-size", "128")  # fmt: skip
+    data, nets, progress = setup(args, CPU)
+    training = run_meta(args, CPU, data, nets, progress).training
+    assert (training["d_arch"], training["d_width"], training["d_norm"]) == ("patch", 8, "spectral")
+    assert (training["lambda_adv"], training["lambda_fm"], training["rec_norm"]) == (0.5, 10, "l1")
+    g_before = [p.detach().clone() for p in nets.G.parameters()]
+    d_before = [p.detach().clone() for p in nets.D.parameters()]
+    stats = _step(args, data, nets, progress)
+    assert {"rec", "adv", "d", "fm", "loss"} <= set(stats)
+    assert stats["fm"] > 0
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, nets.G.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, nets.D.parameters(), strict=True))
+
+
+def test_feature_matching_needs_the_patch_discriminator(photo_folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        main([*_argv(photo_folder, tmp_path), "--fm", "1"])
+
+
 def test_reconstruction_only_has_no_discriminator(photo_folder: Path, tmp_path: Path) -> None:
     args = _args(photo_folder, tmp_path, "--adv", "0")
     data, nets, progress = setup(args, CPU)
@@ -351,6 +372,9 @@ def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path
     with pytest.raises(SystemExit, match=r"--mix \{'freeform': 1.0\} \(the run's: None\)"):  # other holes
         main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "3", "--resume",
               "--mix", "freeform=1"])  # fmt: skip
+    with pytest.raises(SystemExit, match=r"--rec-norm l1 \(the run's: l2\)"):  # another reconstruction loss
+        main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "3", "--resume",
+              "--rec-norm", "l1"])  # fmt: skip
     main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "3", "--resume", "--retarget"])
     assert read_export(out / "generator.pt")["mask_type"] == "center"
     # a run checkpointed before --rec-mean existed averaged over pixels: psnr is a change of loss

@@ -29,11 +29,12 @@ log = logging.getLogger("model.tools.train")
 # repeating --overlap 0 once trained on another loss, and lost 0.07 dB of validation before it
 # was noticed). The rates, length, precision, threads and paths may change.
 RUN_DEFINING = (
-    "mask", "mix", "input", "adv", "rec", "rec_mean", "overlap", "overlap_weight", "d_norm", "d_shift", "ema",
+    "mask", "mix", "input", "adv", "rec", "rec_mean", "rec_norm", "overlap", "overlap_weight", "d_arch", "d_width",
+    "fm", "d_norm", "d_shift", "ema",
     "split_seed",  # another split would train on photographs the run validated on
 )  # fmt: skip
 # what runs checkpointed before an option existed trained with
-BEFORE_OPTION = {"rec_mean": "pixels", "mix": None}
+BEFORE_OPTION = {"rec_mean": "pixels", "mix": None, "rec_norm": "l2", "d_arch": "global", "d_width": 64, "fm": 0.0}
 GROWN_PARTS = ("skips.", "refine.")  # zero-initialised: adding them keeps the generator's function
 CHECKPOINT = "checkpoint.pt"
 EXPORT = "generator.pt"

@@ -31,15 +31,19 @@ from model.losses import (
     DEFAULT_OVERLAP,
     DEFAULT_OVERLAP_WEIGHT,
     REC_MEANS,
+    REC_NORMS,
     discriminator_loss,
+    feature_matching_loss,
     generator_adversarial_loss,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
     joint_loss,
-    masked_l2,
+    masked_reconstruction,
     random_translate,
 )
 from model.masks import MASK_TYPES, MIXED_SHARES, parse_shares
-from model.metrics import hole_errors
-from model.networks import Discriminator, Generator, GeneratorConfig
+from model.metrics import hole_errors, hole_texture
+from model.networks import Discriminator, Generator, GeneratorConfig, PatchDiscriminator
 from model.tools import distributed
 from model.tools.checkpoint import (
     EXPORT,
@@ -133,6 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--adv", type=float, default=0.001, help="adversarial weight lambda_adv (0 = reconstruction only)")
     p.add_argument(
+        "--d-arch",
+        default="global",
+        choices=("global", "patch"),
+        help="discriminator: the paper's DCGAN real/fake logit per image (global), or a conditional "
+        "70 px patch discriminator (image + hole, spectral norm, hinge loss weighted by each patch's "
+        "hole share; --d-norm does not apply)",
+    )
+    p.add_argument("--d-width", type=int, default=64, help="patch discriminator's first width (then 2x, 4x, 8x)")
+    p.add_argument(
+        "--fm",
+        type=float,
+        default=0.0,
+        help="weight of feature matching on the patch discriminator's activations (0 = off; needs --d-arch patch)",
+    )
+    p.add_argument(
         "--d-norm",
         default="batch",
         choices=("batch", "spectral"),
@@ -145,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="random translation (px) of real and completed images before the discriminator (0 = off)",
     )
     p.add_argument("--rec", type=float, default=None, help="reconstruction weight (default: 1 - adv)")
+    p.add_argument(
+        "--rec-norm",
+        default="l2",
+        choices=REC_NORMS,
+        help="reconstruction error: squared (the paper's; the mean of plausible fills, a blur) or absolute",
+    )
     p.add_argument(
         "--rec-mean",
         default="pixels",
@@ -225,11 +250,19 @@ def rec_weight(args: argparse.Namespace) -> float:
     return args.rec if args.rec is not None else 1.0 - args.adv
 
 
+def build_discriminator(args: argparse.Namespace) -> Discriminator | PatchDiscriminator:
+    """``--d-arch``: the paper's global discriminator or the conditional patch one."""
+    if args.d_arch == "patch":
+        w = args.d_width
+        return PatchDiscriminator((w, 2 * w, 4 * w, 8 * w))
+    return Discriminator(args.image_size, spectral_norm=args.d_norm == "spectral")
+
+
 def build_networks(args: argparse.Namespace, config: GeneratorConfig, rt: distributed.Runtime) -> Networks:
     """G (and D when ``--adv`` > 0) with Adam (beta1 0.5, as DCGAN), channels_last, DDP-wrapped
     under torchrun."""
     G = Generator(config).to(rt.device)
-    D = Discriminator(args.image_size, spectral_norm=args.d_norm == "spectral").to(rt.device) if args.adv > 0 else None
+    D = build_discriminator(args).to(rt.device) if args.adv > 0 or args.fm > 0 else None
     # channels_last is faster on both CPU (oneDNN, ~1.7x measured) and CUDA tensor cores
     G = G.to(memory_format=torch.channels_last)
     D = D.to(memory_format=torch.channels_last) if D is not None else None
@@ -270,10 +303,13 @@ def train_step(
     inputs = generator_inputs(real, hole, nets.generator.config, mean)
     with autocast(real.device, args.precision):
         fake = nets.G(inputs)
-    rec = masked_l2(fake, real, hole, args.overlap, args.overlap_weight, args.rec_mean)
+    rec = masked_reconstruction(fake, real, hole, args.overlap, args.overlap_weight, args.rec_mean, args.rec_norm)
     stats = {"rec": rec.item()}
     loss = rec
-    if nets.D is not None:
+    if nets.D is not None and args.d_arch == "patch":
+        loss, patch_stats = patch_adversarial_loss(nets, args, real, fake, hole, rec, gen)
+        stats.update(patch_stats)
+    elif nets.D is not None:
         completed = real * (1 - hole) + fake.float() * hole
         # discriminator: real photographs vs completed ones
         nets.opt_d.zero_grad(set_to_none=True)
@@ -298,6 +334,55 @@ def train_step(
     nets.opt_g.step()
     update_ema(nets, args.ema)
     return stats
+
+
+def _shifted(
+    images: list[torch.Tensor], hole: torch.Tensor, max_shift: int, gen: torch.Generator
+) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The same random translation of every image and of their hole, so they stay aligned."""
+    moved = random_translate(torch.cat([*images, hole], dim=1), max_shift, gen)
+    *parts, moved_hole = moved.split([*(t.shape[1] for t in images), hole.shape[1]], dim=1)
+    return parts, moved_hole.detach()
+
+
+def patch_adversarial_loss(
+    nets: Networks,
+    args: argparse.Namespace,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    hole: torch.Tensor,
+    rec: torch.Tensor,
+    gen: torch.Generator,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The patch discriminator's step (hinge, hole-weighted patches), then the generator's loss:
+    reconstruction, hinge adversarial term and feature matching. Returns that loss and the stats."""
+    completed = real * (1 - hole) + fake.float() * hole
+    share = unwrap(nets.D).hole_share
+    nets.opt_d.zero_grad(set_to_none=True)
+    (real_in,), real_hole = _shifted([real], hole, args.d_shift, gen)
+    (fake_in,), fake_hole = _shifted([completed.detach()], hole, args.d_shift, gen)
+    with autocast(real.device, args.precision):
+        d_real, d_fake = nets.D(real_in, real_hole), nets.D(fake_in, fake_hole)
+    d_loss = hinge_discriminator_loss(d_real, d_fake, share(real_hole), share(fake_hole))
+    d_loss.backward()
+    nets.opt_d.step()
+    # the generator's side: the same shift for the completion and the photograph, so their
+    # features line up for feature matching
+    d_plain = unwrap(nets.D).requires_grad_(False)
+    (fake_in, real_in), shifted_hole = _shifted([completed, real], hole, args.d_shift, gen)
+    with autocast(real.device, args.precision):
+        logits, fake_feats = d_plain.features(fake_in, shifted_hole)
+        adv = hinge_generator_loss(logits, share(shifted_hole))
+        loss = rec_weight(args) * rec + args.adv * adv
+        stats = {"adv": adv.item(), "d": d_loss.item(), "d_real": d_real.float().mean().item()}
+        if args.fm > 0:
+            with torch.no_grad():
+                _, real_feats = d_plain.features(real_in, shifted_hole)
+            fm = feature_matching_loss(real_feats, fake_feats)
+            loss = loss + args.fm * fm
+            stats["fm"] = fm.item()
+    d_plain.requires_grad_(True)
+    return loss, stats
 
 
 @torch.no_grad()
@@ -330,6 +415,7 @@ def validate(nets: Networks, data: TrainingData) -> dict[str, float]:
         errs = hole_errors(pred.clamp(0, 1), truth, hole)
         out[f"val_{name}_psnr"] = float(errs["psnr"].nanmean())
         out[f"val_{name}_l1"] = float(errs["l1"].nanmean())
+        out[f"val_{name}_texture"] = float(hole_texture(pred.clamp(0, 1), truth, hole).nanmean())
     return out
 
 
@@ -379,7 +465,11 @@ def run_meta(
             "input": args.input,
             "lambda_rec": rec_weight(args),
             "lambda_adv": args.adv if joint else 0.0,
-            "d_norm": args.d_norm if joint else None,
+            "lambda_fm": args.fm if joint else 0.0,
+            "rec_norm": args.rec_norm,
+            "d_arch": args.d_arch if joint else None,
+            "d_width": args.d_width if joint and args.d_arch == "patch" else None,
+            "d_norm": (args.d_norm if args.d_arch == "global" else "spectral") if joint else None,
             "d_shift": args.d_shift if joint else None,
             "overlap_weight": args.overlap_weight,
             "rec_mean": args.rec_mean,
@@ -493,6 +583,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--warmup {args.warmup} must not be negative")
     if not 0 < args.min_crop <= 1:
         parser.error(f"--min-crop {args.min_crop} is a share of the photo's side: above 0, at most 1")
+    if args.fm > 0 and args.d_arch != "patch":
+        parser.error("--fm matches the patch discriminator's features: it needs --d-arch patch")
     if args.mix is not None and args.mask != "mixed":
         parser.error(f"--mix reweights mixed holes: it needs --mask mixed, not --mask {args.mask}")
     try:
