@@ -7,13 +7,15 @@ weights); the routes live in ``app/routers``, what they share in ``app/dependenc
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 
 import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from app.assets import STATIC_DIR, RevalidatedStaticFiles
 from app.errors import add_error_handlers
@@ -70,10 +72,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 app = create_app()
 
 
-def run() -> None:
-    """``ce-serve``: serve on CE_HOST:CE_PORT and print where."""
+def parse_settings(argv: Sequence[str] | None = None) -> Settings:
+    """``ce-serve``'s flags (``--port 8799``, ``--max-upload-mb 50``, ...; one per setting, ``--help``
+    lists them) over the ``CE_*`` environment, as uvicorn does: a flag wins. An unknown flag or a
+    value of the wrong type stops with a usage message and exit status 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return Settings(_cli_parse_args=args, _cli_prog_name="ce-serve", _cli_kebab_case=True)
+    except ValidationError as exc:
+        details = "; ".join(f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        print(f"ce-serve: error: {details}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    """``ce-serve``: serve on the configured host and port and print where."""
+    settings = parse_settings(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings()
     host = settings.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host
     if ":" in shown and not shown.startswith("["):
