@@ -443,3 +443,22 @@ def test_min_crop_bounds_how_much_of_the_photo_each_crop_keeps_and_is_recorded(t
     for bad in ("0", "1.5"):
         with pytest.raises(SystemExit):
             main([*_argv(folder, tmp_path / "bad"), "--min-crop", bad])
+
+
+def test_smooth_share_mixes_flat_and_graded_images_into_the_batch(photo_folder: Path, tmp_path: Path) -> None:
+    args = _args(photo_folder, tmp_path, "--adv", "0", "--smooth-share", "1")
+    data, nets, progress = setup(args, CPU)
+    assert run_meta(args, CPU, data, nets, progress).training["smooth_share"] == 1.0
+    images, _ = sample_batch(data, 32, args.image_size, progress.gen, smooth_share=1.0)
+    assert images.shape == (32, 3, 64, 64) and images.min() >= -1 and images.max() <= 1
+    # every image is a plane plus faint noise: a least-squares plane leaves ~nothing
+    yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    design = torch.stack([torch.ones(64 * 64), yy.flatten(), xx.flatten()], dim=1)
+    pixels = images.permute(1, 0, 2, 3).reshape(3 * 32, -1).T  # (pixels, image-channels)
+    fit = design @ torch.linalg.lstsq(design, pixels).solution
+    assert (pixels - fit).std(dim=0).max() < 0.025
+    slopes = torch.linalg.lstsq(design, pixels).solution[1:].abs().amax(dim=0)
+    assert (slopes < 1e-3).any() and (slopes > 2e-3).any()  # flat ones and ramps
+    photos, _ = sample_batch(data, 32, args.image_size, progress.gen)
+    photo_pixels = photos.permute(1, 0, 2, 3).reshape(3 * 32, -1).T
+    assert (photo_pixels - design @ torch.linalg.lstsq(design, photo_pixels).solution).std(dim=0).mean() > 0.05

@@ -30,11 +30,19 @@ log = logging.getLogger("model.tools.train")
 # was noticed). The rates, length, precision, threads and paths may change.
 RUN_DEFINING = (
     "mask", "mix", "input", "adv", "rec", "rec_mean", "rec_norm", "overlap", "overlap_weight", "d_arch", "d_width",
-    "fm", "d_norm", "d_shift", "ema",
+    "fm", "d_norm", "d_shift", "ema", "smooth_share",
     "split_seed",  # another split would train on photographs the run validated on
 )  # fmt: skip
 # what runs checkpointed before an option existed trained with
-BEFORE_OPTION = {"rec_mean": "pixels", "mix": None, "rec_norm": "l2", "d_arch": "global", "d_width": 64, "fm": 0.0}
+BEFORE_OPTION = {
+    "rec_mean": "pixels",
+    "mix": None,
+    "rec_norm": "l2",
+    "d_arch": "global",
+    "d_width": 64,
+    "fm": 0.0,
+    "smooth_share": 0.0,
+}
 GROWN_PARTS = ("skips.", "refine.")  # zero-initialised: adding them keeps the generator's function
 CHECKPOINT = "checkpoint.pt"
 EXPORT = "generator.pt"

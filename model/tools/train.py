@@ -189,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="smallest side of the random crops, as a share of the cached photo (1: whole photos only; "
         "below 128/144 most crops are enlarged, softer than the photos the evaluation sees)",
     )
+    p.add_argument(
+        "--smooth-share",
+        type=float,
+        default=0.0,
+        help="share of training images replaced by synthetic flat or linearly graded ones with faint noise, "
+        "so a hole in flat context is filled flat (0 = photographs only)",
+    )
     p.add_argument("--val-count", type=int, default=VAL_COUNT, help="files held out (seeded) for validation")
     p.add_argument("--exclude", type=Path, default=None, help="text file of image paths never to train on")
     p.add_argument("--cache", type=Path, default=None, help="decoded-image cache folder (default: OUT/../.cache)")
@@ -474,6 +481,7 @@ def run_meta(
             "overlap_weight": args.overlap_weight,
             "rec_mean": args.rec_mean,
             "min_crop": args.min_crop,
+            "smooth_share": args.smooth_share,
             "masks_folder": str(args.masks) if args.masks else None,
             "mixed_shares": (args.mix or MIXED_SHARES) if args.mask == "mixed" else None,
             "seed": args.seed,
@@ -546,7 +554,9 @@ def train(args: argparse.Namespace) -> Path:
             t0 = time.perf_counter()
             if args.lr_decay == "cosine":
                 apply_cosine(nets.opt_g, nets.opt_d, args, progress.step, steps)
-            real, hole = sample_batch(data, args.batch_size, args.image_size, progress.gen, args.min_crop)
+            real, hole = sample_batch(
+                data, args.batch_size, args.image_size, progress.gen, args.min_crop, args.smooth_share
+            )
             stats = train_step(nets, args, real, hole, data.mean_input, progress.gen)
             progress.train_seconds += time.perf_counter() - t0
             progress.step += 1
@@ -581,6 +591,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--cosine-from and --warmup shape a cosine: they need --lr-decay cosine")
     if args.warmup < 0:
         parser.error(f"--warmup {args.warmup} must not be negative")
+    if not 0 <= args.smooth_share <= 1:
+        parser.error(f"--smooth-share {args.smooth_share} is a share of the images: from 0 to 1")
     if not 0 < args.min_crop <= 1:
         parser.error(f"--min-crop {args.min_crop} is a share of the photo's side: above 0, at most 1")
     if args.fm > 0 and args.d_arch != "patch":

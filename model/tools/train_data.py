@@ -125,13 +125,43 @@ def validation_holes(
     return {name: torch.from_numpy(h).unsqueeze(1).float().to(device) for name, h in holes.items()}
 
 
+SMOOTH_RAMP = 0.6  # steepest synthetic ramp: 0.6 of the [-1, 1] range (~75 levels) across the image
+SMOOTH_NOISE = 0.02  # most sensor-like noise on a synthetic smooth image (~2.5 levels)
+
+
+def smooth_images(n: int, size: int, gen: torch.Generator) -> torch.Tensor:
+    """``n`` synthetic (n, 3, size, size) photographs of nothing: half a flat colour, half a linear
+    ramp in a random direction, each with faint noise. A hole in them has one right fill, the
+    continuation of the plane; they teach a generator (and its discriminator) that flat context
+    is filled flat, not with texture it invented."""
+    base = torch.rand(n, 3, 1, 1, generator=gen) * 1.6 - 0.8
+    angle = torch.rand(n, 1, 1, 1, generator=gen) * 2 * torch.pi
+    slope = torch.rand(n, 1, 1, 1, generator=gen) * SMOOTH_RAMP * (torch.rand(n, 1, 1, 1, generator=gen) < 0.5)
+    per_channel = torch.rand(n, 3, 1, 1, generator=gen) + 0.5
+    axis = torch.linspace(-0.5, 0.5, size)
+    ramp = axis.view(1, 1, 1, size) * angle.cos() + axis.view(1, 1, size, 1) * angle.sin()
+    noise = torch.randn(n, 3, size, size, generator=gen) * torch.rand(n, 1, 1, 1, generator=gen) * SMOOTH_NOISE
+    return (base + slope * per_channel * ramp + noise).clamp(-1, 1)
+
+
 def sample_batch(
-    data: TrainingData, batch_size: int, image_size: int, gen: torch.Generator, min_crop: float = DEFAULT_MIN_CROP
+    data: TrainingData,
+    batch_size: int,
+    image_size: int,
+    gen: torch.Generator,
+    min_crop: float = DEFAULT_MIN_CROP,
+    smooth_share: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A random augmented batch (B, 3, S, S) in [-1, 1] and its holes (B, 1, S, S); the crops'
-    side is ``min_crop``-1 of the cached photo's."""
+    side is ``min_crop``-1 of the cached photo's; each image is a synthetic smooth one
+    (``smooth_images``) with probability ``smooth_share``."""
     idx = torch.randint(data.n_train, (batch_size,), generator=gen).to(data.pixels.device)
     images = augment(to_unit_range(data.pixels[idx]), image_size, gen, min_scale=min_crop)
+    if smooth_share > 0:
+        chosen = (torch.rand(batch_size, generator=gen) < smooth_share).nonzero().flatten()
+        if len(chosen):
+            smooth = smooth_images(len(chosen), image_size, gen).to(images.device, images.dtype)
+            images[chosen.to(images.device)] = smooth
     hole = data.masks.sample(batch_size, gen)
     return images.contiguous(memory_format=torch.channels_last), hole
 
