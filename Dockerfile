@@ -38,7 +38,7 @@ RUN if [ -n "$TORCH_WHEEL" ]; then \
     && rm -rf "$torch_dir/include" "$torch_dir/test" \
     && python -c "import torch; print('torch', torch.__version__, torch.ones(2).sum().item())"
 
-# 2. the other runtime dependencies and the classical fillers (OpenCV), read from pyproject.toml
+# 2. the other runtime dependencies and the classical fillers (OpenCV, contrib build), read from pyproject.toml
 #    (cached until it changes).
 WORKDIR /src
 COPY pyproject.toml ./

@@ -2,7 +2,14 @@
 
 ``mean`` paints the hole in the generator's dataset mean colour: exactly the encoder's input,
 so it is the floor a trained network has to beat. ``telea`` and ``ns`` are OpenCV's diffusion
-inpainting (Telea 2004, Navier-Stokes), radius 5; OpenCV is an optional extra, imported lazily.
+inpainting (Telea 2004, Navier-Stokes), radius 5; OpenCV is imported lazily. ``shiftmap`` (He and
+Sun 2012: patches of the photo shifted into the hole, stitched by graph cuts) and ``fsr``
+(frequency-selective reconstruction, fast variant: a sparse Fourier model per block) are the
+patch- and texture-based fillers of OpenCV's contrib module ``xphoto``
+(opencv-contrib-python-headless): textured anchors beside the smooth diffusion ones.
+
+``blur1`` is not a filler but a reference: the truth itself blurred by a Gaussian of sigma 1 px.
+It tells what "slightly soft" scores on the realism measures (``model.realism``).
 
 All fillers take (N, H, W, 3) uint8 RGB images with (N, H, W) bool holes (True = fill) and
 return (N, H, W, 3) uint8 in which only hole pixels differ.
@@ -17,8 +24,11 @@ from types import ModuleType
 
 import numpy as np
 
-BASELINES = ("mean", "telea", "ns")
-OPENCV_BASELINES = ("telea", "ns")
+BASELINES = ("mean", "telea", "ns", "shiftmap", "fsr")
+OPENCV_BASELINES = ("telea", "ns")  # cv2.inpaint, which the server also offers
+XPHOTO_BASELINES = ("shiftmap", "fsr")  # cv2.xphoto.inpaint (opencv-contrib)
+REFERENCES = ("blur1",)  # the truth degraded: a yardstick, never a filler
+REFERENCE_BLUR_SIGMA = 1.0
 INPAINT_RADIUS = 5
 # the pre-fill a 4-channel residual generator starts from: Telea with a smaller radius, which
 # costs ~2.5x less than radius 5 inside the training loop and is only a starting point
@@ -45,7 +55,7 @@ def _cv2() -> ModuleType:
     try:
         import cv2
     except ImportError as exc:
-        raise MissingDependency("the telea/ns baselines need OpenCV: pip install opencv-python-headless") from exc
+        raise MissingDependency("the OpenCV baselines need OpenCV: pip install opencv-contrib-python-headless") from exc
     return cv2
 
 
@@ -55,6 +65,12 @@ def opencv_available() -> bool:
     except MissingDependency:
         return False
     return True
+
+
+def xphoto_available() -> bool:
+    """Whether cv2 has the contrib module ``xphoto`` (opencv-contrib-python-headless does;
+    opencv-python-headless does not)."""
+    return opencv_available() and hasattr(_cv2(), "xphoto")
 
 
 @functools.cache
@@ -95,10 +111,53 @@ def telea_prefill(images: np.ndarray, holes: np.ndarray, workers: int = 1) -> np
     return opencv_fill(images, holes, "telea", PREFILL_RADIUS, workers)
 
 
+def xphoto_fill(images: np.ndarray, holes: np.ndarray, method: str) -> np.ndarray:
+    """``cv2.xphoto.inpaint`` per image (``method`` 'shiftmap' or 'fsr'); raises MissingDependency
+    without opencv-contrib.
+
+    Its mask is the opposite of ``cv2.inpaint``'s: non-zero = KNOWN pixel, zero = hole (checked:
+    the other way round it rebuilds the photo around an untouched hole). Shift-map wants a
+    lightness-first colour space (Lab, as its documentation asks); FSR converts BGR to YCrCb
+    itself. Both take uint8, and their colour round trip moves known pixels by a level or so,
+    hence the composite."""
+    cv2 = _cv2()
+    if not hasattr(cv2, "xphoto"):
+        raise MissingDependency("the shiftmap/fsr baselines need pip install opencv-contrib-python-headless")
+    if method == "shiftmap":
+        flag, to_space, from_space = cv2.xphoto.INPAINT_SHIFTMAP, cv2.COLOR_RGB2LAB, cv2.COLOR_LAB2RGB
+    elif method == "fsr":
+        flag, to_space, from_space = cv2.xphoto.INPAINT_FSR_FAST, cv2.COLOR_RGB2BGR, cv2.COLOR_BGR2RGB
+    else:
+        raise ValueError(f"unknown xphoto inpainting method {method!r}; choose shiftmap or fsr")
+    out = np.array(images, dtype=np.uint8, copy=True)
+    for i, (image, hole) in enumerate(zip(out, np.asarray(holes, bool), strict=True)):
+        if not hole.any():
+            continue
+        src = cv2.cvtColor(np.ascontiguousarray(image), to_space)
+        dst = np.zeros_like(src)
+        cv2.xphoto.inpaint(src, np.where(hole, 0, 255).astype(np.uint8), dst, flag)
+        out[i] = np.where(hole[..., None], cv2.cvtColor(dst, from_space), image)
+    return out
+
+
+def blur_reference(images: np.ndarray, holes: np.ndarray, sigma: float = REFERENCE_BLUR_SIGMA) -> np.ndarray:
+    """The TRUTH blurred by a Gaussian of ``sigma`` px, in the hole only: not a filler (it reads the
+    hole's own pixels) but the yardstick "as detailed as the photo, softened by 1 px"."""
+    cv2 = _cv2()
+    out = np.array(images, dtype=np.uint8, copy=True)
+    for i, (image, hole) in enumerate(zip(out, np.asarray(holes, bool), strict=True)):
+        out[i] = np.where(hole[..., None], cv2.GaussianBlur(image, (0, 0), sigma), image)
+    return out
+
+
 def run_baseline(name: str, images: np.ndarray, holes: np.ndarray, mean_colour: Sequence[float]) -> np.ndarray:
-    """Fill with the baseline called ``name`` (one of BASELINES)."""
+    """Fill with the baseline called ``name`` (one of BASELINES), or make the reference ``blur1``."""
     if name == "mean":
         return mean_fill(images, holes, mean_colour)
     if name in OPENCV_BASELINES:
         return opencv_fill(images, holes, name)
+    if name in XPHOTO_BASELINES:
+        return xphoto_fill(images, holes, name)
+    if name == "blur1":
+        return blur_reference(images, holes)
     raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)}")

@@ -107,6 +107,16 @@ for name in ("app", "model"):
 EOF
 }
 
+replace_plain_opencv() {
+  # The project needs opencv-contrib-python-headless (cv2.xphoto); opencv-python-headless ships the
+  # same cv2 folder, and the two side by side break it. A venv made before the switch drops
+  # both here, so the install below puts the contrib build back whole.
+  if "$VENV/bin/pip" show opencv-python-headless >/dev/null 2>&1; then
+    say "replacing opencv-python-headless by opencv-contrib-python-headless (both ship cv2)"
+    "$VENV/bin/pip" uninstall -y opencv-python-headless opencv-contrib-python-headless
+  fi
+}
+
 setup() { # $1: "base" or "dev"
   local level=$1 stamp key extras="[classical]"
   ensure_venv
@@ -117,6 +127,7 @@ setup() { # $1: "base" or "dev"
     say "$VENV is up to date ($level; pyproject.toml unchanged)"
   else
     ensure_torch
+    replace_plain_opencv
     say "installing the app: pip install -e .$extras"
     "$VENV/bin/pip" install -e ".$extras"
     echo "$key" >"$stamp"

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
-from model.baselines import mean_colour_uint8, mean_fill, opencv_fill
+from model.baselines import blur_reference, mean_colour_uint8, mean_fill, opencv_fill, run_baseline, xphoto_fill
 from model.data import list_images, load_eval_images, to_unit_range
 from model.fillers import GeneratorFiller
 from model.inference import load_generator
@@ -26,6 +26,7 @@ from model.networks import GeneratorConfig, generator_input
 from model.tools import eval_grids, eval_sets, evaluate, fullres
 from model.tools.eval_crops import eval_holes
 from model.tools.eval_scores import Evaluation, composite, score, summarise
+from model.tools.eval_tables import markdown_table
 
 SIZE = 128
 
@@ -124,6 +125,35 @@ def test_opencv_fill_on_threads_is_the_serial_fill() -> None:
     assert np.array_equal(opencv_fill(images[:1], holes[:1], "telea", 3, workers=4), serial[:1])
 
 
+@pytest.mark.parametrize("method", ["shiftmap", "fsr"])
+def test_xphoto_baselines_fill_only_the_hole_from_the_context(method: str, photo_path: Path) -> None:
+    """xphoto's mask is the reverse of cv2.inpaint's (non-zero = known): the hole is painted
+    magenta first, so a fill that took the hole for the known part would keep the magenta."""
+    truth = load_eval_images([photo_path], SIZE, crops=5)[:2]
+    holes = np.zeros((2, SIZE, SIZE), bool)
+    holes[0, 32:96, 32:96] = True
+    holes[1, 90:, :40] = holes[1, 10:30, 60:120] = True  # touching the border, and a second hole
+    painted = truth.copy()
+    painted[holes] = (255, 0, 255)
+    out = xphoto_fill(painted, holes, method)
+    assert out.dtype == np.uint8 and out.shape == truth.shape
+    assert np.array_equal(out[~holes], painted[~holes])  # bit-exact outside
+    magenta = (out[holes].astype(int) - [255, 0, 255]) ** 2
+    assert np.sqrt(magenta.sum(axis=1)).min() > 60  # no pixel of the hole is left magenta
+    assert out[holes].std(axis=0).min() > 10  # textured from the photo, not a flat colour
+    assert np.array_equal(run_baseline(method, painted, holes, [0.5] * 3), out)
+
+
+def test_blur_reference_is_the_truth_blurred_in_the_hole_only() -> None:
+    truth = _truth(6)[None]
+    hole = center_mask(None, SIZE)[None]
+    out = blur_reference(truth, hole)
+    assert np.array_equal(out[0][~hole[0]], truth[0][~hole[0]])
+    blurred = np.asarray(Image.fromarray(truth[0]).filter(ImageFilter.GaussianBlur(1.0)), np.int16)
+    assert np.abs(out[0][hole[0]].astype(np.int16) - blurred[hole[0]]).mean() < 1.5  # OpenCV vs Pillow rounding
+    assert np.abs(out[0][hole[0]].astype(np.int16) - truth[0][hole[0]]).mean() > 10
+
+
 @pytest.fixture(scope="module")
 def freeform_dir(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every 40th real NVIDIA irregular test mask (50 files): all hole sizes, loads fast."""
@@ -170,11 +200,13 @@ def test_cli_end_to_end_on_kodak(
     argv = ["--weights", str(tiny_weights), "--images", str(kodak), "--images", str(listing), "--limit", "4"]
     argv += ["--masks", "center,freeform", "--freeform-dir", str(freeform_dir), "--grid-count", "3"]
     argv += ["--json", str(out_json), "--grid", str(out_grid), "--device", "cpu", "--threads", "1"]
+    argv += ["--baselines", "mean,telea,ns"]  # shiftmap and fsr take ~1 s a crop: see the test below
     assert evaluate.main(argv) == 0
 
     printed = capsys.readouterr().out
-    assert "### kodak24 · center — 4 images, hole 25.0% of pixels" in printed
+    assert "### kodak24 · center — 4 images, hole 25.0% of pixels, 196 hole patches" in printed
     assert "| mean (baseline) |" in printed and "| ce-test |" in printed and "| truth |" in printed
+    assert "| texture →1 | patch FD ↓ |" in printed and "| blur1 (reference: truth blurred σ=1) |" in printed
 
     doc = json.loads(out_json.read_text())
     assert {"settings", "models", "sets", "results", "tables", "grid", "protocol"} <= set(doc)
@@ -190,11 +222,19 @@ def test_cli_end_to_end_on_kodak(
         ("held_out", "freeform"),
     ]
     methods = ["ce-test", "mean", "telea", "ns"]
+    assert doc["settings"]["baselines"] == methods[1:] and doc["settings"]["references"] == ["blur1"]
     for result in doc["results"]:
-        assert list(result["methods"]) == methods
+        assert list(result["methods"]) == [*methods, "blur1"]
+        assert result["kinds"]["blur1"] == "reference" and result["kinds"]["telea"] == "baseline"
         for m in result["methods"].values():
-            assert set(m) == {"l1", "l2", "psnr", "ssim", "sharpness"}
+            assert set(m) == {"l1", "l2", "psnr", "ssim", "sharpness", "texture", "patch_fd"}
             assert 0 <= m["l1"] <= 1 and 0 <= m["l2"] <= 1 and 0 < m["psnr"] < 100
+            assert 0 <= m["texture"] < 5 and m["patch_fd"] >= 0
+        scores = result["methods"]
+        # the flat mean fill has no texture (its seam with the context is not counted)
+        assert scores["mean"]["texture"] == 0 and 0.3 < scores["blur1"]["texture"] < 1
+        assert scores["blur1"]["patch_fd"] < scores["mean"]["patch_fd"]
+    assert doc["results"][0]["patches"] == 4 * 49
     assert doc["results"][0]["hole_fraction"] == 0.25
     assert 0.05 <= doc["results"][1]["hole_fraction"] <= 0.40
 
@@ -205,11 +245,25 @@ def test_cli_end_to_end_on_kodak(
     by_hand = np.mean([psnr(np.broadcast_to(mean, t[hole].shape), t[hole]) for t in truth])
     assert doc["results"][0]["methods"]["mean"]["psnr"] == pytest.approx(by_hand, abs=1e-6)
 
-    # grid: a header, then 3 + 3 + 2 + 2 rows of input | model | 3 baselines | truth
+    # grid: a header, then 3 + 3 + 2 + 2 rows of input | model | 3 baselines | truth (no reference)
     assert doc["grid"]["columns"] == ["input", *methods, "truth"]
     assert [r["count"] for r in doc["grid"]["rows"]] == [3, 3, 2, 2]
     with Image.open(out_grid) as grid:
         assert grid.size == (6 * (SIZE + 2) + 2, header_lines(SIZE) * eval_grids.GRID_LINE + 4 + 10 * (SIZE + 2) + 2)
+
+
+def test_cli_evaluates_shiftmap_and_fsr_by_default(tiny_weights: Path, photo_path: Path, tmp_path: Path) -> None:
+    out_json = tmp_path / "eval.json"
+    argv = ["--weights", str(tiny_weights), "--images", str(photo_path), "--masks", "center"]
+    assert evaluate.main([*argv, "--json", str(out_json), "--grid", str(tmp_path / "grid.png"), "--device", "cpu"]) == 0
+    doc = json.loads(out_json.read_text())
+    (result,) = doc["results"]
+    assert list(result["methods"]) == ["ce-test", "mean", "telea", "ns", "shiftmap", "fsr", "blur1"]
+    assert [k for k, v in result["kinds"].items() if v == "baseline"] == ["mean", "telea", "ns", "shiftmap", "fsr"]
+    for name in ("shiftmap", "fsr"):
+        assert f"| {name} (baseline) |" in doc["tables"]
+        assert 10 < result["methods"][name]["psnr"] < 60 and result["methods"][name]["texture"] > 0.3
+    assert doc["grid"]["columns"] == ["input", "ce-test", "mean", "telea", "ns", "shiftmap", "fsr", "truth"]
 
 
 @pytest.mark.parametrize(
@@ -220,6 +274,8 @@ def test_cli_end_to_end_on_kodak(
         (lambda d, w: ["--weights", str(d / "bad.pt"), "--images", str(d / "empty")], "cannot read generator weights"),
         (lambda d, w: ["--weights", str(d / "none.pt"), "--images", str(d)], "not found"),
         (lambda d, w: ["--weights", str(w), "--images", str(d), "--masks", "center,triangles"], "unknown"),
+        (lambda d, w: ["--weights", str(w), "--images", str(d), "--baselines", "mean,gimp"], "unknown baseline"),
+        (lambda d, w: ["--weights", str(w), "--images", str(d), "--references", "blur9"], "unknown reference"),
     ],
 )
 def test_cli_errors_are_clear(tmp_path: Path, tiny_weights: Path, make_args, message: str) -> None:
@@ -272,8 +328,12 @@ def test_full_resolution_protocols_fill_whole_photos_through_the_server_path(
     assert 0.003 < fractions["strokes"] < 0.08
     for result in doc["results"]:
         assert result["images"] == 2
+        assert list(result["methods"]) == ["ce-test", "telea", "blur1"]
         for scores in result["methods"].values():
-            assert scores["seconds"] > 0 and 5 < scores["psnr"] < 60
+            assert scores["seconds"] > 0 and 5 < scores["psnr"] < 60 and scores["texture"] > 0
+        assert result["patches"] > 0 or result["mask"] == "strokes"  # 4-16 px wide: patches only where they cross
+        assert all((s["patch_fd"] is None) == (result["patches"] < 2) for s in result["methods"].values())
+    assert "| blur1 (reference: truth blurred σ=1) |" in doc["tables"]
     with Image.open(out_grid) as grid:  # 1:1 crops around the hole, input | model | telea | truth
         assert grid.width == 4 * (fullres.CROP + 2) + 2
     assert sorted(p.name for p in (tmp_path / "grids").iterdir()) == [
@@ -297,6 +357,15 @@ def test_one_grid_holds_128_px_and_full_resolution_rows() -> None:
     body = grid[-(3 * side + 2) :]
     assert (body[2 + 130 : side, 2 : 2 + 128] == 255).all()  # under a 128 px tile: white padding
     assert (body[2 : 2 + 128, 2 : 2 + 128] == 0).all()
+
+
+def test_a_metric_with_nothing_to_measure_is_a_dash_and_null() -> None:
+    """Holes too thin for a 16 px patch have no patch FD: the table shows a dash, the JSON null."""
+    scores = {"l1": 0.1, "l2": 0.02, "psnr": 20.0, "ssim": 0.5, "sharpness": 0.01, "texture": float("nan")}
+    ev = Evaluation("kodak", "strokes", 1, 0.01, 0.02, {"m": {**scores, "patch_fd": float("nan")}}, {"m": "model"}, [])
+    assert "| m | 10.00 | 2.00 | 20.00 | 0.500 | 0.0100 | – | – |" in markdown_table(ev)
+    assert ev.to_json()["methods"]["m"]["patch_fd"] is None and ev.to_json()["patches"] == 0
+    json.dumps(ev.to_json(), allow_nan=False)
 
 
 def test_full_resolution_holes_are_seeded_per_image() -> None:

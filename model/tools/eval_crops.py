@@ -17,6 +17,7 @@ import numpy as np
 from model.baselines import run_baseline
 from model.fillers import GeneratorFiller
 from model.masks import FreeformMasks, ShapeBank, mask_batch, mask_fn
+from model.realism import frechet_distance, hole_patch_features
 from model.tools.eval_grids import grid_picks, show_hole
 from model.tools.eval_scores import Evaluation, composite, hole_sharpness, score_chunked, summarise
 
@@ -61,17 +62,22 @@ def evaluate_images(
     kinds: dict[str, str],
     grid_count: int = 6,
 ) -> Evaluation:
-    """Fill, composite and score every method on the same images and holes."""
+    """Fill, composite and score every method on the same images and holes; the grid pictures
+    the models and baselines (references are truths, not fills)."""
     rows = np.asarray(grid_picks(len(truth), grid_count), dtype=int)
     columns = [show_hole(truth[rows], holes[rows])]
+    truth_patches = hole_patch_features(truth, holes)
     scores = {}
     for name, method in methods.items():
         log.info("%s / %s: %s on %d images", set_name, mask, name, len(truth))
         completed = composite(method(truth, holes), truth, holes)
         scores[name] = summarise(score_chunked(completed, truth, holes))
-        columns.append(completed[rows])
+        scores[name]["patch_fd"] = frechet_distance(hole_patch_features(completed, holes), truth_patches)
+        if kinds.get(name) != "reference":
+            columns.append(completed[rows])
     columns.append(truth[rows])
     truth_sharp = float(np.mean([hole_sharpness(t, h) for t, h in zip(truth, holes, strict=True)]))
+    grid = columns if rows.size else []
     return Evaluation(
-        set_name, mask, len(truth), float(holes.mean()), truth_sharp, scores, dict(kinds), columns if rows.size else []
+        set_name, mask, len(truth), float(holes.mean()), truth_sharp, scores, dict(kinds), grid, len(truth_patches)
     )

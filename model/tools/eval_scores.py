@@ -2,11 +2,14 @@
 
 Values in [0, 1]; only hole pixels count (the overlap band is context the network saw). PSNR is
 the mean of per-image PSNR (the paper's convention), SSIM the mean of the SSIM map over the
-hole, sharpness the mean gradient magnitude in the hole.
+hole, sharpness the mean gradient magnitude in the hole, texture that sharpness over the
+truth's (1 = as detailed as the photo). ``patch_fd`` (``model.realism``) is measured on the
+whole set, not per image: the Fréchet distance of the fills' hole patches to the truth's.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +18,9 @@ import numpy as np
 import torch
 
 from model.metrics import gradient_magnitude, hole_errors, hole_ssim
+from model.realism import texture_ratio
 
-METRICS = ("l1", "l2", "psnr", "ssim", "sharpness")
+METRICS = ("l1", "l2", "psnr", "ssim", "sharpness", "texture")  # per image, then averaged
 
 
 def composite(outputs: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> np.ndarray:
@@ -25,7 +29,7 @@ def composite(outputs: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> np.n
 
 
 def score(completed: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-image hole-only L1, L2, PSNR, SSIM and sharpness of (N, H, W, 3) uint8 images."""
+    """Per-image hole-only L1, L2, PSNR, SSIM, sharpness and texture of (N, H, W, 3) uint8 images."""
     pred = completed.astype(np.float64) / 255.0
     real = truth.astype(np.float64) / 255.0
 
@@ -36,6 +40,7 @@ def score(completed: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> dict[s
     errs = {k: v.numpy() for k, v in hole_errors(nchw(pred), nchw(real), hole_t).items()}
     errs["ssim"] = np.array([hole_ssim(p, t, h) for p, t, h in zip(pred, real, holes, strict=True)])
     errs["sharpness"] = np.array([gradient_magnitude(p, h) for p, h in zip(pred, holes, strict=True)])
+    errs["texture"] = np.array([texture_ratio(p, t, h) for p, t, h in zip(pred, real, holes, strict=True)])
     return errs
 
 
@@ -55,8 +60,21 @@ def score_chunked(
 
 
 def summarise(per_image: dict[str, np.ndarray]) -> dict[str, float]:
-    """Means over images; PSNR is the mean of per-image PSNR, not the PSNR of the mean L2."""
-    return {k: float(np.nanmean(per_image[k])) for k in METRICS}
+    """Means over images; PSNR is the mean of per-image PSNR, not the PSNR of the mean L2.
+    Images a metric skips (NaN: no hole, or a flat truth for texture) do not count; a metric
+    that skipped every image is NaN."""
+    return {k: _mean_of_finite(per_image[k]) for k in METRICS}
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no NaN: a metric with nothing to measure (patch FD of holes too thin for a
+    patch) is written as null."""
+    return value if math.isfinite(value) else None
+
+
+def _mean_of_finite(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
 
 
 def hole_sharpness(image: np.ndarray, hole: np.ndarray) -> float:
@@ -74,8 +92,9 @@ class Evaluation:
     hole_fraction: float
     truth_sharpness: float
     methods: dict[str, dict[str, float]]
-    kinds: dict[str, str]  # method -> "model" | "baseline"
-    grid_rows: list[np.ndarray]  # one (R, H, W, 3) column each: input | methods... | truth
+    kinds: dict[str, str]  # method -> "model" | "baseline" | "reference"
+    grid_rows: list[np.ndarray]  # one (R, H, W, 3) column each: input | pictured methods... | truth
+    patches: int = 0  # hole patches behind each method's patch_fd
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +103,7 @@ class Evaluation:
             "images": self.images,
             "hole_fraction": self.hole_fraction,
             "truth_sharpness": self.truth_sharpness,
-            "methods": self.methods,
+            "methods": {name: {k: _finite_or_none(v) for k, v in m.items()} for name, m in self.methods.items()},
             "kinds": self.kinds,
+            "patches": self.patches,
         }

@@ -6,7 +6,11 @@ the method (a generator through the server's inference path, as ``POST /inpaint`
 measured on the HOLE ONLY (the overlap band is context and never counts). Values in [0, 1];
 PSNR is the mean of per-image PSNR (the paper's convention), SSIM the mean of the SSIM map
 over hole pixels, sharpness the mean gradient magnitude in the hole next to the truth's own.
-Every model and baseline sees the same images and the same holes.
+Realism (``model.realism``, no learned weights): texture is that sharpness over the truth's per
+image (1 = as detailed as the photo), patch FD the Fréchet distance of the fills' hole patches
+to the truth's over the whole set (0 = the same statistics). Every model and baseline sees the
+same images and the same holes; the reference ``blur1`` (the truth blurred by 1 px, not a
+filler) shows what "slightly soft" scores.
 
 ``freeform`` uses real NVIDIA irregular masks when ``--freeform-dir`` is given (resized to
 128 with nearest, kept when 5 %-40 % hole) and the procedural sampler otherwise.
@@ -30,7 +34,15 @@ from typing import Any
 
 import torch
 
-from model.baselines import BASELINES, OPENCV_BASELINES, MissingDependency, opencv_available
+from model.baselines import (
+    BASELINES,
+    OPENCV_BASELINES,
+    REFERENCES,
+    XPHOTO_BASELINES,
+    MissingDependency,
+    opencv_available,
+    xphoto_available,
+)
 from model.data import DataError, load_eval_images
 from model.devices import DEVICE_CHOICES, pick_device
 from model.export import WeightsError
@@ -54,11 +66,14 @@ from model.tools.fullres import (
 log = logging.getLogger("model.tools.evaluate")
 
 DEFAULT_MASKS = ("center", "freeform")
+CONTRIB = "opencv-contrib-python-headless"
 PROTOCOL = (
     "generators through the server's inference path (windows centred on each hole); "
     "composited fill, metrics on hole pixels only (no overlap band); values in [0, 1]; "
     "psnr = mean of per-image PSNR; ssim = mean SSIM map over the hole; sharpness = mean gradient "
-    "magnitude in the hole"
+    "magnitude in the hole; texture = sharpness over the truth's, per image (1 = as detailed as the photo); "
+    "patch_fd = Frechet distance of hand-made 16 px hole-patch features, fills vs truth, over the set "
+    "(model.realism); blur1 = the truth blurred by 1 px, a reference, not a filler"
 )
 
 
@@ -87,7 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shapes", type=Path, default=None, help="object silhouettes (PNG) for region/mixed holes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None, help="at most N files per set (a seeded subset)")
-    p.add_argument("--baselines", default=",".join(BASELINES), help="comma-separated, from mean,telea,ns; '' = none")
+    p.add_argument(
+        "--baselines",
+        default=",".join(BASELINES),
+        help=f"comma-separated, from {','.join(BASELINES)}; '' = none. shiftmap and fsr are slow: about 1 s a "
+        "128 px crop, and 22 s and 5 s a 768x512 photo (objects holes, 2 busy cores)",
+    )
+    p.add_argument(
+        "--references",
+        default=",".join(REFERENCES),
+        help="comma-separated rows made from the truth itself (blur1: blurred by 1 px); '' = none",
+    )
     p.add_argument("--json", type=Path, default=None, help="write settings and results here")
     p.add_argument("--grid", type=Path, default=None, help="write a comparison picture (PNG) here")
     p.add_argument("--grid-count", type=int, default=6, help="grid rows per (set, mask)")
@@ -124,8 +149,8 @@ def load_models(args: argparse.Namespace, device: torch.device) -> dict[str, Inp
     if args.names is not None and len(args.names) != len(paths):
         raise ValueError(f"--names gives {len(args.names)} labels for {len(paths)} --weights")
     names = args.names or unique_names(paths, [p.stem for p in paths])
-    if len(set(names)) != len(names) or set(names) & set(BASELINES):
-        raise ValueError(f"model names must be unique and differ from the baselines: {names}")
+    if len(set(names)) != len(names) or set(names) & {*BASELINES, *REFERENCES}:
+        raise ValueError(f"model names must be unique and differ from the baselines and references: {names}")
     models = {}
     for name, path in zip(names, paths, strict=True):
         model = load_generator(path, device)
@@ -138,13 +163,26 @@ def load_models(args: argparse.Namespace, device: torch.device) -> dict[str, Inp
 
 
 def choose_baselines(requested: Sequence[str]) -> list[str]:
-    """The requested baselines, minus the OpenCV ones (with a warning) when cv2 is missing."""
+    """The requested baselines, minus the OpenCV ones (with a warning) when cv2 or its contrib
+    module xphoto is missing."""
     unknown = [b for b in requested if b not in BASELINES]
     if unknown:
         raise ValueError(f"unknown baseline(s) {', '.join(unknown)}; choose from {', '.join(BASELINES)}")
-    if any(b in OPENCV_BASELINES for b in requested) and not opencv_available():
-        log.warning("OpenCV is not installed: skipping the telea/ns baselines (pip install opencv-python-headless)")
-        return [b for b in requested if b not in OPENCV_BASELINES]
+    chosen = list(requested)
+    if any(b in OPENCV_BASELINES for b in chosen) and not opencv_available():
+        log.warning("OpenCV is not installed: skipping the telea/ns baselines (pip install %s)", CONTRIB)
+        chosen = [b for b in chosen if b not in OPENCV_BASELINES]
+    if any(b in XPHOTO_BASELINES for b in chosen) and not xphoto_available():
+        log.warning("cv2.xphoto is missing: skipping the shiftmap/fsr baselines (pip install %s)", CONTRIB)
+        chosen = [b for b in chosen if b not in XPHOTO_BASELINES]
+    return chosen
+
+
+def choose_references(requested: Sequence[str]) -> list[str]:
+    """The requested reference rows (the truth degraded: yardsticks, not fillers)."""
+    unknown = [r for r in requested if r not in REFERENCES]
+    if unknown:
+        raise ValueError(f"unknown reference(s) {', '.join(unknown)}; choose from {', '.join(REFERENCES)}")
     return list(requested)
 
 
@@ -155,18 +193,26 @@ class Methods:
 
     images: dict[str, Method]
     photos: dict[str, PhotoMethod]
-    kinds: dict[str, str]  # method -> "model" | "baseline"
+    kinds: dict[str, str]  # method -> "model" | "baseline" | "reference"
+
+    @property
+    def pictured(self) -> list[str]:
+        """The methods the comparison grids show: fills, not the truth-derived references."""
+        return [name for name, kind in self.kinds.items() if kind != "reference"]
 
 
-def build_methods(models: dict[str, InpaintModel], baselines: list[str]) -> Methods:
-    """The models first, then the baselines, which use the first model's mean colour."""
+def build_methods(models: dict[str, InpaintModel], baselines: list[str], references: Sequence[str] = ()) -> Methods:
+    """The models first, then the baselines, which use the first model's mean colour, then the
+    references (the truth degraded, kept apart from the baselines: no filler could make them)."""
     first = next(iter(models.values()))
     fillers = {name: GeneratorFiller(name, m) for name, m in models.items()}
+    others = [*baselines, *references]
     images: dict[str, Method] = {name: model_method(f) for name, f in fillers.items()}
-    images |= {b: baseline_method(b, first.meta.mean_colour) for b in baselines}
+    images |= {b: baseline_method(b, first.meta.mean_colour) for b in others}
     photos: dict[str, PhotoMethod] = {name: model_photo_method(f) for name, f in fillers.items()}
-    photos |= {b: baseline_photo_method(b, first.meta.mean_colour) for b in baselines}
+    photos |= {b: baseline_photo_method(b, first.meta.mean_colour) for b in others}
     kinds = {name: "model" for name in models} | {b: "baseline" for b in baselines}
+    kinds |= {r: "reference" for r in references}
     if "mean" in baselines and any(m.meta.mean_colour != first.meta.mean_colour for m in models.values()):
         log.warning("the generators differ in mean colour; the mean baseline uses that of %s", next(iter(models)))
     return Methods(images, photos, kinds)
@@ -211,6 +257,7 @@ def document(
     masks: list[str],
     models: dict[str, InpaintModel],
     baselines: list[str],
+    references: list[str],
     freeform: FreeformMasks | None,
     device: torch.device,
     set_records: list[dict[str, Any]],
@@ -232,6 +279,7 @@ def document(
             "seed": args.seed,
             "limit": args.limit,
             "baselines": baselines,
+            "references": references,
             "image_size": next(iter(models.values())).size,
             "device": str(device),
         },
@@ -275,16 +323,17 @@ def write_pictures(
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate, print the tables, write the JSON and grid; returns the JSON document."""
     masks = check_arguments(args)
+    baselines = choose_baselines(_split(args.baselines))
+    references = choose_references(_split(args.references))
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     models = load_models(args, device)
     size = next(iter(models.values())).size
     sets = load_image_sets(args.images)
-    baselines = choose_baselines(_split(args.baselines))
     freeform = load_freeform(args.freeform_dir, masks, size)
     shapes = silhouettes_for(masks, args.shapes, args.seed)
-    methods = build_methods(models, baselines)
+    methods = build_methods(models, baselines, references)
 
     evaluations, set_records = [], []
     small = [m for m in masks if m not in FULLRES_KINDS]
@@ -305,8 +354,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             evaluations.append(ev)
             print(markdown_table(ev) + "\n", flush=True)
 
-    column_names = ["input", *methods.images, "truth"]
-    doc = document(args, masks, models, baselines, freeform, device, set_records, evaluations)
+    column_names = ["input", *methods.pictured, "truth"]
+    doc = document(args, masks, models, baselines, references, freeform, device, set_records, evaluations)
     write_pictures(args, evaluations, column_names, doc)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

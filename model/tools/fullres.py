@@ -11,7 +11,8 @@ strokes     1-3 long thin strokes, 4-16 px wide, across the photo (wires, cables
 blobs       one big blob of overlapping ellipses, 25 % to 35 % of the photo
 ==========  ================================================================
 
-The same hole-only metrics as the 128 px protocol, plus seconds per photograph.
+The same hole-only metrics as the 128 px protocol (patch FD over all photographs' holes), plus
+seconds per photograph.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PIL import Image, ImageDraw
 from model.baselines import OPENCV_BASELINES, run_baseline
 from model.fillers import ClassicalFiller, Filler
 from model.masks import ShapeBank, ellipse_blob
+from model.realism import frechet_distance, patch_features, patch_grid
 from model.tools.eval_grids import grid_picks, show_hole
 from model.tools.eval_scores import Evaluation, concat_scores, hole_sharpness, score, summarise
 
@@ -126,7 +128,8 @@ def model_photo_method(filler: Filler) -> PhotoMethod:
 
 
 def baseline_photo_method(name: str, mean_colour: Sequence[float]) -> PhotoMethod:
-    """OpenCV's fillers as the server runs them; the mean fill (the floor) directly."""
+    """OpenCV's cv2.inpaint fillers as the server runs them; the others (the mean fill, the
+    xphoto fillers, the blurred-truth reference) directly on the whole photo."""
     if name in OPENCV_BASELINES:
         return model_photo_method(ClassicalFiller(name))
     return lambda image, hole: run_baseline(name, image[None], hole[None], mean_colour)[0]
@@ -142,34 +145,50 @@ def evaluate_photos(
     shapes: ShapeBank | None,
     grid_count: int = 6,
 ) -> Evaluation:
-    """A full-resolution protocol: every method fills each whole photo's seeded hole."""
+    """A full-resolution protocol: every method fills each whole photo's seeded hole. The grid
+    pictures the models and baselines (references are truths, not fills)."""
     rows = set(grid_picks(len(photos), grid_count))
     per_method: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in methods}
+    patches: dict[str, list[np.ndarray]] = {name: [] for name in methods}
     seconds = dict.fromkeys(methods, 0.0)
-    columns: list[list[np.ndarray]] = [[] for _ in range(len(methods) + 2)]
-    fractions, truth_sharp = [], []
+    pictured = [name for name in methods if kinds.get(name) != "reference"]
+    columns: list[list[np.ndarray]] = [[] for _ in range(len(pictured) + 2)]
+    fractions, truth_sharp, truth_patches = [], [], []
     log.info("%s / %s: %d methods on %d photos", set_name, kind, len(methods), len(photos))
     for i, photo in enumerate(photos):
         hole = fullres_mask(kind, i, photo.shape[0], photo.shape[1], seed, shapes)
+        grid_of_patches = patch_grid(hole)
         fractions.append(hole.mean())
         truth_sharp.append(hole_sharpness(photo, hole))
+        truth_patches.append(patch_features(photo, grid_of_patches))
         if i in rows:
             columns[0].append(hole_crop(show_hole(photo[None], hole[None])[0], hole))
             columns[-1].append(hole_crop(photo, hole))
-        for c, (name, method) in enumerate(methods.items(), start=1):
+        for name, method in methods.items():
             t0 = time.perf_counter()
             out = method(photo, hole)
             seconds[name] += time.perf_counter() - t0
             if not np.array_equal(out[~hole], photo[~hole]):
                 raise RuntimeError(f"{name} changed pixels outside the hole")
             per_method[name].append(score(out[None], photo[None], hole[None]))
-            if i in rows:
-                columns[c].append(hole_crop(out, hole))
+            patches[name].append(patch_features(out, grid_of_patches))
+            if i in rows and name in pictured:
+                columns[1 + pictured.index(name)].append(hole_crop(out, hole))
+    truth_features = np.concatenate(truth_patches)
     scores = {}
     for name, parts in per_method.items():
         scores[name] = summarise(concat_scores(parts))
+        scores[name]["patch_fd"] = frechet_distance(np.concatenate(patches[name]), truth_features)
         scores[name]["seconds"] = seconds[name] / len(photos)
     grid = [np.stack(col) for col in columns] if rows else []
     return Evaluation(
-        set_name, kind, len(photos), float(np.mean(fractions)), float(np.mean(truth_sharp)), scores, dict(kinds), grid
+        set_name,
+        kind,
+        len(photos),
+        float(np.mean(fractions)),
+        float(np.mean(truth_sharp)),
+        scores,
+        dict(kinds),
+        grid,
+        len(truth_features),
     )

@@ -1,0 +1,116 @@
+"""Realism measures without learned weights (``model.realism``): texture against hand-made
+images, and the patch Fréchet distance ranking known degradations of real photographs."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from model import realism
+from model.baselines import mean_fill
+from model.data import list_images, load_eval_images
+from model.masks import center_mask
+
+SIZE = 128
+
+
+def _noise(seed: int = 0, size: int = SIZE) -> np.ndarray:
+    return np.random.default_rng(seed).integers(30, 220, size=(size, size, 3), dtype=np.uint8)
+
+
+def test_texture_is_one_for_the_truth_and_lower_for_a_blur() -> None:
+    truth = _noise().astype(np.float64) / 255
+    hole = center_mask(None, SIZE)
+    blurred = cv2.GaussianBlur(truth, (0, 0), 1.0)
+    assert realism.texture_ratio(truth, truth, hole) == pytest.approx(1.0)
+    assert realism.texture_ratio(blurred, truth, hole) < 0.5
+    flat = np.full_like(truth, 0.5)
+    assert realism.texture_ratio(np.where(hole[..., None], flat, truth), truth, hole) == 0.0  # the seam is no texture
+    # a flat truth has no texture to match, and no hole nothing to measure: skipped, not 0 or inf
+    assert math.isnan(realism.texture_ratio(truth, flat, hole))
+    hairline = np.zeros_like(hole)
+    hairline[:, 40:42] = True  # two pixels wide: no interior
+    assert math.isnan(realism.texture_ratio(truth, truth, hairline))
+
+
+def test_patches_are_the_grid_squares_mostly_inside_the_hole() -> None:
+    grid = realism.patch_grid(center_mask(None, SIZE))  # 64 px square at 32..96
+    assert grid.shape == (15, 15) and grid.sum() == 49  # 16 px patches at 32, 40, ..., 80
+    assert np.argwhere(grid).min() == 4 and np.argwhere(grid).max() == 10
+    hole = np.zeros((SIZE, SIZE), bool)
+    hole[0:16, 0:12] = True  # 75 % of the first patch
+    assert realism.patch_grid(hole)[0, 0] and realism.patch_grid(hole).sum() == 1
+    hole[:, 11] = False  # 11/16 of it: too much context
+    assert realism.patch_grid(hole).sum() == 0
+    assert realism.patch_features(_noise(), realism.patch_grid(center_mask(None, SIZE))).shape == (
+        49,
+        len(realism.FEATURE_NAMES),
+    )
+
+
+def test_features_of_a_small_hole_in_a_big_image_are_those_of_the_whole_image() -> None:
+    """Only the hole's surroundings are filtered: the crop must change no feature."""
+    image = _noise(1, 256)
+    hole = np.zeros((256, 256), bool)
+    hole[100:160, 60:130] = True
+    grid = realism.patch_grid(hole)
+    whole = realism._patch_means(realism.pixel_features(image))
+    assert np.allclose(realism.patch_features(image, grid), realism.features_from_means(whole[grid]))
+
+
+def test_frechet_distance_of_standardised_features() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(4000, 5)) * [1, 2, 3, 4, 5] + 10
+    assert realism.frechet_distance(truth, truth) == pytest.approx(0.0, abs=1e-4)
+    # shifted by half a standard deviation in two features: |mu1 - mu2|^2 = 2 * 0.25, same covariance
+    shifted = truth + np.array([0.5, 1.0, 0, 0, 0])
+    assert realism.frechet_distance(shifted, truth) == pytest.approx(0.5, rel=1e-3)
+    # a collapsed set (every patch alike): the truth's whole spread is missing
+    assert realism.frechet_distance(np.repeat(truth.mean(0, keepdims=True), 10, 0), truth) == pytest.approx(5, rel=1e-2)
+    assert math.isnan(realism.frechet_distance(truth[:1], truth))
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def test_patch_fd_ranks_known_degradations_of_real_photographs(shared_data: Path) -> None:
+    """Kodak's 24 photos, five 128 px crops each, the paper's central hole. Twelve photos are
+    the truth; the other twelve, as they are, give the distance between two sets of real
+    photographs: every degradation of the truth must lie further away than that, in order."""
+    crops = load_eval_images(list_images(shared_data / "test" / "kodak24"), SIZE, crops=5)
+    assert len(crops) == 120
+    truth, other = crops[:60], crops[60:]  # photos 1-12 and 13-24
+    holes = np.stack([center_mask(None, SIZE)] * len(truth))
+
+    def filled(fills: np.ndarray) -> np.ndarray:
+        return np.where(holes[..., None], fills, truth).astype(np.uint8)
+
+    candidates = {
+        "other photos": other,
+        "jpeg q75": filled(np.stack([_jpeg(t, 75) for t in truth])),
+        "blur sigma 1": filled(np.stack([cv2.GaussianBlur(t, (0, 0), 1.0) for t in truth])),
+        "blur sigma 2": filled(np.stack([cv2.GaussianBlur(t, (0, 0), 2.0) for t in truth])),
+        "mean colour": mean_fill(truth, holes, [0.46, 0.45, 0.42]),
+    }
+    truth_features = realism.hole_patch_features(truth, holes)
+    assert len(truth_features) == 60 * 49
+    fd = {
+        name: realism.frechet_distance(realism.hole_patch_features(fills, holes), truth_features)
+        for name, fills in candidates.items()
+    }
+    print({k: round(v, 3) for k, v in fd.items()})
+    values = list(fd.values())
+    # measured 1.11 < 3.57 < 6.13 < 18.4 < 405: each step at least 1.2x the one before
+    assert all(later > 1.2 * earlier for earlier, later in itertools.pairwise(values)), fd
+    # the same ranking through the public one-call helper
+    assert realism.patch_fd(candidates["jpeg q75"], truth, holes) == pytest.approx(fd["jpeg q75"])
