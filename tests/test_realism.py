@@ -114,3 +114,22 @@ def test_patch_fd_ranks_known_degradations_of_real_photographs(shared_data: Path
     assert all(later > 1.2 * earlier for earlier, later in itertools.pairwise(values)), fd
     # the same ranking through the public one-call helper
     assert realism.patch_fd(candidates["jpeg q75"], truth, holes) == pytest.approx(fd["jpeg q75"])
+
+
+def test_grid_score_finds_blocks_locked_to_the_generators_stride(shared_data: Path) -> None:
+    import torch
+
+    from model.metrics import hole_grid
+
+    photos = load_eval_images(sorted(list_images(shared_data / "test" / "kodak24"))[:8], SIZE)
+    truth = torch.from_numpy(photos).permute(0, 3, 1, 2).float() / 255
+    hole = torch.from_numpy(np.stack([center_mask(None, SIZE)] * len(truth))).unsqueeze(1).float()
+    natural = float(hole_grid(truth, hole).mean())
+    # the same photographs as 8 px blocks (nearest up-sampling of a 16 px version): every edge on one phase
+    blocks = torch.nn.functional.interpolate(torch.nn.functional.avg_pool2d(truth, 8), scale_factor=8)
+    blocky = float(hole_grid(blocks, hole).mean())
+    blurred = float(hole_grid(torch.from_numpy(np.stack([cv2.GaussianBlur(p, (0, 0), 2) for p in photos]))
+                              .permute(0, 3, 1, 2).float() / 255, hole).mean())  # fmt: skip
+    assert natural < 0.2 and blurred < 0.2
+    assert blocky > 1.0
+    assert math.isnan(float(hole_grid(truth[:1], torch.zeros_like(hole[:1]))[0]))

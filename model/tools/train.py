@@ -42,7 +42,7 @@ from model.losses import (
     random_translate,
 )
 from model.masks import MASK_TYPES, MIXED_SHARES, parse_shares
-from model.metrics import hole_errors, hole_texture
+from model.metrics import hole_errors, hole_grid, hole_texture
 from model.networks import Discriminator, Generator, GeneratorConfig, PatchDiscriminator
 from model.tools import distributed
 from model.tools.checkpoint import (
@@ -423,6 +423,7 @@ def validate(nets: Networks, data: TrainingData) -> dict[str, float]:
         out[f"val_{name}_psnr"] = float(errs["psnr"].nanmean())
         out[f"val_{name}_l1"] = float(errs["l1"].nanmean())
         out[f"val_{name}_texture"] = float(hole_texture(pred.clamp(0, 1), truth, hole).nanmean())
+        out[f"val_{name}_grid"] = float(hole_grid(pred.clamp(0, 1), hole).nanmean())
     return out
 
 
