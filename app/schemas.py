@@ -72,6 +72,7 @@ class Health(BaseModel):
     """Liveness: the server answers and its models are loaded."""
 
     status: Literal["ok"] = Field(description="Always `ok` when the server answers.")
+    version: str = Field(description="The app's version (CHANGELOG.md), as `/openapi.json` reports it.")
     device: str = Field(description="Where the generators run (cpu, cuda:0...).")
     default_model: str = Field(description="Model used when `model` is omitted.")
     models: list[str] = Field(description="Every name POST /inpaint accepts as `model`.")

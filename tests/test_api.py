@@ -11,6 +11,7 @@ import shutil
 import struct
 import threading
 import time
+import tomllib
 import zlib
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,6 +31,7 @@ from app.compute import ComputeClosed, ComputeThread
 from app.main import create_app
 from app.registry import StartupError, heavy_chunks
 from app.settings import DEFAULT_WEIGHTS, Settings
+from app.version import VERSION, checkout_version
 from model.masks import grow_hole
 
 pytestmark = pytest.mark.anyio
@@ -483,6 +485,7 @@ async def test_healthz(client):
     assert response.status_code == 200
     health = response.json()
     assert health["status"] == "ok"
+    assert health["version"] == VERSION
     assert health["default_model"] == "ce-test"
     assert health["models"] == ["ce-test", "telea", "ns"]
     assert health["device"] == "cpu"
@@ -490,6 +493,19 @@ async def test_healthz(client):
     assert 0 < health["memory"]["rss_mib"] <= health["memory"]["peak_rss_mib"]
     lanes = {f"{name}{lane}" for name in health["models"] for lane in ("", ":heavy")}
     assert set(health["queues"]) == lanes
+
+
+async def test_the_app_reports_the_project_version(app):
+    """The version in pyproject.toml (CHANGELOG.md's), in the OpenAPI document and /healthz."""
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert VERSION == checkout_version() == pyproject["project"]["version"]
+    assert app.openapi()["info"]["version"] == VERSION != "0+unknown"
+
+
+def test_the_version_falls_back_to_the_package_metadata(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "someone-else"\nversion = "9.9"\n')
+    assert checkout_version(tmp_path / "pyproject.toml") is None  # another project's file
+    assert checkout_version(tmp_path / "missing.toml") is None
 
 
 async def test_api_models_describes_each_model(client, tiny_weights):
