@@ -9,7 +9,7 @@
 #   TORCH_WHEEL      file name of a torch wheel placed in .carry/wheels/ of the build context;
 #                    when set it is installed instead of asking TORCH_INDEX_URL (offline builds)
 # Runtime environment: CE_PORT (default 8000), CE_HOST (default 0.0.0.0) and the other CE_*
-# settings described in README.md.
+# settings (`ce-serve --help`, docs/architecture.md).
 
 ARG PYTHON_IMAGE=python:3.11-slim
 

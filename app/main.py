@@ -25,6 +25,7 @@ from app.protocol import deadline_protocol
 from app.registry import StartupError, load_runtime
 from app.routers import health, inpaint, pages
 from app.settings import Settings
+from app.version import VERSION
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Context Encoder inpainting",
-        version="0.1.0",
+        version=VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,  # pages.swagger_ui serves them from vendored assets instead of a CDN

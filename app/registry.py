@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ import torch
 from app.batching import Batcher, lower_priority
 from app.compute import ComputeThread
 from app.errors import ApiError
-from app.schemas import ModelInfo
+from app.schemas import Measurement, ModelInfo, TrainingSummary
 from app.settings import Settings
 from model.devices import pick_device
 from model.fillers import ClassicalFiller, Filler, GeneratorFiller, classical_fillers, load_filler
@@ -110,19 +111,77 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def jsonable(value: Any) -> Any:
-    """Export metadata as strict JSON: NaN/inf become null, tuples lists, odd types strings."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
+SETTING = re.compile(r"[a-z0-9_.-]{1,24}")  # a setting's value (l2, bf16, kodak24), never a sentence
+MEASURED = ("psnr", "l1", "l2", "ssim", "sharpness", "truth_sharpness")
+
+
+def number(value: Any) -> float | None:
+    """A finite number from export metadata (a one-element tensor too), else None."""
     if isinstance(value, torch.Tensor) and value.numel() == 1:
-        return jsonable(value.item())
-    return str(value)
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def count(value: Any) -> int | None:
+    found = number(value)
+    return None if found is None else int(found)
+
+
+def setting(value: Any) -> str | None:
+    """A short setting's value (``l2``, ``bf16``); anything longer or freer (a note) is left out."""
+    return value if isinstance(value, str) and SETTING.fullmatch(value) else None
+
+
+def training_summary(training: Any) -> TrainingSummary:
+    """The numbers and settings of an export's training record, for ``GET /api/models``. The
+    record's free text (notes, hardware, paths) stays in the file: clients get structured fields."""
+    record = training if isinstance(training, dict) else {}
+    shares = record.get("mixed_shares")
+    shares = {str(k): n for k, v in shares.items() if (n := number(v)) is not None} if isinstance(shares, dict) else {}
+    adversarial = number(record.get("lambda_adv"))
+    ema = number(record.get("ema"))
+    return TrainingSummary(
+        steps=count(record.get("total_steps", record.get("steps"))),
+        images_seen=count(record.get("total_images_seen", record.get("images_seen"))),
+        batch_size=count(record.get("batch_size")),
+        train_images=count(record.get("train_images")),
+        input=setting(record.get("input")),
+        # exports from before --rec-norm were all trained with the paper's squared error
+        reconstruction=setting(record.get("rec_norm", "l2" if "lambda_rec" in record else None)),
+        reconstruction_weight=number(record.get("lambda_rec")),
+        adversarial_weight=adversarial,
+        feature_matching_weight=number(record.get("lambda_fm")),
+        discriminator=setting(record.get("d_arch", "global")) if adversarial else None,
+        hole_shares=shares or None,
+        ema=ema or None,  # 0: the last step's weights
+        precision=setting(record.get("precision")),
+    )
+
+
+def measurements(evaluation: Any) -> list[Measurement]:
+    """The numbers an export's evaluation record holds, per (image set, hole type)."""
+    results = evaluation.get("results", []) if isinstance(evaluation, dict) else []
+    rows = []
+    for result in results if isinstance(results, list) else []:
+        if not isinstance(result, dict) or not (setting(result.get("set")) and setting(result.get("mask"))):
+            continue
+        baselines = result.get("baselines")
+        rows.append(
+            Measurement(
+                set=result["set"],
+                mask=result["mask"],
+                images=count(result.get("images")),
+                **{key: number(result.get(key)) for key in MEASURED},
+                baselines={
+                    name: {key: number(values.get(key)) for key in ("psnr", "l1")}
+                    for name, values in (baselines.items() if isinstance(baselines, dict) else [])
+                    if setting(name) and isinstance(values, dict)
+                },
+            )
+        )
+    return rows
 
 
 def headline(evaluation: dict[str, Any]) -> list[dict[str, Any]]:
@@ -172,8 +231,8 @@ def generator_info(filler: GeneratorFiller, default: bool) -> ModelInfo:
         input_size=model.size,
         parameters=model.parameters,
         file=model.path.name,
-        training=jsonable(meta.training),
-        evaluation=jsonable(meta.evaluation),
+        training=training_summary(meta.training),
+        evaluation=measurements(meta.evaluation),
     )
 
 

@@ -13,6 +13,47 @@ class ErrorResponse(BaseModel):
     detail: str = Field(description="What is wrong, in words a person can act on.")
 
 
+class TrainingSummary(BaseModel):
+    """How a generator was trained, as numbers and settings read from its export (never free text)."""
+
+    steps: int | None = Field(None, description="Optimisation steps the weights had, every run they came from counted.")
+    images_seen: int | None = Field(None, description="Training images drawn over those steps.")
+    batch_size: int | None = Field(None, description="Images per step (of the last run).")
+    train_images: int | None = Field(None, description="Photographs in the training set.")
+    input: str | None = Field(
+        None, description="`telea`: the hole pre-filled by Telea plus a mask channel; `mean`: the paper's mean colour."
+    )
+    reconstruction: str | None = Field(None, description="Reconstruction error: `l2` (the paper's) or `l1`.")
+    reconstruction_weight: float | None = Field(None, description="Weight of the reconstruction term.")
+    adversarial_weight: float | None = Field(
+        None, description="Weight of the adversarial term (0: reconstruction only)."
+    )
+    feature_matching_weight: float | None = Field(None, description="Weight of discriminator feature matching.")
+    discriminator: str | None = Field(None, description="`global` (the paper's DCGAN) or `patch` (conditional, 70 px).")
+    hole_shares: dict[str, float] | None = Field(
+        None, description="Share of each kind of hole drawn in training (mixed holes only)."
+    )
+    ema: float | None = Field(None, description="Decay of the weights' moving average shipped (null: last step's).")
+    precision: str | None = Field(None, description="Arithmetic of the training steps: `fp32` or `bf16`.")
+
+
+class Measurement(BaseModel):
+    """Hole metrics of one generator on one (image set, hole type), beside the baselines'."""
+
+    set: str = Field(description="Image set (`kodak24`: Kodak; `val_files`: the held-out photographs).")
+    mask: str = Field(description="Hole type (objects, strokes, blobs, center, freeform).")
+    images: int | None = Field(None, description="Images measured.")
+    psnr: float | None = Field(None, description="Mean per-image PSNR over the hole, dB.")
+    l1: float | None = Field(None, description="Mean absolute error over the hole (values in [0, 1]).")
+    l2: float | None = Field(None, description="Mean squared error over the hole.")
+    ssim: float | None = Field(None, description="Mean SSIM over the hole.")
+    sharpness: float | None = Field(None, description="Mean gradient magnitude in the hole.")
+    truth_sharpness: float | None = Field(None, description="The same for the photographs themselves.")
+    baselines: dict[str, dict[str, float | None]] = Field(
+        default_factory=dict, description="The baselines' `psnr` and `l1` on the same holes, by name."
+    )
+
+
 class ModelInfo(BaseModel):
     """One way of filling holes that POST /inpaint accepts as ``model``."""
 
@@ -37,11 +78,11 @@ class ModelInfo(BaseModel):
     )
     parameters: int | None = Field(None, description="Generator parameter count; null if classical.")
     file: str | None = Field(None, description="File name of the generator export; null if classical.")
-    training: dict[str, Any] = Field(
-        default_factory=dict, description="Training summary recorded in the export (data, steps, losses, hardware)."
+    training: TrainingSummary | None = Field(
+        None, description="How the generator was trained (numbers and settings); null if classical."
     )
-    evaluation: dict[str, Any] = Field(
-        default_factory=dict, description="Evaluation numbers recorded in the export (e.g. PSNR, L1 on held-out data)."
+    evaluation: list[Measurement] = Field(
+        default_factory=list, description="Its measured quality per (image set, hole type); empty if classical."
     )
 
 
@@ -72,6 +113,7 @@ class Health(BaseModel):
     """Liveness: the server answers and its models are loaded."""
 
     status: Literal["ok"] = Field(description="Always `ok` when the server answers.")
+    version: str = Field(description="The app's version (CHANGELOG.md), as `/openapi.json` reports it.")
     device: str = Field(description="Where the generators run (cpu, cuda:0...).")
     default_model: str = Field(description="Model used when `model` is omitted.")
     models: list[str] = Field(description="Every name POST /inpaint accepts as `model`.")

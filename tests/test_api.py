@@ -11,6 +11,7 @@ import shutil
 import struct
 import threading
 import time
+import tomllib
 import zlib
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,8 +29,9 @@ from PIL import Image
 from app.batching import Batcher, BatcherClosed, QueueFull
 from app.compute import ComputeClosed, ComputeThread
 from app.main import create_app
-from app.registry import StartupError, heavy_chunks
+from app.registry import StartupError, heavy_chunks, measurements, training_summary
 from app.settings import DEFAULT_WEIGHTS, Settings
+from app.version import VERSION, checkout_version
 from model.masks import grow_hole
 
 pytestmark = pytest.mark.anyio
@@ -483,6 +485,7 @@ async def test_healthz(client):
     assert response.status_code == 200
     health = response.json()
     assert health["status"] == "ok"
+    assert health["version"] == VERSION
     assert health["default_model"] == "ce-test"
     assert health["models"] == ["ce-test", "telea", "ns"]
     assert health["device"] == "cpu"
@@ -492,16 +495,62 @@ async def test_healthz(client):
     assert set(health["queues"]) == lanes
 
 
+async def test_the_app_reports_the_project_version(app):
+    """The version in pyproject.toml (CHANGELOG.md's), in the OpenAPI document and /healthz."""
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert VERSION == checkout_version() == pyproject["project"]["version"]
+    assert app.openapi()["info"]["version"] == VERSION != "0+unknown"
+
+
+def test_the_version_falls_back_to_the_package_metadata(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "someone-else"\nversion = "9.9"\n')
+    assert checkout_version(tmp_path / "pyproject.toml") is None  # another project's file
+    assert checkout_version(tmp_path / "missing.toml") is None
+
+
 async def test_api_models_describes_each_model(client, tiny_weights):
     models = {m["name"]: m for m in (await client.get("/api/models")).json()}
     ce = models["ce-test"]
     assert ce["kind"] == "context-encoder" and ce["default"] is True
     assert ce["mask_type"] == "mixed" and ce["input_size"] == 128
     assert ce["parameters"] == 4_805_251 and ce["file"] == tiny_weights.name
-    assert ce["training"] == {"note": "test fixture"} and ce["evaluation"] == {}
+    # structured fields only: the export's free-text note ("test fixture") is not served
+    assert "note" not in ce["training"] and "test fixture" not in str(ce)
+    assert set(ce["training"].values()) == {None} and ce["evaluation"] == []
     for name in ("telea", "ns"):
         assert models[name]["kind"] == "classical" and models[name]["default"] is False
-        assert models[name]["parameters"] is None
+        assert models[name]["parameters"] is None and models[name]["training"] is None
+
+
+def test_api_models_serves_an_exports_records_as_numbers_and_settings():
+    """The export's free text (notes, hardware, paths, the protocol's prose) stays in the file."""
+    record = {
+        "steps": 100, "total_steps": 600, "images_seen": 3200, "total_images_seen": 19200, "batch_size": 32,
+        "train_images": 500, "input": "telea", "lambda_rec": 1.0, "lambda_adv": 0.0, "ema": 0.999,
+        "precision": "bf16", "mixed_shares": {"region": 0.75, "center": 0.25}, "note": "a long story",
+        "hardware": "CPU x86_64, 2 cores", "initialised_from": {"path": "/somewhere/run/checkpoint.pt"},
+    }  # fmt: skip
+    assert training_summary(record).model_dump() == {
+        "steps": 600, "images_seen": 19200, "batch_size": 32, "train_images": 500, "input": "telea",
+        "reconstruction": "l2", "reconstruction_weight": 1.0, "adversarial_weight": 0.0,
+        "feature_matching_weight": None, "discriminator": None, "hole_shares": {"region": 0.75, "center": 0.25},
+        "ema": 0.999, "precision": "bf16",
+    }  # fmt: skip
+    adversarial = training_summary({**record, "lambda_adv": 0.1, "lambda_fm": 10, "d_arch": "patch", "rec_norm": "l1"})
+    assert (adversarial.discriminator, adversarial.reconstruction, adversarial.feature_matching_weight) == (
+        "patch", "l1", 10.0
+    )  # fmt: skip
+    assert training_summary({"input": "a sentence, not a setting"}).input is None
+    evaluation = {
+        "protocol": "prose about the protocol",
+        "results": [
+            {"set": "kodak24", "mask": "center", "images": 120, "psnr": 18.8, "l1": 0.09, "ssim": float("nan"),
+             "baselines": {"telea": {"psnr": 17.5, "l1": 0.1}}, "comment": "free text"},
+        ],
+    }  # fmt: skip
+    (row,) = measurements(evaluation)
+    assert (row.set, row.mask, row.images, row.psnr, row.ssim) == ("kodak24", "center", 120, 18.8, None)
+    assert row.baselines == {"telea": {"psnr": 17.5, "l1": 0.1}} and "prose" not in row.model_dump_json()
 
 
 async def test_editor_page_and_static_files(client):

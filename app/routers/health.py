@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from app.dependencies import RuntimeDep
 from app.openapi import error_responses
 from app.schemas import Health, Limits, QueueStats
+from app.version import VERSION
 
 router = APIRouter(tags=["service"])
 MIB = 2**20
@@ -37,6 +38,7 @@ async def healthz(runtime: RuntimeDep) -> Health:
     settings = runtime.settings
     return Health(
         status="ok",
+        version=VERSION,
         device=str(runtime.device),
         default_model=runtime.default,
         models=list(runtime.models),
