@@ -337,9 +337,9 @@ def test_full_resolution_protocols_fill_whole_photos_through_the_server_path(
     with Image.open(out_grid) as grid:  # 1:1 crops around the hole, input | model | telea | truth
         assert grid.width == 4 * (fullres.CROP + 2) + 2
     assert sorted(p.name for p in (tmp_path / "grids").iterdir()) == [
-        "photos-blobs.png",
-        "photos-objects.png",
-        "photos-strokes.png",
+        "photos-blobs.jpg",
+        "photos-objects.jpg",
+        "photos-strokes.jpg",
     ]
 
 
