@@ -4,7 +4,8 @@
 #   docker run --rm -p 8000:8000 context-encoder-inpaint        # then open http://localhost:8000/
 #
 # Build arguments:
-#   TORCH_VERSION    torch release to install (default 2.13.0, CPU build)
+#   TORCH_VERSION    torch release to install (default 2.13.0, CPU build: the one requirements/lock.txt
+#                    is resolved for; `make lock` after changing it)
 #   TORCH_INDEX_URL  where the CPU wheel comes from (default PyTorch's CPU wheel index)
 #   TORCH_WHEEL      file name of a torch wheel placed in .carry/wheels/ of the build context;
 #                    when set it is installed instead of asking TORCH_INDEX_URL (offline builds)
@@ -22,6 +23,8 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 # 1. torch (CPU build), in a layer of its own: the slowest step, changed only by these arguments.
+#    It is the one dependency not in requirements/lock.txt (the CPU build's hashes differ from
+#    PyPI's); the dependencies it brings are replaced by the locked versions in step 2.
 #    Its C++ headers (for building extensions) and C++ test binaries, ~145 MB, are dropped.
 #    .dockerignore (rarely changed) is copied along so that the wildcard may match nothing.
 ARG TORCH_VERSION=2.13.0
@@ -38,14 +41,11 @@ RUN if [ -n "$TORCH_WHEEL" ]; then \
     && rm -rf "$torch_dir/include" "$torch_dir/test" \
     && python -c "import torch; print('torch', torch.__version__, torch.ones(2).sum().item())"
 
-# 2. the other runtime dependencies and the classical fillers (OpenCV, contrib build), read from pyproject.toml
-#    (cached until it changes).
+# 2. every other runtime dependency (OpenCV's contrib build included) from the lock, each file
+#    checked against its sha256 (`make lock` refreshes the lock; cached until it changes).
 WORKDIR /src
-COPY pyproject.toml ./
-RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
-print('\n'.join(p['dependencies'] + p['optional-dependencies']['classical']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+COPY requirements/lock.txt ./requirements/
+RUN pip install --require-hashes --no-deps -r requirements/lock.txt
 
 # 3. the app itself, as a regular (non-editable) install: templates, static files and the shipped
 #    weights in model/weights/ travel as package data, so nothing below needs the source tree.
@@ -54,7 +54,9 @@ COPY app ./app
 COPY model ./model
 COPY static ./static
 COPY templates ./templates
-RUN pip install --no-deps . \
+COPY pyproject.toml ./
+RUN pip install --no-deps --no-build-isolation . \
+    && pip check \
     && cd / && python -c "import sys, pathlib, model; w = pathlib.Path(model.__file__).parent / 'weights'; \
 print('shipped weights:', sorted(p.name for p in w.glob('*.pt'))); \
 (w / 'ce-region.pt').is_file() or sys.exit('model/weights/ce-region.pt is missing: the server cannot start without its default weights')"

@@ -4,8 +4,9 @@ SHELL := /bin/bash
 
 IMAGE ?= context-encoder-inpaint
 PYTEST_ARGS ?=
+LOCK_ARGS ?=
 
-.PHONY: help run test setup setup-dev lint format image smoke ci clean
+.PHONY: help run test setup setup-dev lock lint format image smoke ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,6 +22,9 @@ setup: ## only install: .venv with CPU torch and the app
 
 setup-dev: ## only install: setup + dev/eval extras + Chromium
 	@bash scripts/bootstrap.sh setup-dev
+
+lock: ## re-resolve requirements/lock*.txt (hashed pins) from pyproject.toml; LOCK_ARGS=--upgrade moves every pin
+	@bash scripts/lock.sh $(LOCK_ARGS)
 
 lint: setup-dev ## ruff check and format check
 	.venv/bin/ruff check .

@@ -2,13 +2,18 @@
 # One-command setup, run and test for the Context Encoder inpainting app (what `make run` and
 # `make test` call; usable without make too).
 #
-#   scripts/bootstrap.sh setup       .venv with CPU torch and the app (pip install -e .)
-#   scripts/bootstrap.sh setup-dev   setup + the dev and eval extras + Debian's Chromium
+#   scripts/bootstrap.sh setup       .venv with the locked runtime dependencies (requirements/lock.txt),
+#                                    CPU torch and the app (pip install -e .)
+#   scripts/bootstrap.sh setup-dev   the same from requirements/lock-dev.txt (+ the dev and eval
+#                                    extras) + Debian's Chromium
 #   scripts/bootstrap.sh run         setup, then start the web app on the shipped weights
 #   scripts/bootstrap.sh test [ARGS] setup-dev, then the whole suite (pytest ARGS); exit 1 when
 #                                    no test ran (pytest's exit 5, or every test skipped)
 #
-# Idempotent: a stamp in .venv keyed on pyproject.toml's hash skips the installs on later runs.
+# Every dependency but torch comes from a lock file, pinned with hashes (`make lock`, scripts/lock.sh,
+# refreshes them); torch, pinned by version, comes from PyTorch's CPU wheel index.
+# Idempotent: a stamp in .venv keyed on the hashes of pyproject.toml and the lock files skips the
+# installs on later runs.
 # Environment: PYTHON (interpreter for the venv, 3.11+), VENV (default .venv), TORCH_VERSION
 # (default 2.13.0), TORCH_INDEX_URL (default PyTorch's CPU wheel index), CE_HOST, CE_PORT.
 set -euo pipefail
@@ -19,6 +24,8 @@ VENV=${VENV:-.venv}
 TORCH_VERSION=${TORCH_VERSION:-2.13.0}
 TORCH_INDEX_URL=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}
 JUNIT=test-artifacts/junit.xml
+LOCK=requirements/lock.txt
+LOCK_DEV=requirements/lock-dev.txt
 
 say() { printf '==> %s\n' "$*"; }
 die() {
@@ -50,10 +57,10 @@ ensure_venv() {
 }
 
 stamp_key() {
-  # Anything that changes what must be installed: the project file, the interpreter, the pins,
-  # and the checkout's path (an editable install points at it).
+  # Anything that changes what must be installed: the project file, the lock files, the
+  # interpreter, the pins, and the checkout's path (an editable install points at it).
   {
-    sha256sum pyproject.toml
+    sha256sum pyproject.toml "$LOCK" "$LOCK_DEV"
     "$VENV/bin/python" --version 2>&1
     echo "torch==$TORCH_VERSION $ROOT"
   } | sha256sum | cut -d' ' -f1
@@ -64,6 +71,8 @@ ensure_torch() {
     say "torch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)') already installed"
     return 0
   fi
+  # torch's own dependencies are already installed at the locked versions, so pip adds nothing
+  # here but torch (and, on the PyPI fallback below, the CUDA libraries of PyPI's default build).
   say "installing torch==$TORCH_VERSION (CPU build) from $TORCH_INDEX_URL"
   if "$VENV/bin/pip" install --retries 1 --timeout 60 "torch==$TORCH_VERSION" --index-url "$TORCH_INDEX_URL"; then
     return 0
@@ -117,19 +126,30 @@ replace_plain_opencv() {
   fi
 }
 
+check_installed() {
+  # The lock is installed with --no-deps: pip check is what notices a dependency that pyproject.toml
+  # (or a newer torch) wants and the lock lacks.
+  "$VENV/bin/pip" check || die "the installed packages do not fit together (above); if pyproject.toml or TORCH_VERSION changed, refresh the lock files with 'make lock' (scripts/lock.sh); a venv left from older installs can be removed (rm -rf $VENV) and made again"
+}
+
 setup() { # $1: "base" or "dev"
-  local level=$1 stamp key extras="[classical]"
+  local level=$1 stamp key lock=$LOCK
   ensure_venv
   stamp="$VENV/.ce-bootstrap-$level"
   key=$(stamp_key)
-  [[ $level == dev ]] && extras="[dev,eval]"
+  [[ $level == dev ]] && lock=$LOCK_DEV
   if [[ -f $stamp && $(<"$stamp") == "$key" ]] && installed_here; then
-    say "$VENV is up to date ($level; pyproject.toml unchanged)"
+    say "$VENV is up to date ($level; pyproject.toml and $lock unchanged)"
   else
-    ensure_torch
     replace_plain_opencv
-    say "installing the app: pip install -e .$extras"
-    "$VENV/bin/pip" install -e ".$extras"
+    say "installing the locked dependencies: pip install --require-hashes --no-deps -r $lock"
+    "$VENV/bin/pip" install --require-hashes --no-deps -r "$lock"
+    ensure_torch
+    # --no-build-isolation: the build backend is the locked setuptools just installed (a torch
+    # dependency), not whatever release an isolated build would download.
+    say "installing the app: pip install --no-deps --no-build-isolation -e ."
+    "$VENV/bin/pip" install --no-deps --no-build-isolation -e .
+    check_installed
     echo "$key" >"$stamp"
     if [[ $level == dev ]]; then echo "$key" >"$VENV/.ce-bootstrap-base"; fi
   fi
