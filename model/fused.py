@@ -11,6 +11,9 @@ forward pass) and runs each convolution at a quarter of the pixels with four tim
 output channels, which oneDNN executes faster. The result equals the training form to float
 rounding (a test checks it).
 
+A generator with bilinear upsampling (``GeneratorConfig.upsample``) has no phase form: its
+stages keep the upsample and only fold the batch norm.
+
 The first stage (4x4 -> 8x8) stays as it is: at 4x4 its cost is reading the weights, and the
 phase form would read four times as many. Activations and skip additions run in place: at
 inference nothing needs the tensors they overwrite.
@@ -25,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from model.networks import ChannelWiseFC, Generator, GeneratorConfig
+from model.networks import UPSAMPLE_MODES, ChannelWiseFC, Generator, GeneratorConfig
 
 # For output phase p (0: even row, 1: odd row) of a 3x3 convolution over a nearest-2x-upsampled
 # map, the source rows (offsets -1, 0, +1 around the phase's source pixel) each 3x3 row lands on.
@@ -82,12 +85,28 @@ def _conv_of(stage: nn.Sequential) -> nn.Conv2d:
     return _folded(conv, next((m for m in stage if isinstance(m, nn.BatchNorm2d)), None))
 
 
-def _phase_stage(stage: nn.Sequential) -> PhaseUpsampleConv:
+class BilinearUpsampleConv(nn.Module):
+    """``upsample(2, bilinear) -> conv3x3 [-> batch norm] [-> ReLU]`` with the batch norm folded:
+    a bilinear map has no phase form, so only the fold is gained."""
+
+    def __init__(self, conv: nn.Conv2d, batch_norm: nn.BatchNorm2d | None, relu: bool) -> None:
+        super().__init__()
+        self.conv = _folded(conv, batch_norm)
+        self.relu = relu
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False))
+        return y.relu_() if self.relu else y
+
+
+def _decoder_stage(stage: nn.Sequential) -> PhaseUpsampleConv | BilinearUpsampleConv:
     upsample, conv, *rest = stage
-    if not (isinstance(upsample, nn.Upsample) and upsample.scale_factor == 2 and upsample.mode == "nearest"):
-        raise ValueError("a decoder stage must start with a nearest 2x upsample")
+    if not (isinstance(upsample, nn.Upsample) and upsample.scale_factor == 2 and upsample.mode in UPSAMPLE_MODES):
+        raise ValueError("a decoder stage must start with a 2x nearest or bilinear upsample")
     batch_norm = next((m for m in rest if isinstance(m, nn.BatchNorm2d)), None)
     relu = any(isinstance(m, nn.ReLU) for m in rest)
+    if upsample.mode == "bilinear":
+        return BilinearUpsampleConv(conv, batch_norm, relu)
     return PhaseUpsampleConv(conv, batch_norm, relu)
 
 
@@ -102,7 +121,7 @@ class InferenceGenerator(nn.Module):
         self.channel_fc: ChannelWiseFC = copy.deepcopy(generator.channel_fc)
         self.channel_mix = _conv_of(generator.channel_mix)
         self.first_up = _conv_of(generator.decoder[0])
-        self.decoder = nn.ModuleList(_phase_stage(stage) for stage in generator.decoder[1:])
+        self.decoder = nn.ModuleList(_decoder_stage(stage) for stage in generator.decoder[1:])
         self.skips = copy.deepcopy(generator.skips)
         self.refine = copy.deepcopy(generator.refine)
 
@@ -113,7 +132,9 @@ class InferenceGenerator(nn.Module):
             h = F.leaky_relu(conv(h), 0.2, inplace=True)
             features.append(h)
         h = self.channel_mix(self.channel_fc(h)).relu_()
-        h = self.first_up(F.interpolate(h, scale_factor=2, mode="nearest")).relu_()
+        bilinear = self.config.upsample == "bilinear"
+        h = F.interpolate(h, scale_factor=2, mode=self.config.upsample, align_corners=False if bilinear else None)
+        h = self.first_up(h).relu_()
         for i, stage in enumerate(self.decoder):
             if self.skips is not None:
                 h = h.add_(self.skips[i](features[-2 - i]))

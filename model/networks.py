@@ -41,6 +41,11 @@ class GeneratorConfig:
     # it (the last one zero at initialisation): every other layer ends at 64 px, so a pixel next
     # to the known ones is only ever a linear blend of 2 px features
     refine: bool = False
+    # how the decoder doubles its maps before each 3x3 convolution. nearest (the paper's, and every
+    # export before this field): each output pixel of a stage sees the small map through one of
+    # four phase kernels, so an adversary can teach the stages a fixed pattern with the period of
+    # the total upsampling (an 8 px grid at 128 px). bilinear: no phase to exploit.
+    upsample: str = "nearest"
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -56,6 +61,7 @@ class GeneratorConfig:
             residual=bool(data.get("residual", False)),
             skips=bool(data.get("skips", False)),
             refine=bool(data.get("refine", False)),
+            upsample=str(data.get("upsample", "nearest")),
         )
 
     @property
@@ -108,9 +114,16 @@ def _down_stack(widths: tuple[int, ...], in_channels: int = 3) -> list[nn.Sequen
     return [_down(channels[i], channels[i + 1], batch_norm=i > 0) for i in range(len(widths))]
 
 
-def _up(in_ch: int, out_ch: int) -> nn.Sequential:
+UPSAMPLE_MODES = ("nearest", "bilinear")
+
+
+def _upsample(mode: str) -> nn.Upsample:
+    return nn.Upsample(scale_factor=2, mode=mode, align_corners=False if mode == "bilinear" else None)
+
+
+def _up(in_ch: int, out_ch: int, mode: str = "nearest") -> nn.Sequential:
     return nn.Sequential(
-        nn.Upsample(scale_factor=2, mode="nearest"),
+        _upsample(mode),
         nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=False),
         nn.BatchNorm2d(out_ch),
         nn.ReLU(inplace=True),
@@ -151,6 +164,8 @@ class Generator(nn.Module):
             raise ValueError("the decoder needs one up-convolution per encoder stage")
         if cfg.in_channels not in (3, 4):
             raise ValueError("in_channels must be 3 (RGB) or 4 (RGB + hole mask)")
+        if cfg.upsample not in UPSAMPLE_MODES:
+            raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, not {cfg.upsample!r}")
         self.encoder = Encoder(cfg.encoder_widths, cfg.in_channels)
         code = self.encoder.out_channels
         self.channel_fc = ChannelWiseFC(code, cfg.bottleneck_size)
@@ -162,9 +177,9 @@ class Generator(nn.Module):
         ups = []
         in_ch = code
         for width in cfg.decoder_widths:
-            ups.append(_up(in_ch, width))
+            ups.append(_up(in_ch, width, cfg.upsample))
             in_ch = width
-        ups.append(nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_ch, 3, 3, padding=1)))
+        ups.append(nn.Sequential(_upsample(cfg.upsample), nn.Conv2d(in_ch, 3, 3, padding=1)))
         self.decoder = nn.Sequential(*ups)
         # skips[i] feeds decoder stage i + 1 from the encoder map of the same size
         enc_widths = cfg.encoder_widths[-2::-1]

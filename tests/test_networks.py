@@ -185,6 +185,7 @@ def test_the_inference_form_computes_what_the_trained_generator_computes() -> No
         GeneratorConfig(in_channels=4, residual=True),
         GeneratorConfig(in_channels=4, residual=True, skips=True),
         GeneratorConfig(in_channels=4, residual=True, skips=True, refine=True),
+        GeneratorConfig(in_channels=4, residual=True, skips=True, upsample="bilinear"),
     ):
         trained = randomised_generator(config)
         fused = fuse_for_inference(trained)
@@ -222,3 +223,20 @@ def test_patch_hole_share_is_one_inside_a_big_hole_and_zero_far_from_it() -> Non
     assert share.shape == (14, 14)
     assert torch.equal(share[:, :3], torch.ones(14, 3)) and torch.equal(share[:, -3:], torch.zeros(14, 3))
     assert ((share >= 0) & (share <= 1)).all()
+
+
+def test_bilinear_upsampling_is_part_of_the_config_and_changes_the_function() -> None:
+    config = GeneratorConfig(in_channels=4, residual=True, skips=True, upsample="bilinear")
+    assert GeneratorConfig.from_dict(config.to_dict()) == config
+    assert (
+        GeneratorConfig.from_dict({k: v for k, v in config.to_dict().items() if k != "upsample"}).upsample == "nearest"
+    )
+    nearest = randomised_generator(GeneratorConfig(in_channels=4, residual=True, skips=True))
+    bilinear = Generator(config).eval()
+    bilinear.load_state_dict(nearest.state_dict())  # the same weights: a nearest export can start one
+    x = torch.rand(1, 4, 128, 128) * 2 - 1
+    with torch.no_grad():
+        assert not torch.allclose(bilinear(x), nearest(x), atol=1e-4)
+    assert all(m.mode == "bilinear" for m in bilinear.modules() if isinstance(m, torch.nn.Upsample))
+    with pytest.raises(ValueError, match="upsample"):
+        Generator(GeneratorConfig(upsample="bicubic"))

@@ -43,7 +43,7 @@ from model.losses import (
 )
 from model.masks import MASK_TYPES, MIXED_SHARES, parse_shares
 from model.metrics import hole_errors, hole_grid, hole_texture
-from model.networks import Discriminator, Generator, GeneratorConfig, PatchDiscriminator
+from model.networks import UPSAMPLE_MODES, Discriminator, Generator, GeneratorConfig, PatchDiscriminator
 from model.tools import distributed
 from model.tools.checkpoint import (
     EXPORT,
@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="end with two 3x3 convolutions at full resolution over the input and the output "
         "(zero-initialised; --resume or --init-from may grow them onto a run without)",
+    )
+    p.add_argument(
+        "--upsample",
+        default="nearest",
+        choices=UPSAMPLE_MODES,
+        help="the decoder's 2x upsampling before each convolution: nearest (the paper's) or bilinear, which "
+        "leaves an adversary no pixel phase to paint an 8 px grid on (--init-from a nearest export works)",
     )
     p.add_argument(
         "--lr-decay",
@@ -249,6 +256,7 @@ def generator_config(args: argparse.Namespace) -> GeneratorConfig:
         residual=correction,
         skips=args.skips,
         refine=args.refine,
+        upsample=args.upsample,
     )
 
 
