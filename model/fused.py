@@ -89,13 +89,14 @@ class BilinearUpsampleConv(nn.Module):
     """``upsample(2, bilinear) -> conv3x3 [-> batch norm] [-> ReLU]`` with the batch norm folded:
     a bilinear map has no phase form, so only the fold is gained."""
 
-    def __init__(self, conv: nn.Conv2d, batch_norm: nn.BatchNorm2d | None, relu: bool) -> None:
+    def __init__(self, upsample: nn.Upsample, conv: nn.Conv2d, batch_norm: nn.BatchNorm2d | None, relu: bool) -> None:
         super().__init__()
+        self.upsample = upsample
         self.conv = _folded(conv, batch_norm)
         self.relu = relu
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False))
+        y = self.conv(self.upsample(x))
         return y.relu_() if self.relu else y
 
 
@@ -106,7 +107,7 @@ def _decoder_stage(stage: nn.Sequential) -> PhaseUpsampleConv | BilinearUpsample
     batch_norm = next((m for m in rest if isinstance(m, nn.BatchNorm2d)), None)
     relu = any(isinstance(m, nn.ReLU) for m in rest)
     if upsample.mode == "bilinear":
-        return BilinearUpsampleConv(conv, batch_norm, relu)
+        return BilinearUpsampleConv(upsample, conv, batch_norm, relu)
     return PhaseUpsampleConv(conv, batch_norm, relu)
 
 
@@ -120,6 +121,7 @@ class InferenceGenerator(nn.Module):
         self.encoder = nn.ModuleList(_conv_of(stage) for stage in generator.encoder.layers)
         self.channel_fc: ChannelWiseFC = copy.deepcopy(generator.channel_fc)
         self.channel_mix = _conv_of(generator.channel_mix)
+        self.first_upsample: nn.Upsample = generator.decoder[0][0]  # nearest or bilinear, as trained
         self.first_up = _conv_of(generator.decoder[0])
         self.decoder = nn.ModuleList(_decoder_stage(stage) for stage in generator.decoder[1:])
         self.skips = copy.deepcopy(generator.skips)
@@ -132,9 +134,7 @@ class InferenceGenerator(nn.Module):
             h = F.leaky_relu(conv(h), 0.2, inplace=True)
             features.append(h)
         h = self.channel_mix(self.channel_fc(h)).relu_()
-        bilinear = self.config.upsample == "bilinear"
-        h = F.interpolate(h, scale_factor=2, mode=self.config.upsample, align_corners=False if bilinear else None)
-        h = self.first_up(h).relu_()
+        h = self.first_up(self.first_upsample(h)).relu_()
         for i, stage in enumerate(self.decoder):
             if self.skips is not None:
                 h = h.add_(self.skips[i](features[-2 - i]))
