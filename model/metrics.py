@@ -51,24 +51,6 @@ def gradient_magnitude(image: np.ndarray, hole: np.ndarray) -> float:
     return float(np.sqrt(gx**2 + gy**2)[hole].mean())
 
 
-def hole_texture(prediction: torch.Tensor, truth: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-    """Per-image texture of a fill: its mean gradient magnitude in the hole over the truth's
-    (1.0 = as detailed as the photograph; a smear scores near 0). Cheap enough for training-time
-    validation. prediction, truth: (B, 3, H, W) in [0, 1]; hole: (B, 1, H, W) 0/1; NaN without a hole.
-    """
-
-    def magnitude(images: torch.Tensor) -> torch.Tensor:
-        gray = images.float().mean(dim=1, keepdim=True)
-        gx = torch.zeros_like(gray)
-        gy = torch.zeros_like(gray)
-        gx[..., :, 1:-1] = (gray[..., :, 2:] - gray[..., :, :-2]) / 2
-        gy[..., 1:-1, :] = (gray[..., 2:, :] - gray[..., :-2, :]) / 2
-        return ((gx.pow(2) + gy.pow(2)).sqrt() * hole).sum(dim=(1, 2, 3))
-
-    truth_detail = magnitude(truth)
-    return (magnitude(prediction) / truth_detail).where(truth_detail > 0, torch.nan)
-
-
 def hole_grid(images: torch.Tensor, hole: torch.Tensor, period: int = 8) -> torch.Tensor:
     """Per-image strength of a grid locked to the generator's stride: how unevenly the hole's
     horizontal and vertical differences fall on the ``period`` phases of the pixel grid (the

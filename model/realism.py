@@ -76,6 +76,11 @@ def texture_ratio(fill: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> floa
     return gradient_magnitude(fill, inside) / reference
 
 
+def texture_ratios(fills: np.ndarray, truths: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """``texture_ratio`` of each image of (N, H, W, 3) fills and truths in [0, 1] with (N, H, W) holes."""
+    return np.array([texture_ratio(f, t, h) for f, t, h in zip(fills, truths, holes, strict=True)])
+
+
 def _patch_means(channels: np.ndarray) -> np.ndarray:
     """(H, W, C) float32, H and W multiples of STRIDE -> (rows, cols, C) float64 means over the
     PATCH x PATCH patches of the STRIDE grid (block means by OpenCV's area resize, then the

@@ -21,7 +21,7 @@ from model.networks import Generator, GeneratorConfig
 from model.tools import distributed
 from model.tools.checkpoint import optimiser_state_grown
 from model.tools.schedule import apply_cosine, cosine_factor, resumed_rates
-from model.tools.train import build_parser, main, run_meta, save_samples, setup, train_step
+from model.tools.train import build_parser, main, run_meta, save_samples, setup, train_step, validate
 from model.tools.train_data import sample_batch
 
 CPU = distributed.Runtime(torch.device("cpu"))
@@ -76,6 +76,8 @@ def test_patch_adversary_with_feature_matching_trains_both_networks(photo_folder
     stats = _step(args, data, nets, progress)
     assert {"rec", "adv", "d", "fm", "loss"} <= set(stats)
     assert stats["fm"] > 0
+    scores = validate(nets, data)  # the evaluation's texture measure, and the grid score, per hole kind
+    assert 0 < scores["val_mixed_texture"] < 5 and 0 < scores["val_mixed_grid"] < 5
     assert any(not torch.equal(a, b) for a, b in zip(g_before, nets.G.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(d_before, nets.D.parameters(), strict=True))
 

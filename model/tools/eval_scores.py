@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from model.metrics import gradient_magnitude, hole_errors, hole_ssim
-from model.realism import texture_ratio
+from model.realism import texture_ratios
 
 METRICS = ("l1", "l2", "psnr", "ssim", "sharpness", "texture")  # per image, then averaged
 
@@ -40,7 +40,7 @@ def score(completed: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> dict[s
     errs = {k: v.numpy() for k, v in hole_errors(nchw(pred), nchw(real), hole_t).items()}
     errs["ssim"] = np.array([hole_ssim(p, t, h) for p, t, h in zip(pred, real, holes, strict=True)])
     errs["sharpness"] = np.array([gradient_magnitude(p, h) for p, h in zip(pred, holes, strict=True)])
-    errs["texture"] = np.array([texture_ratio(p, t, h) for p, t, h in zip(pred, real, holes, strict=True)])
+    errs["texture"] = texture_ratios(pred, real, holes)
     return errs
 
 
