@@ -341,7 +341,7 @@ def train_step(
         with autocast(real.device, args.precision):
             adv = generator_adversarial_loss(d_plain(random_translate(completed, args.d_shift, gen)))
         d_plain.requires_grad_(True)
-        loss = rec_weight(args) * rec + args.adv * adv
+        loss = joint_loss(rec, adv, rec_weight(args), args.adv)
         stats.update(adv=adv.item(), d=d_loss.item())
     if nets.D is not None or rec_weight(args) != 1.0:
         stats["loss"] = loss.item()
@@ -389,7 +389,7 @@ def patch_adversarial_loss(
     with autocast(real.device, args.precision):
         logits, fake_feats = d_plain.features(fake_in, shifted_hole)
         adv = hinge_generator_loss(logits, share(shifted_hole))
-        loss = rec_weight(args) * rec + args.adv * adv
+        loss = joint_loss(rec, adv, rec_weight(args), args.adv)
         stats = {"adv": adv.item(), "d": d_loss.item(), "d_real": d_real.float().mean().item()}
         if args.fm > 0:
             with torch.no_grad():
