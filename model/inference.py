@@ -57,6 +57,7 @@ MAX_ASPECT = 64  # images longer than this many times their width (or height) ar
 # pass of 21 and 250-290 ms in passes of 8-16 (2 cores; the activations of a big pass spill
 # out of the caches), so a batcher may gather many windows but the network sees a few at once
 CPU_CHUNK = 8
+BLEND_BAND = 1 << 20  # pixels of one window that finish resamples and blends at once
 
 
 # runs fn(pixels, hole) -> outputs somewhere (a thread of the caller's choosing) and returns them
@@ -151,15 +152,18 @@ def _refuse_scattered(mask: np.ndarray, holes: int, max_holes: int) -> None:
 class Window:
     """One square context window and the hole pixels it fills.
 
-    The square (``top``, ``left``, ``side``) may reach past the image; ``weight`` covers only
-    its part inside the image (``box``) and says how much of each hole pixel this window fills.
+    The square (``top``, ``left``, ``side``) may reach past the image; ``box`` is the part
+    inside the image (its context). ``weight`` says how much of each hole pixel this window
+    fills and covers only ``part``, the box's rectangle around those pixels: a window twice a
+    big hole's extent then holds, and later resamples, the hole's area, not the window's.
     """
 
     top: int
     left: int
     side: int
     box: tuple[int, int, int, int]  # y0, y1, x0, x1: the square clipped to the image
-    weight: np.ndarray  # (y1 - y0, x1 - x0) float32, > 0 on the hole pixels it fills
+    part: tuple[int, int, int, int]  # y0, y1, x0, x1 inside box: where weight is
+    weight: np.ndarray  # (part's height, part's width) float32, > 0 on the hole pixels it fills
 
 
 @dataclass
@@ -227,8 +231,9 @@ def plan_windows(
             side = math.ceil(min(longest, max(size, CONTEXT * extent, thick_side)))
             top, left = y + bh // 2 - side // 2, x + bw // 2 - side // 2
             y0, y1, x0, x1 = _window(top, left, side, mask.shape)
-            weight = (labels[y0:y1, x0:x1] == index).astype(np.float32)
-            windows.append(Window(top, left, side, (y0, y1, x0, x1), weight))
+            part = (max(y, y0), min(y + bh, y1), max(x, x0), min(x + bw, x1))  # the hole inside the box
+            weight = (labels[part[0] : part[1], part[2] : part[3]] == index).astype(np.float32)
+            windows.append(Window(top, left, side, (y0, y1, x0, x1), part, weight))
         else:
             grid = size * 2 ** math.ceil(math.log2(thick_side / size) - 1e-9)
             tiled.setdefault(min(grid, _pow2_at_least(longest, size)), []).append(index)
@@ -246,13 +251,13 @@ def _prune(windows: list[Window]) -> list[Window]:
     quarter-ramp inside some window."""
     if len(windows) < 2:
         return windows
-    y0 = min(w.box[0] for w in windows)
-    x0 = min(w.box[2] for w in windows)
-    cover = np.zeros((max(w.box[1] for w in windows) - y0, max(w.box[3] for w in windows) - x0), np.float32)
+    y0 = min(w.part[0] for w in windows)
+    x0 = min(w.part[2] for w in windows)
+    cover = np.zeros((max(w.part[1] for w in windows) - y0, max(w.part[3] for w in windows) - x0), np.float32)
     spots = []
     for win in windows:
         ys, xs = np.nonzero(win.weight)
-        spots.append((ys + win.box[0] - y0, xs + win.box[2] - x0, win.weight[ys, xs]))
+        spots.append((ys + win.part[0] - y0, xs + win.part[2] - x0, win.weight[ys, xs]))
         cover[spots[-1][0], spots[-1][1]] += spots[-1][2]
     keep = [True] * len(windows)
     # weakest first; among equals the later (the grid corners, after the centred windows)
@@ -308,8 +313,11 @@ def _tile(
         ramp = side - step
         weight = np.outer(_ramp(y1 - y0, y0, top + half, half, ramp), _ramp(x1 - x0, x0, left + half, half, ramp))
         weight *= own
-        if weight.any():
-            windows.append(Window(top, left, side, (y0, y1, x0, x1), weight.astype(np.float32)))
+        rows, columns = np.flatnonzero(weight.any(axis=1)), np.flatnonzero(weight.any(axis=0))
+        if len(rows):
+            r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
+            part = (y0 + r0, y0 + r1, x0 + c0, x0 + c1)
+            windows.append(Window(top, left, side, (y0, y1, x0, x1), part, weight[r0:r1, c0:c1].astype(np.float32)))
     return windows
 
 
@@ -320,14 +328,15 @@ def _unique_rows(cells: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarra
     return np.stack([unique // columns, unique % columns], axis=1), inverse
 
 
-def _to_network(array: np.ndarray, win: Window, size: int, interpolation: int) -> np.ndarray:
+def _to_network(array: np.ndarray, win: Window, size: int, interpolation: int, dtype: type | None = None) -> np.ndarray:
     """The window's square of ``array`` at ``size`` x ``size``; past the image, edges repeat.
 
-    Only the part inside the image is resized (memory bounded by the image, not the square).
+    Only the part inside the image is resized (memory bounded by the image, not the square),
+    converted to ``dtype`` first if given (only the window's crop is ever converted).
     """
     y0, y1, x0, x1 = win.box
     f = size / win.side
-    crop = array[y0:y1, x0:x1]
+    crop = array[y0:y1, x0:x1] if dtype is None else array[y0:y1, x0:x1].astype(dtype)
     hs, ws = max(1, round((y1 - y0) * f)), max(1, round((x1 - x0) * f))
     small = crop if (hs, ws) == crop.shape[:2] else cv2.resize(crop, (ws, hs), interpolation=interpolation)
     oy, ox = min(size - hs, round((y0 - win.top) * f)), min(size - ws, round((x0 - win.left) * f))
@@ -346,17 +355,18 @@ def prepare(
     windows = plan_windows(mask, size, max_holes=max_holes)
     inputs = np.zeros((len(windows), size, size, 3), np.uint8)
     holes = np.zeros((len(windows), size, size), bool)
-    cover = mask.astype(np.float32)
     for i, win in enumerate(windows):
         inputs[i] = _to_network(rgb, win, size, cv2.INTER_AREA)
         # a network pixel even partly over any hole is hole: no erased colour reaches the input
-        holes[i] = _to_network(cover, win, size, cv2.INTER_AREA) > 0
+        holes[i] = _to_network(mask, win, size, cv2.INTER_AREA, np.float32) > 0
     return InpaintJob(rgb, mask, windows, inputs, holes)
 
 
-def _from_network(out: np.ndarray, win: Window) -> np.ndarray:
-    """The generator output resized back over the window's part inside the image (float32)."""
-    y0, y1, x0, x1 = win.box
+def _from_network(out: np.ndarray, win: Window, part: tuple[int, int, int, int]) -> np.ndarray:
+    """The generator output resized back over ``part`` (y0, y1, x0, x1, image coordinates inside
+    the window's box; float32): only the pixels the window fills are resampled, so a window
+    twice a big hole's extent costs the hole's area, not the window's."""
+    y0, y1, x0, x1 = part
     if win.side == out.shape[0]:
         return out[y0 - win.top : y1 - win.top, x0 - win.left : x1 - win.left].astype(np.float32)
     f = out.shape[0] / win.side
@@ -384,26 +394,32 @@ def _telea_at(job: InpaintJob, ys: np.ndarray, xs: np.ndarray, margin: int = 8) 
 def finish(job: InpaintJob, outputs: np.ndarray) -> np.ndarray:
     """Blend the windows' outputs into the hole pixels; (H, W, 3) uint8, exact outside the mask.
 
-    Hole pixels no window took (hairlines and specks) get Telea's fill.
+    Hole pixels no window took (hairlines and specks) get Telea's fill. Working memory is the
+    hole's pixels plus one band of ``BLEND_BAND`` pixels of a window at a time.
     """
-    ys, xs = np.nonzero(job.mask)
     width = job.mask.shape[1]
-    flat = ys.astype(np.int64) * width + xs
+    flat = np.flatnonzero(job.mask)  # hole pixels in row-major order
     total = np.zeros((len(flat), 3), np.float32)
     weights = np.zeros(len(flat), np.float32)
     for win, out in zip(job.windows, outputs, strict=True):
-        wy, wx = np.nonzero(win.weight)
-        if not len(wy):
-            continue
-        y0, _, x0, _ = win.box
-        idx = np.searchsorted(flat, (wy + y0).astype(np.int64) * width + wx + x0)
-        w = win.weight[wy, wx]
-        total[idx] += _from_network(out, win)[wy, wx] * w[:, None]
-        weights[idx] += w
+        py0, py1, px0, px1 = win.part
+        rows = max(1, BLEND_BAND // (px1 - px0))
+        for r0 in range(py0, py1, rows):
+            r1 = min(py1, r0 + rows)
+            band = win.weight[r0 - py0 : r1 - py0]
+            wy, wx = np.nonzero(band)
+            if not len(wy):
+                continue
+            idx = np.searchsorted(flat, (wy + r0).astype(np.int64) * width + wx + px0)
+            w = band[wy, wx]
+            total[idx] += _from_network(out, win, (r0, r1, px0, px1))[wy, wx] * w[:, None]
+            weights[idx] += w
+    total /= np.maximum(weights, 1e-6)[:, None]
+    np.clip(np.rint(total, out=total), 0, 255, out=total)
     result = job.image.copy()
-    filled = total / np.maximum(weights, 1e-6)[:, None]
-    result[ys, xs] = np.clip(np.round(filled), 0, 255).astype(np.uint8)
+    result.reshape(-1, 3)[flat] = total
     hairline = weights == 0
     if hairline.any():
-        result[ys[hairline], xs[hairline]] = _telea_at(job, ys[hairline], xs[hairline])
+        ys, xs = np.divmod(flat[hairline], width)
+        result[ys, xs] = _telea_at(job, ys, xs)
     return result

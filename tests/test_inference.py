@@ -98,8 +98,10 @@ def _coverage(mask: np.ndarray, windows: list) -> np.ndarray:
     for win in windows:
         y0, y1, x0, x1 = win.box
         assert 0 <= y0 < y1 <= mask.shape[0] and 0 <= x0 < x1 <= mask.shape[1]  # never past the image
-        assert win.weight.shape == (y1 - y0, x1 - x0)
-        total[y0:y1, x0:x1] += win.weight
+        p0, p1, q0, q1 = win.part
+        assert y0 <= p0 < p1 <= y1 and x0 <= q0 < q1 <= x1  # the weight lies inside the context box
+        assert win.weight.shape == (p1 - p0, q1 - q0)
+        total[p0:p1, q0:q1] += win.weight
     return total
 
 
@@ -111,10 +113,10 @@ def test_windows_follow_hole_thickness_and_cover_every_hole_pixel_once(photo_pat
     assert (total[mask] >= MIN_COVER - 1e-6).all()  # finish normalises; redundant grid windows dropped
     assert not total[~mask].any()
     # the 12 px stroke is filled at native scale in tiles along it; the speck in one window
-    stroke = [w for w in windows if w.box[0] <= 305 < w.box[1] and w.weight[305 - w.box[0]].any()]
+    stroke = [w for w in windows if w.part[0] <= 305 < w.part[1] and w.weight[305 - w.part[0]].any()]
     assert len(stroke) >= 680 // 96 and {w.side for w in stroke} == {128}
-    speck = [w for w in windows if w.box[0] <= 201 < w.box[1] and w.box[2] <= 51 < w.box[3]]
-    speck = [w for w in speck if w.weight[201 - w.box[0], 51 - w.box[2]] > 0]
+    speck = [w for w in windows if w.part[0] <= 201 < w.part[1] and w.part[2] <= 51 < w.part[3]]
+    speck = [w for w in speck if w.weight[201 - w.part[0], 51 - w.part[2]] > 0]
     assert len(speck) == 1 and speck[0].weight.max() == 1.0
     job = prepare(image, mask)
     assert job.inputs.shape == (len(windows), 128, 128, 3) and job.holes.shape == (len(windows), 128, 128)
@@ -126,6 +128,8 @@ def test_a_thick_blob_is_shrunk_and_a_wire_is_not(monkeypatch: pytest.MonkeyPatc
     blob[(yy - 500) ** 2 + (xx - 500) ** 2 < 150**2] = True
     (win,) = plan_windows(blob)
     assert win.side >= 150 * 128 / THICKNESS  # 150 px deep -> at most THICKNESS network px deep
+    # its weight (and what finish resamples) is the blob's extent, not the window's 4x area
+    assert win.part == (351, 650, 351, 650) and win.box == (200, 800, 200, 800)
     wire = np.zeros((1536, 1536), bool)
     for x in range(1536):
         wire[int(300 + 0.6 * x) % 1536 : int(300 + 0.6 * x) % 1536 + 8, x] = True
