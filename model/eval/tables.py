@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from model.tools.eval_scores import Evaluation
+from model.eval.scores import Evaluation
 
 REFERENCE_LABELS = {"blur1": "truth blurred σ=1"}
 
