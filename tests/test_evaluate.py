@@ -20,6 +20,7 @@ from model.data import list_images, load_eval_images, to_unit_range
 from model.eval import fullres, grids, sets
 from model.eval.holes import eval_holes, fullres_mask
 from model.eval.methods import build_methods
+from model.eval.schema import EvaluationReport, ProtocolResult, Scores
 from model.eval.scores import Evaluation, composite, score, summarise
 from model.eval.tables import markdown_table
 from model.fillers import GeneratorFiller
@@ -212,6 +213,7 @@ def test_cli_end_to_end_on_kodak(
 
     doc = json.loads(out_json.read_text())
     assert {"settings", "models", "sets", "results", "tables", "grid", "protocol"} <= set(doc)
+    assert EvaluationReport.model_validate(doc).to_json() == doc  # written through the schema
     assert doc["settings"]["crops"] == 1 and doc["settings"]["masks"] == ["center", "freeform"]
     # the weights are identified by content, not only by a path that may be a temporary copy
     assert doc["models"]["ce-test"]["sha256"] == hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
@@ -350,7 +352,7 @@ def test_one_grid_holds_128_px_and_full_resolution_rows() -> None:
     tiles are padded white instead of the picture failing to stack."""
     small, large = np.zeros((2, 128, 128, 3), np.uint8), np.zeros((1, fullres.CROP, fullres.CROP, 3), np.uint8)
     evaluations = [
-        Evaluation("kodak", kind, 1, 0.1, 0.0, {}, {}, [rows] * 3)
+        Evaluation(ProtocolResult(set="kodak", mask=kind, images=1, methods={}, kinds={}), [rows] * 3)
         for kind, rows in (("center", small), ("objects", large))
     ]
     grid = np.asarray(grids.comparison_grid(evaluations, ["input", "model", "truth"]))
@@ -364,10 +366,13 @@ def test_one_grid_holds_128_px_and_full_resolution_rows() -> None:
 def test_a_metric_with_nothing_to_measure_is_a_dash_and_null() -> None:
     """Holes too thin for a 16 px patch have no patch FD: the table shows a dash, the JSON null."""
     scores = {"l1": 0.1, "l2": 0.02, "psnr": 20.0, "ssim": 0.5, "sharpness": 0.01, "texture": float("nan")}
-    ev = Evaluation("kodak", "strokes", 1, 0.01, 0.02, {"m": {**scores, "patch_fd": float("nan")}}, {"m": "model"}, [])
-    assert "| m | 10.00 | 2.00 | 20.00 | 0.500 | 0.0100 | – | – |" in markdown_table(ev)
-    assert ev.to_json()["methods"]["m"]["patch_fd"] is None and ev.to_json()["patches"] == 0
-    json.dumps(ev.to_json(), allow_nan=False)
+    result = ProtocolResult(
+        set="kodak", mask="strokes", images=1, hole_fraction=0.01, truth_sharpness=0.02,
+        methods={"m": Scores(**scores, patch_fd=float("nan"))}, kinds={"m": "model"}, patches=0,
+    )  # fmt: skip
+    assert "| m | 10.00 | 2.00 | 20.00 | 0.500 | 0.0100 | – | – |" in markdown_table(result)
+    assert result.to_json()["methods"]["m"]["patch_fd"] is None and result.to_json()["patches"] == 0
+    json.dumps(result.to_json(), allow_nan=False)
 
 
 def test_full_resolution_holes_are_seeded_per_image() -> None:

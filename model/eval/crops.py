@@ -11,6 +11,7 @@ import numpy as np
 
 from model.eval.grids import grid_picks, show_hole
 from model.eval.methods import Method
+from model.eval.schema import MethodKind, ProtocolResult, Scores
 from model.eval.scores import Evaluation, composite, hole_sharpness, score_chunked, summarise
 from model.realism import frechet_distance, hole_patch_features
 
@@ -23,7 +24,7 @@ def evaluate_images(
     truth: np.ndarray,
     holes: np.ndarray,
     methods: dict[str, Method],
-    kinds: dict[str, str],
+    kinds: dict[str, MethodKind],
     grid_count: int = 6,
 ) -> Evaluation:
     """Fill, composite and score every method on the same images and holes; the grid pictures
@@ -35,13 +36,21 @@ def evaluate_images(
     for name, method in methods.items():
         log.info("%s / %s: %s on %d images", set_name, mask, name, len(truth))
         completed = composite(method(truth, holes), truth, holes)
-        scores[name] = summarise(score_chunked(completed, truth, holes))
-        scores[name]["patch_fd"] = frechet_distance(hole_patch_features(completed, holes), truth_patches)
+        patch_fd = frechet_distance(hole_patch_features(completed, holes), truth_patches)
+        scores[name] = Scores(**summarise(score_chunked(completed, truth, holes)), patch_fd=patch_fd)
         if kinds.get(name) != "reference":
             columns.append(completed[rows])
     columns.append(truth[rows])
     truth_sharp = float(np.mean([hole_sharpness(t, h) for t, h in zip(truth, holes, strict=True)]))
     grid = columns if rows.size else []
-    return Evaluation(
-        set_name, mask, len(truth), float(holes.mean()), truth_sharp, scores, dict(kinds), grid, len(truth_patches)
+    result = ProtocolResult(
+        set=set_name,
+        mask=mask,
+        images=len(truth),
+        hole_fraction=float(holes.mean()),
+        truth_sharpness=truth_sharp,
+        methods=scores,
+        kinds=kinds,
+        patches=len(truth_patches),
     )
+    return Evaluation(result, grid)

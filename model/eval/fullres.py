@@ -21,6 +21,7 @@ import numpy as np
 from model.eval.grids import grid_picks, show_hole
 from model.eval.holes import fullres_mask
 from model.eval.methods import PhotoMethod
+from model.eval.schema import MethodKind, ProtocolResult, Scores
 from model.eval.scores import Evaluation, concat_scores, hole_sharpness, score, summarise
 from model.masks import ShapeBank
 from model.realism import frechet_distance, patch_features, patch_grid
@@ -49,7 +50,7 @@ def evaluate_photos(
     kind: str,
     photos: Sequence[np.ndarray],
     methods: dict[str, PhotoMethod],
-    kinds: dict[str, str],
+    kinds: dict[str, MethodKind],
     seed: int,
     shapes: ShapeBank | None,
     grid_count: int = 6,
@@ -84,20 +85,22 @@ def evaluate_photos(
             if i in rows and name in pictured:
                 columns[1 + pictured.index(name)].append(hole_crop(out, hole))
     truth_features = np.concatenate(truth_patches)
-    scores = {}
-    for name, parts in per_method.items():
-        scores[name] = summarise(concat_scores(parts))
-        scores[name]["patch_fd"] = frechet_distance(np.concatenate(patches[name]), truth_features)
-        scores[name]["seconds"] = seconds[name] / len(photos)
-    grid = [np.stack(col) for col in columns] if rows else []
-    return Evaluation(
-        set_name,
-        kind,
-        len(photos),
-        float(np.mean(fractions)),
-        float(np.mean(truth_sharp)),
-        scores,
-        dict(kinds),
-        grid,
-        len(truth_features),
+    scores = {
+        name: Scores(
+            **summarise(concat_scores(parts)),
+            patch_fd=frechet_distance(np.concatenate(patches[name]), truth_features),
+            seconds=seconds[name] / len(photos),
+        )
+        for name, parts in per_method.items()
+    }
+    result = ProtocolResult(
+        set=set_name,
+        mask=kind,
+        images=len(photos),
+        hole_fraction=float(np.mean(fractions)),
+        truth_sharpness=float(np.mean(truth_sharp)),
+        methods=scores,
+        kinds=kinds,
+        patches=len(truth_features),
     )
+    return Evaluation(result, [np.stack(col) for col in columns] if rows else [])

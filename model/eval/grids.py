@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from model.eval.schema import GridRecord, GridRow
 from model.eval.scores import Evaluation
 from model.tools.samples import grid_from_columns
 
@@ -71,15 +71,12 @@ def comparison_grid(evaluations: Sequence[Evaluation], column_names: Sequence[st
     return canvas
 
 
-def write_grid(path: Path, evaluations: Sequence[Evaluation], column_names: list[str]) -> dict[str, Any]:
+def write_grid(path: Path, evaluations: Sequence[Evaluation], column_names: list[str]) -> GridRecord:
     """``--grid``: every evaluation's rows in one PNG; returns its record for the JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
     comparison_grid(evaluations, column_names).save(path)
-    return {
-        "path": str(path),
-        "columns": column_names,
-        "rows": [{"set": ev.set_name, "mask": ev.mask, "count": len(ev.grid_rows[0])} for ev in evaluations],
-    }
+    rows = [GridRow(set=ev.result.set, mask=ev.result.mask, count=len(ev.grid_rows[0])) for ev in evaluations]
+    return GridRecord(path=str(path), columns=column_names, rows=rows)
 
 
 def write_grids_dir(folder: Path, evaluations: Sequence[Evaluation], column_names: list[str]) -> None:
@@ -89,5 +86,5 @@ def write_grids_dir(folder: Path, evaluations: Sequence[Evaluation], column_name
         if ev.grid_rows:
             # JPEG at quality 95 without chroma subsampling: photographs at 1:1, a tenth of a PNG's size
             # in a repository that keeps every picture it ever committed
-            picture = folder / f"{ev.set_name}-{ev.mask}.jpg"
+            picture = folder / f"{ev.result.set}-{ev.result.mask}.jpg"
             comparison_grid([ev], column_names).convert("RGB").save(picture, quality=95, subsampling=0)

@@ -25,6 +25,7 @@ from model.baselines import (
     run_baseline,
     xphoto_available,
 )
+from model.eval.schema import MethodKind
 from model.eval.sets import unique_names
 from model.fillers import ClassicalFiller, Filler, GeneratorFiller
 from model.inference import InpaintModel, load_generator
@@ -114,7 +115,7 @@ class Methods:
 
     images: dict[str, Method]
     photos: dict[str, PhotoMethod]
-    kinds: dict[str, str]  # method -> "model" | "baseline" | "reference"
+    kinds: dict[str, MethodKind]
 
     @property
     def pictured(self) -> list[str]:
@@ -132,7 +133,7 @@ def build_methods(models: dict[str, InpaintModel], baselines: list[str], referen
     images |= {b: baseline_method(b, first.meta.mean_colour) for b in others}
     photos: dict[str, PhotoMethod] = {name: model_photo_method(f) for name, f in fillers.items()}
     photos |= {b: baseline_photo_method(b, first.meta.mean_colour) for b in others}
-    kinds = {name: "model" for name in models} | {b: "baseline" for b in baselines}
+    kinds: dict[str, MethodKind] = {name: "model" for name in models} | {b: "baseline" for b in baselines}
     kinds |= {r: "reference" for r in references}
     if "mean" in baselines and any(m.meta.mean_colour != first.meta.mean_colour for m in models.values()):
         log.warning("the generators differ in mean colour; the mean baseline uses that of %s", next(iter(models)))

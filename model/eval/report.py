@@ -1,13 +1,13 @@
-"""The ``--json`` document of an evaluation run: the protocol in words, the code version, the
-settings, the models measured (identified by SHA-256), the image sets, every result and its
-table."""
+"""The ``--json`` document of an evaluation run (``model.eval.schema.EvaluationReport``): the
+protocol in words, the code version, the settings, the models measured (identified by SHA-256),
+the image sets, every result and its table."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any
 
+from model.eval.schema import EvaluationReport, GridRecord, ImageSetRecord, ModelRecord, RunSettings
 from model.eval.scores import Evaluation
 from model.eval.tables import markdown_table
 from model.files import sha256_of
@@ -38,37 +38,36 @@ def code_version() -> str | None:
     return res.stdout.strip() or None
 
 
-def model_records(models: dict[str, InpaintModel]) -> dict[str, dict[str, Any]]:
-    """Each generator measured: its file, by path and by content, and what it was trained for."""
-    return {
-        name: {
-            "path": str(m.path),
-            "sha256": sha256_of(m.path),
-            "mask_type": m.meta.mask_type,
-            "steps": m.meta.training.get("steps"),
-            "parameters": m.parameters,
-            "mean_colour": m.meta.mean_colour,
-        }
-        for name, m in models.items()
-    }
+def model_record(model: InpaintModel) -> ModelRecord:
+    """A generator measured: its file, by path and by content, and what it was trained for."""
+    return ModelRecord(
+        path=str(model.path),
+        sha256=sha256_of(model.path),
+        mask_type=model.meta.mask_type,
+        steps=model.meta.training.get("steps"),
+        parameters=model.parameters,
+        mean_colour=model.meta.mean_colour,
+    )
 
 
 def document(
-    settings: dict[str, Any],
+    settings: RunSettings,
     models: dict[str, InpaintModel],
-    set_records: list[dict[str, Any]],
+    sets: list[ImageSetRecord],
     evaluations: list[Evaluation],
-    grid: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    grid: GridRecord | None = None,
+) -> EvaluationReport:
     """The ``--json`` document: settings, models, image sets, results and tables (and the
     ``--grid`` picture's layout when one was written)."""
-    doc = {
-        "protocol": PROTOCOL,
-        "code_version": code_version(),
-        "settings": settings,
-        "models": model_records(models),
-        "sets": set_records,
-        "results": [ev.to_json() for ev in evaluations],
-        "tables": "\n\n".join(markdown_table(ev) for ev in evaluations),
-    }
-    return doc | ({"grid": grid} if grid is not None else {})
+    report = EvaluationReport(
+        protocol=PROTOCOL,
+        code_version=code_version(),
+        settings=settings,
+        models={name: model_record(m) for name, m in models.items()},
+        sets=sets,
+        results=[ev.result for ev in evaluations],
+        tables="\n\n".join(markdown_table(ev.result) for ev in evaluations),
+    )
+    if grid is not None:
+        report.grid = grid
+    return report

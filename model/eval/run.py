@@ -8,7 +8,6 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -20,6 +19,7 @@ from model.eval.grids import write_grid, write_grids_dir
 from model.eval.holes import FULLRES_KINDS, eval_holes, load_freeform
 from model.eval.methods import build_methods, choose_baselines, choose_references, load_models
 from model.eval.report import document
+from model.eval.schema import EvaluationReport, ImageSetRecord, RunSettings
 from model.eval.sets import load_image_sets, load_photos, subset
 from model.eval.tables import markdown_table
 from model.masks import FREEFORM_COVERAGE, HOLE_KINDS, silhouettes_for
@@ -64,8 +64,8 @@ def check_options(options: EvalOptions) -> None:
         raise ValueError("--grid-count must be at least 1")
 
 
-def run(options: EvalOptions) -> dict[str, Any]:
-    """Evaluate, print the tables, write the JSON and grid; returns the JSON document."""
+def run(options: EvalOptions) -> EvaluationReport:
+    """Evaluate, print the tables, write the JSON and the pictures; returns the JSON document."""
     check_options(options)
     masks = options.masks
     baselines = choose_baselines(options.baselines)
@@ -87,7 +87,7 @@ def run(options: EvalOptions) -> dict[str, Any]:
         truth = load_eval_images(files, size, options.crops) if small else None
         photos = load_photos(files) if len(small) < len(masks) else None
         count = len(truth) if truth is not None else len(photos)
-        set_records.append({"name": s.name, "source": s.source, "files": len(files), "images": count})
+        set_records.append(ImageSetRecord(name=s.name, source=s.source, files=len(files), images=count))
         for kind in masks:
             if kind in FULLRES_KINDS:
                 ev = evaluate_photos(
@@ -97,30 +97,30 @@ def run(options: EvalOptions) -> dict[str, Any]:
                 holes = eval_holes(kind, len(truth), size, options.seed, freeform, shapes)
                 ev = evaluate_images(s.name, kind, truth, holes, methods.images, methods.kinds, options.grid_count)
             evaluations.append(ev)
-            print(markdown_table(ev) + "\n", flush=True)
+            print(markdown_table(ev.result) + "\n", flush=True)
 
-    settings = {
-        "weights": [str(p) for p in options.weights],
-        "images": list(options.images),
-        "crops": options.crops,
-        "masks": masks,
-        "freeform_dir": str(options.freeform_dir) if options.freeform_dir else None,
-        "freeform_masks_used": len(freeform) if freeform is not None else None,
-        "freeform_coverage": list(FREEFORM_COVERAGE) if freeform is not None else None,
-        "shapes": str(options.shapes) if options.shapes else None,
-        "seed": options.seed,
-        "limit": options.limit,
-        "baselines": baselines,
-        "references": references,
-        "image_size": size,
-        "device": str(device),
-    }
+    settings = RunSettings(
+        weights=[str(p) for p in options.weights],
+        images=list(options.images),
+        crops=options.crops,
+        masks=masks,
+        freeform_dir=str(options.freeform_dir) if options.freeform_dir else None,
+        freeform_masks_used=len(freeform) if freeform is not None else None,
+        freeform_coverage=list(FREEFORM_COVERAGE) if freeform is not None else None,
+        shapes=str(options.shapes) if options.shapes else None,
+        seed=options.seed,
+        limit=options.limit,
+        baselines=baselines,
+        references=references,
+        image_size=size,
+        device=str(device),
+    )
     column_names = ["input", *methods.pictured, "truth"]
     grid = write_grid(options.grid_path, evaluations, column_names) if options.grid_path is not None else None
     if options.grids_dir is not None:
         write_grids_dir(options.grids_dir, evaluations, column_names)
-    doc = document(settings, models, set_records, evaluations, grid)
+    report = document(settings, models, set_records, evaluations, grid)
     if options.json_path is not None:
         options.json_path.parent.mkdir(parents=True, exist_ok=True)
-        options.json_path.write_text(json.dumps(doc, indent=2) + "\n")
-    return doc
+        options.json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    return report
