@@ -9,7 +9,9 @@
 - ``crops``, ``fullres``: the 128 px and the full-resolution protocols;
 - ``scores``: hole-only scores of filled images and their means;
 - ``tables``, ``grids``: the Markdown tables and the comparison pictures;
-- ``report``: the ``--json`` document.
+- ``report``: the ``--json`` document;
+- ``schema``: the records that document holds, which a release embeds in an export and
+  ``GET /api/models`` reads back.
 
 Nothing is imported here: the server reads evaluation records without loading the evaluation.
 """

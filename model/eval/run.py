@@ -5,7 +5,6 @@ pictures written."""
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +22,6 @@ from model.eval.schema import EvaluationReport, ImageSetRecord, RunSettings
 from model.eval.sets import load_image_sets, load_photos, subset
 from model.eval.tables import markdown_table
 from model.masks import FREEFORM_COVERAGE, HOLE_KINDS, silhouettes_for
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(kw_only=True)
