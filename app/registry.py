@@ -29,6 +29,7 @@ from app.errors import ApiError
 from app.schemas import Measurement, ModelInfo, TrainingSummary
 from app.settings import Settings
 from model.devices import pick_device
+from model.eval.schema import ReleasedEvaluation
 from model.fillers import ClassicalFiller, Filler, GeneratorFiller, classical_fillers, load_filler
 from model.inference import ChunkRunner
 
@@ -162,22 +163,20 @@ def training_summary(training: Any) -> TrainingSummary:
 
 def measurements(evaluation: Any) -> list[Measurement]:
     """The numbers an export's evaluation record holds, per (image set, hole type)."""
-    results = evaluation.get("results", []) if isinstance(evaluation, dict) else []
     rows = []
-    for result in results if isinstance(results, list) else []:
-        if not isinstance(result, dict) or not (setting(result.get("set")) and setting(result.get("mask"))):
+    for result in ReleasedEvaluation.read(evaluation).results:
+        if not (setting(result.set) and setting(result.mask)):
             continue
-        baselines = result.get("baselines")
         rows.append(
             Measurement(
-                set=result["set"],
-                mask=result["mask"],
-                images=count(result.get("images")),
-                **{key: number(result.get(key)) for key in MEASURED},
+                set=result.set,
+                mask=result.mask,
+                images=result.images,
+                **{key: getattr(result, key) for key in MEASURED},
                 baselines={
-                    name: {key: number(values.get(key)) for key in ("psnr", "l1")}
-                    for name, values in (baselines.items() if isinstance(baselines, dict) else [])
-                    if setting(name) and isinstance(values, dict)
+                    name: {"psnr": scores.psnr, "l1": scores.l1}
+                    for name, scores in result.baselines.items()
+                    if setting(name)
                 },
             )
         )
@@ -188,17 +187,16 @@ def headline(evaluation: dict[str, Any]) -> list[dict[str, Any]]:
     """The measured hole PSNR per (image set, hole type) beside the better classical filler's,
     in the order the evaluation recorded them: what a user choosing a model wants to read."""
     rows = []
-    for result in evaluation.get("results", []) if isinstance(evaluation, dict) else []:
-        classical_psnr = [v.get("psnr") for k, v in result.get("baselines", {}).items() if k in ("telea", "ns")]
-        classical_psnr = [p for p in classical_psnr if isinstance(p, int | float) and math.isfinite(p)]
-        psnr = result.get("psnr")
-        if not isinstance(psnr, int | float) or not math.isfinite(psnr):
+    for result in ReleasedEvaluation.read(evaluation).results:
+        if result.psnr is None:
             continue
+        classical = [result.baselines[name].psnr for name in ("telea", "ns") if name in result.baselines]
+        classical_psnr = [psnr for psnr in classical if psnr is not None]
         rows.append(
             {
-                "set": result.get("set"),
-                "mask": result.get("mask"),
-                "psnr": round(float(psnr), 2),
+                "set": result.set,
+                "mask": result.mask,
+                "psnr": round(result.psnr, 2),
                 "best_classical_psnr": round(max(classical_psnr), 2) if classical_psnr else None,
             }
         )

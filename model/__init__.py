@@ -1,6 +1,6 @@
 """Context Encoder (Pathak et al., CVPR 2016): the network, its masks and losses, export and
-full-resolution inference. The tools around it (training, evaluation, benchmarks, command
-lines) live in ``model.tools``.
+full-resolution inference. The evaluation lives in ``model.eval``, the tools around it
+(training, benchmarks, release, the command lines) in ``model.tools``.
 
 Importing the package imports nothing else (no torch); it only sets the OpenMP wait policy,
 which must be set before torch loads. OpenMP threads that busy-wait between torch operations

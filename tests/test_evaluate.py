@@ -17,16 +17,19 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from model.baselines import blur_reference, mean_colour_uint8, mean_fill, opencv_fill, run_baseline, xphoto_fill
 from model.data import list_images, load_eval_images, to_unit_range
+from model.eval import fullres, grids, sets
+from model.eval.holes import eval_holes, fullres_mask
+from model.eval.methods import build_methods
+from model.eval.schema import EvaluationReport, ProtocolResult, Scores
+from model.eval.scores import Evaluation, composite, score, summarise
+from model.eval.tables import markdown_table
 from model.fillers import GeneratorFiller
 from model.inference import load_generator
 from model.losses import overlap_band
 from model.masks import FreeformMasks, center_mask, mask_batch, mask_fn
 from model.metrics import psnr
 from model.networks import GeneratorConfig, generator_input
-from model.tools import eval_grids, eval_sets, evaluate, fullres
-from model.tools.eval_crops import eval_holes
-from model.tools.eval_scores import Evaluation, composite, score, summarise
-from model.tools.eval_tables import markdown_table
+from model.tools import evaluate
 
 SIZE = 128
 
@@ -210,6 +213,7 @@ def test_cli_end_to_end_on_kodak(
 
     doc = json.loads(out_json.read_text())
     assert {"settings", "models", "sets", "results", "tables", "grid", "protocol"} <= set(doc)
+    assert EvaluationReport.model_validate(doc).to_json() == doc  # written through the schema
     assert doc["settings"]["crops"] == 1 and doc["settings"]["masks"] == ["center", "freeform"]
     # the weights are identified by content, not only by a path that may be a temporary copy
     assert doc["models"]["ce-test"]["sha256"] == hashlib.sha256(tiny_weights.read_bytes()).hexdigest()
@@ -239,7 +243,7 @@ def test_cli_end_to_end_on_kodak(
     assert 0.05 <= doc["results"][1]["hole_fraction"] <= 0.40
 
     # the mean baseline's PSNR, recomputed by hand on the same images and holes
-    truth = load_eval_images(eval_sets.subset(list_images(kodak), 4, 0), SIZE) / 255.0
+    truth = load_eval_images(sets.subset(list_images(kodak), 4, 0), SIZE) / 255.0
     hole = center_mask(None, SIZE)
     mean = np.round(np.array([0.46, 0.45, 0.42]) * 255) / 255
     by_hand = np.mean([psnr(np.broadcast_to(mean, t[hole].shape), t[hole]) for t in truth])
@@ -249,7 +253,7 @@ def test_cli_end_to_end_on_kodak(
     assert doc["grid"]["columns"] == ["input", *methods, "truth"]
     assert [r["count"] for r in doc["grid"]["rows"]] == [3, 3, 2, 2]
     with Image.open(out_grid) as grid:
-        assert grid.size == (6 * (SIZE + 2) + 2, header_lines(SIZE) * eval_grids.GRID_LINE + 4 + 10 * (SIZE + 2) + 2)
+        assert grid.size == (6 * (SIZE + 2) + 2, header_lines(SIZE) * grids.GRID_LINE + 4 + 10 * (SIZE + 2) + 2)
 
 
 def test_cli_evaluates_shiftmap_and_fsr_by_default(tiny_weights: Path, photo_path: Path, tmp_path: Path) -> None:
@@ -289,23 +293,23 @@ def test_cli_errors_are_clear(tmp_path: Path, tiny_weights: Path, make_args, mes
 
 def test_run_folders_name_their_colliding_exports() -> None:
     paths = [Path("/runs/center/generator.pt"), Path("/runs/region/generator.pt"), Path("/w/ce-region.pt")]
-    assert eval_sets.unique_names(paths, [p.stem for p in paths]) == ["center", "region", "ce-region"]
+    assert sets.unique_names(paths, [p.stem for p in paths]) == ["center", "region", "ce-region"]
 
 
 def header_lines(size: int) -> int:
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     names = ["input", "ce-test", "mean", "telea", "ns", "truth"]
-    return max(len(eval_grids.wrap_label(n, size - 2, draw)) for n in names)
+    return max(len(grids.wrap_label(n, size - 2, draw)) for n in names)
 
 
 def test_long_column_names_wrap_instead_of_being_cut() -> None:
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     name = "center rec-only @1600 steps with-a-very-long-unbroken-hyphenated-word"
-    lines = eval_grids.wrap_label(name, 126, draw)
+    lines = grids.wrap_label(name, 126, draw)
     assert len(lines) > 1
     assert all(draw.textlength(line) <= 126 for line in lines)
     assert "".join(lines).replace(" ", "") == name.replace(" ", "")
-    assert eval_grids.wrap_label("ce-region", 126, draw) == ["ce-region"]
+    assert grids.wrap_label("ce-region", 126, draw) == ["ce-region"]
 
 
 def test_full_resolution_protocols_fill_whole_photos_through_the_server_path(
@@ -348,10 +352,10 @@ def test_one_grid_holds_128_px_and_full_resolution_rows() -> None:
     tiles are padded white instead of the picture failing to stack."""
     small, large = np.zeros((2, 128, 128, 3), np.uint8), np.zeros((1, fullres.CROP, fullres.CROP, 3), np.uint8)
     evaluations = [
-        Evaluation("kodak", kind, 1, 0.1, 0.0, {}, {}, [rows] * 3)
+        Evaluation(ProtocolResult(set="kodak", mask=kind, images=1, methods={}, kinds={}), [rows] * 3)
         for kind, rows in (("center", small), ("objects", large))
     ]
-    grid = np.asarray(eval_grids.comparison_grid(evaluations, ["input", "model", "truth"]))
+    grid = np.asarray(grids.comparison_grid(evaluations, ["input", "model", "truth"]))
     side = fullres.CROP + 2
     assert grid.shape[1] == 3 * side + 2
     body = grid[-(3 * side + 2) :]
@@ -362,16 +366,19 @@ def test_one_grid_holds_128_px_and_full_resolution_rows() -> None:
 def test_a_metric_with_nothing_to_measure_is_a_dash_and_null() -> None:
     """Holes too thin for a 16 px patch have no patch FD: the table shows a dash, the JSON null."""
     scores = {"l1": 0.1, "l2": 0.02, "psnr": 20.0, "ssim": 0.5, "sharpness": 0.01, "texture": float("nan")}
-    ev = Evaluation("kodak", "strokes", 1, 0.01, 0.02, {"m": {**scores, "patch_fd": float("nan")}}, {"m": "model"}, [])
-    assert "| m | 10.00 | 2.00 | 20.00 | 0.500 | 0.0100 | – | – |" in markdown_table(ev)
-    assert ev.to_json()["methods"]["m"]["patch_fd"] is None and ev.to_json()["patches"] == 0
-    json.dumps(ev.to_json(), allow_nan=False)
+    result = ProtocolResult(
+        set="kodak", mask="strokes", images=1, hole_fraction=0.01, truth_sharpness=0.02,
+        methods={"m": Scores(**scores, patch_fd=float("nan"))}, kinds={"m": "model"}, patches=0,
+    )  # fmt: skip
+    assert "| m | 10.00 | 2.00 | 20.00 | 0.500 | 0.0100 | – | – |" in markdown_table(result)
+    assert result.to_json()["methods"]["m"]["patch_fd"] is None and result.to_json()["patches"] == 0
+    json.dumps(result.to_json(), allow_nan=False)
 
 
 def test_full_resolution_holes_are_seeded_per_image() -> None:
-    a = fullres.fullres_mask("strokes", 3, 512, 768, 0, None)
-    assert np.array_equal(a, fullres.fullres_mask("strokes", 3, 512, 768, 0, None))
-    assert not np.array_equal(a, fullres.fullres_mask("strokes", 4, 512, 768, 0, None))
+    a = fullres_mask("strokes", 3, 512, 768, 0, None)
+    assert np.array_equal(a, fullres_mask("strokes", 3, 512, 768, 0, None))
+    assert not np.array_equal(a, fullres_mask("strokes", 4, 512, 768, 0, None))
     assert a.shape == (512, 768)
 
 
@@ -379,7 +386,7 @@ def test_128_px_protocol_fills_through_the_server_path(tiny_weights: Path) -> No
     """A model's 128 px score is what ``POST /inpaint`` returns for that photo (a window
     centred on each hole), not the bare network run once on the crop."""
     model = load_generator(tiny_weights)
-    methods = evaluate.build_methods({"m": model}, [])
+    methods = build_methods({"m": model}, [])
     truth = _truth(4)[None]
     hole = np.zeros((1, SIZE, SIZE), bool)
     hole[0, 8:24, 10:26] = hole[0, 90:110, 70:84] = True  # two holes, both off-centre

@@ -13,53 +13,33 @@ import json
 from itertools import groupby
 from pathlib import Path
 
+from model.eval.schema import EvaluationReport, ReleasedEvaluation
 from model.export import WEIGHTS_DIR, read_export
 from model.files import atomic_save, sha256_of
 
 
-def evaluation_summary(eval_json: dict, method: str) -> dict:
-    """Per (image set, mask): this method's hole metrics beside the baselines' PSNR and L1."""
-    summary: dict = {
-        "protocol": eval_json.get("protocol"),
-        "code_version": eval_json.get("code_version"),
-        "results": [],
-    }
-    for result in eval_json["results"]:
-        methods = result["methods"]
-        if method not in methods:
-            raise KeyError(f"method {method!r} not in the evaluation (has {', '.join(methods)})")
-        baselines = {
-            k: {"psnr": v["psnr"], "l1": v["l1"]} for k, v in methods.items() if result["kinds"][k] == "baseline"
-        }
-        summary["results"].append(
-            {
-                "set": result["set"],
-                "mask": result["mask"],
-                "images": result["images"],
-                **methods[method],
-                "truth_sharpness": result.get("truth_sharpness"),
-                "baselines": baselines,
-            }
-        )
-    return summary
-
-
-def check_measured(docs: list[dict], paths: list[Path], method: str, export: Path) -> None:
+def check_measured(reports: list[EvaluationReport], paths: list[Path], method: str, export: Path) -> None:
     """Refuse numbers measured on other weights: an evaluation that records the SHA-256 of
     ``method``'s file must record this export's (older evaluations recorded only a path)."""
     digest = sha256_of(export)
-    for doc, path in zip(docs, paths, strict=True):
-        measured = doc.get("models", {}).get(method, {}).get("sha256")
+    for report, path in zip(reports, paths, strict=True):
+        measured = report.models[method].sha256 if method in report.models else None
         if measured is not None and measured != digest:
             raise ValueError(f"{path} measured {method!r} on other weights (SHA-256 {measured[:12]}…), not {export}")
 
 
-def merge_evaluations(docs: list[dict]) -> dict:
-    """One document from several ``ce-eval --json`` runs (e.g. Kodak with 5 crops, the held-out
+def merge_evaluations(reports: list[EvaluationReport]) -> EvaluationReport:
+    """One report from several ``ce-eval --json`` runs (e.g. Kodak with 5 crops, the held-out
     photographs with 1): their results side by side, the first run's protocol."""
-    merged = dict(docs[0])
-    merged["results"] = [result for doc in docs for result in doc["results"]]
-    return merged
+    return reports[0].model_copy(update={"results": [result for report in reports for result in report.results]})
+
+
+def embedded_evaluation(eval_paths: list[Path], method: str, export: Path) -> dict:
+    """What the export keeps of the evaluations that measured it: ``method``'s rows beside the
+    baselines' PSNR and L1 (``model.eval.schema.ReleasedEvaluation``)."""
+    reports = [EvaluationReport.model_validate(json.loads(path.read_text())) for path in eval_paths]
+    check_measured(reports, eval_paths, method, export)
+    return ReleasedEvaluation.of_method(merge_evaluations(reports), method).to_json()
 
 
 THEN = "; then "  # joins the stages of a chained record: hardware, notes
@@ -129,9 +109,7 @@ def release(
     payload["card"] = card
     payload["training"] = lineage_totals(payload.get("training", {}), note)
     if eval_paths:
-        docs = [json.loads(path.read_text()) for path in eval_paths]
-        check_measured(docs, eval_paths, method or name, export)
-        payload["evaluation"] = evaluation_summary(merge_evaluations(docs), method or name)
+        payload["evaluation"] = embedded_evaluation(eval_paths, method or name, export)
     out_dir.mkdir(parents=True, exist_ok=True)
     return atomic_save(payload, out_dir / f"{name}.pt")
 

@@ -13,7 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from model.data import IMAGE_SUFFIXES, DataError, list_images
 
-log = logging.getLogger("model.tools.eval_sets")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -93,3 +93,11 @@ def load_photos(files: Sequence[Path]) -> list[np.ndarray]:
     if not photos:
         raise DataError("no readable evaluation images")
     return photos
+
+
+def load_image_sets(sources: Sequence[str]) -> list[ImageSet]:
+    """Every ``--images`` source, named uniquely."""
+    sets = [image_set(src) for src in sources]
+    for s, name in zip(sets, unique_names([Path(x.source) for x in sets], [x.name for x in sets]), strict=True):
+        s.name = name
+    return sets

@@ -4,11 +4,13 @@ one column each, under a header naming the columns."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model.tools.eval_scores import Evaluation
+from model.eval.schema import GridRecord, GridRow
+from model.eval.scores import Evaluation
 from model.tools.samples import grid_from_columns
 
 GRID_LINE = 12  # px per header line (Pillow's default bitmap font)
@@ -67,3 +69,22 @@ def comparison_grid(evaluations: Sequence[Evaluation], column_names: Sequence[st
         for i, line in enumerate(lines):
             draw.text((2 + c * width + 2, 2 + i * GRID_LINE), line, fill=(0, 0, 0))
     return canvas
+
+
+def write_grid(path: Path, evaluations: Sequence[Evaluation], column_names: list[str]) -> GridRecord:
+    """``--grid``: every evaluation's rows in one PNG; returns its record for the JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    comparison_grid(evaluations, column_names).save(path)
+    rows = [GridRow(set=ev.result.set, mask=ev.result.mask, count=len(ev.grid_rows[0])) for ev in evaluations]
+    return GridRecord(path=str(path), columns=column_names, rows=rows)
+
+
+def write_grids_dir(folder: Path, evaluations: Sequence[Evaluation], column_names: list[str]) -> None:
+    """``--grids-dir``: one picture per (set, mask), ``SET-MASK.jpg``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for ev in evaluations:
+        if ev.grid_rows:
+            # JPEG at quality 95 without chroma subsampling: photographs at 1:1, a tenth of a PNG's size
+            # in a repository that keeps every picture it ever committed
+            picture = folder / f"{ev.result.set}-{ev.result.mask}.jpg"
+            comparison_grid([ev], column_names).convert("RGB").save(picture, quality=95, subsampling=0)

@@ -1,4 +1,4 @@
-"""Hole-only scores of filled images, and the record of one (image set, mask) evaluation.
+"""Hole-only scores of filled images, and what one (image set, mask) evaluation gives.
 
 Values in [0, 1]; only hole pixels count (the overlap band is context the network saw). PSNR is
 the mean of per-image PSNR (the paper's convention), SSIM the mean of the SSIM map over the
@@ -9,14 +9,13 @@ whole set, not per image: the Fréchet distance of the fills' hole patches to th
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 
+from model.eval.schema import ProtocolResult
 from model.metrics import gradient_magnitude, hole_errors, hole_ssim
 from model.realism import texture_ratios
 
@@ -66,12 +65,6 @@ def summarise(per_image: dict[str, np.ndarray]) -> dict[str, float]:
     return {k: _mean_of_finite(per_image[k]) for k in METRICS}
 
 
-def _finite_or_none(value: float) -> float | None:
-    """JSON has no NaN: a metric with nothing to measure (patch FD of holes too thin for a
-    patch) is written as null."""
-    return value if math.isfinite(value) else None
-
-
 def _mean_of_finite(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(finite.mean()) if finite.size else float("nan")
@@ -84,26 +77,7 @@ def hole_sharpness(image: np.ndarray, hole: np.ndarray) -> float:
 
 @dataclass
 class Evaluation:
-    """Scores of every method on one (image set, mask type), plus the pictures for the grid."""
+    """One (image set, hole type) evaluated: its record, and the pictures for the grid."""
 
-    set_name: str
-    mask: str
-    images: int
-    hole_fraction: float
-    truth_sharpness: float
-    methods: dict[str, dict[str, float]]
-    kinds: dict[str, str]  # method -> "model" | "baseline" | "reference"
+    result: ProtocolResult
     grid_rows: list[np.ndarray]  # one (R, H, W, 3) column each: input | pictured methods... | truth
-    patches: int = 0  # hole patches behind each method's patch_fd
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "set": self.set_name,
-            "mask": self.mask,
-            "images": self.images,
-            "hole_fraction": self.hole_fraction,
-            "truth_sharpness": self.truth_sharpness,
-            "methods": {name: {k: _finite_or_none(v) for k, v in m.items()} for name, m in self.methods.items()},
-            "kinds": self.kinds,
-            "patches": self.patches,
-        }
