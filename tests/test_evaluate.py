@@ -18,13 +18,14 @@ from PIL import Image, ImageDraw, ImageFilter
 from model.baselines import blur_reference, mean_colour_uint8, mean_fill, opencv_fill, run_baseline, xphoto_fill
 from model.data import list_images, load_eval_images, to_unit_range
 from model.fillers import GeneratorFiller
+from model.hole_samplers import center_mask, mask_batch, mask_fn
 from model.inference import load_generator
 from model.losses import overlap_band
-from model.masks import FreeformMasks, center_mask, mask_batch, mask_fn
 from model.metrics import psnr
 from model.networks import GeneratorConfig, generator_input
 from model.tools import eval_grids, eval_sets, evaluate, fullres
 from model.tools.eval_crops import eval_holes
+from model.tools.eval_masks import FreeformMasks
 from model.tools.eval_scores import Evaluation, composite, score, summarise
 from model.tools.eval_tables import markdown_table
 

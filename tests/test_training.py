@@ -15,14 +15,14 @@ from PIL import Image
 
 from model.data import load_eval_images
 from model.export import read_export
+from model.hole_samplers import MIXED_SHARES, center_mask, mixed_mask
 from model.inference import load_generator
-from model.masks import MIXED_SHARES, center_mask, mixed_mask
 from model.networks import Generator, GeneratorConfig
 from model.tools import distributed
 from model.tools.checkpoint import optimiser_state_grown
 from model.tools.schedule import apply_cosine, cosine_factor, resumed_rates
 from model.tools.train import build_parser, main, run_meta, save_samples, setup, train_step, validate
-from model.tools.train_data import sample_batch
+from model.tools.train_data import MaskPool, sample_batch
 
 CPU = distributed.Runtime(torch.device("cpu"))
 
@@ -164,6 +164,15 @@ def test_mix_reweights_the_trained_holes_and_is_recorded_but_not_the_validation_
     rng = np.random.default_rng(0)  # the pool is the seeded sampler's draws: freeform ones only
     expected = [mixed_mask(rng, 64, shares={"freeform": 1.0}) for _ in range(4)]
     assert all(np.array_equal(a, b) for a, b in zip(runs["strokes"][0].masks.masks[:4].numpy(), expected, strict=True))
+
+
+def test_mask_pool_draws_flipped_copies_of_its_masks() -> None:
+    gen = torch.Generator().manual_seed(0)
+    pool = MaskPool("block", 64, 8, seed=0, shapes=None, device=torch.device("cpu"))
+    drawn = pool.sample(16, gen)
+    assert drawn.shape == (16, 1, 64, 64) and drawn.dtype == torch.float32
+    assert drawn.sum(dim=(1, 2, 3)).min() > 0
+    assert len(MaskPool("center", 64, 8, seed=0, shapes=None, device=torch.device("cpu")).masks) == 1
 
 
 def test_missing_data_folder_exits_with_a_message(tmp_path: Path) -> None:

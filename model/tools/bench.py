@@ -25,12 +25,11 @@ from torch import nn
 
 from model.data import CACHE_SIDE
 from model.devices import DEVICE_CHOICES, pick_device
-from model.masks import MaskPool
 from model.networks import ChannelWiseFC, Discriminator, Generator, count_parameters, generator_flops
 from model.tools import distributed
 from model.tools.train import autocast, build_networks, generator_config, train_step
 from model.tools.train import build_parser as train_parser
-from model.tools.train_data import TrainingData, sample_batch
+from model.tools.train_data import MaskPool, TrainingData, sample_batch
 
 
 @dataclass

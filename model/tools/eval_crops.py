@@ -16,9 +16,10 @@ import numpy as np
 
 from model.baselines import run_baseline
 from model.fillers import GeneratorFiller
-from model.masks import FreeformMasks, ShapeBank, mask_batch, mask_fn
+from model.hole_samplers import ShapeBank, mask_batch, mask_fn
 from model.realism import frechet_distance, hole_patch_features
 from model.tools.eval_grids import grid_picks, show_hole
+from model.tools.eval_masks import FreeformMasks
 from model.tools.eval_scores import Evaluation, composite, hole_sharpness, score_chunked, summarise
 
 log = logging.getLogger("model.tools.eval_crops")

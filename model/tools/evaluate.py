@@ -48,10 +48,11 @@ from model.devices import DEVICE_CHOICES, pick_device
 from model.export import WeightsError
 from model.files import sha256_of
 from model.fillers import GeneratorFiller
+from model.hole_samplers import HOLE_KINDS, silhouettes_for
 from model.inference import InpaintModel, load_generator
-from model.masks import FREEFORM_COVERAGE, HOLE_KINDS, FreeformMasks, silhouettes_for
 from model.tools.eval_crops import Method, baseline_method, eval_holes, evaluate_images, model_method
 from model.tools.eval_grids import comparison_grid
+from model.tools.eval_masks import FREEFORM_COVERAGE, FreeformMasks
 from model.tools.eval_scores import Evaluation
 from model.tools.eval_sets import ImageSet, image_set, load_photos, subset, unique_names
 from model.tools.eval_tables import markdown_table

@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw
 
 from model.baselines import OPENCV_BASELINES, run_baseline
 from model.fillers import ClassicalFiller, Filler
-from model.masks import ShapeBank, ellipse_blob
+from model.hole_samplers import ShapeBank, ellipse_blob
 from model.realism import frechet_distance, patch_features, patch_grid
 from model.tools.eval_grids import grid_picks, show_hole
 from model.tools.eval_scores import Evaluation, concat_scores, hole_sharpness, score, summarise

@@ -27,6 +27,7 @@ from tqdm import tqdm
 from model.data import DEFAULT_MIN_CROP
 from model.devices import DEVICE_CHOICES
 from model.export import GeneratorMeta
+from model.hole_samplers import MASK_TYPES, MIXED_SHARES, parse_shares
 from model.losses import (
     DEFAULT_OVERLAP,
     DEFAULT_OVERLAP_WEIGHT,
@@ -41,7 +42,6 @@ from model.losses import (
     masked_reconstruction,
     random_translate,
 )
-from model.masks import MASK_TYPES, MIXED_SHARES, parse_shares
 from model.metrics import hole_errors, hole_grid
 from model.networks import UPSAMPLE_MODES, Discriminator, Generator, GeneratorConfig, PatchDiscriminator
 from model.realism import texture_ratios

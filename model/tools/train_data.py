@@ -22,7 +22,7 @@ from model.data import (
     split_files,
     to_unit_range,
 )
-from model.masks import CONSTANT_KINDS, MaskPool, ShapeBank, center_mask, mask_batch, mask_fn, silhouettes_for
+from model.hole_samplers import CONSTANT_KINDS, ShapeBank, center_mask, mask_batch, mask_fn, silhouettes_for
 from model.networks import GeneratorConfig, generator_input
 from model.tools import distributed
 
@@ -30,6 +30,39 @@ log = logging.getLogger("model.tools.train")
 
 VALIDATION_KINDS = ("center", "mixed")  # always validated: the paper's square, what inference windows hold
 VALIDATION_CHUNK = 64  # validation images per generator call
+
+
+class MaskPool:
+    """Masks drawn once from the seeded sampler and reused with the 8 flips/rotations of the
+    square, so hole generation never bounds a fast GPU. ``center`` and ``none`` are constant."""
+
+    def __init__(
+        self,
+        kind: str,
+        size: int,
+        count: int,
+        seed: int,
+        shapes: ShapeBank | None,
+        device: torch.device,
+        shares: dict[str, float] | None = None,
+    ):
+        rng = np.random.default_rng(seed)
+        fn = mask_fn(kind, size, shapes, shares)
+        n = 1 if kind in CONSTANT_KINDS else count
+        self.kind = kind
+        self.masks = torch.from_numpy(mask_batch(fn, rng, n)).to(device)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """(n, 1, S, S) float masks, 1 = hole."""
+        dev = self.masks.device
+        idx = torch.randint(len(self.masks), (n,), generator=generator, device=generator.device).to(dev)
+        masks = self.masks[idx]
+        if len(self.masks) > 1:
+            k = int(torch.randint(4, (1,), generator=generator, device=generator.device))
+            masks = torch.rot90(masks, k, dims=(1, 2))
+            if bool(torch.randint(2, (1,), generator=generator, device=generator.device)):
+                masks = masks.flip(2)
+        return masks.unsqueeze(1).float()
 
 
 @dataclass
