@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from model.holes import count_holes, grow_hole, hole_box
@@ -28,3 +32,15 @@ def test_a_hole_grows_by_a_round_brush_and_nothing_grows_from_nothing() -> None:
     assert grow_hole(hole, 0) is hole
     empty = np.zeros((8, 8), bool)
     assert grow_hole(empty, 3) is empty
+
+
+def test_the_server_reads_and_measures_holes_without_the_training_and_evaluation_masks() -> None:
+    """Masks are split by who uses them: serving imports the geometry and the image reading,
+    never the synthetic samplers (training, evaluation) nor any tool."""
+    code = "import sys, app.main; print(' '.join(m for m in sys.modules if m.startswith('model')))"
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    loaded = set(done.stdout.split())
+    assert {"model.holes", "model.mask_images"} <= loaded
+    assert "model.hole_samplers" not in loaded
+    assert not [m for m in loaded if m.startswith("model.tools")]
