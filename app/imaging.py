@@ -17,7 +17,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import ApiError
-from model.masks import count_holes, grow_hole, mask_from_image, transparent_hole
+from model.holes import count_holes, grow_hole
+from model.mask_images import mask_from_image, transparent_hole
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 

@@ -38,7 +38,7 @@ from model.baselines import telea_prefill
 from model.data import to_unit_range
 from model.export import GeneratorMeta, build_generator, read_export
 from model.fused import InferenceGenerator, fuse_for_inference
-from model.masks import count_holes, hole_box
+from model.holes import count_holes, hole_box
 from model.networks import count_parameters, generator_input
 
 CLUSTER_GAP = 8  # holes closer than this (px) count as one when limiting holes per request

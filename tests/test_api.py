@@ -32,7 +32,7 @@ from app.main import create_app
 from app.registry import StartupError, heavy_chunks, measurements, training_summary
 from app.settings import DEFAULT_WEIGHTS, Settings
 from app.version import VERSION, checkout_version
-from model.masks import grow_hole
+from model.holes import grow_hole
 
 pytestmark = pytest.mark.anyio
 

@@ -18,15 +18,16 @@ from PIL import Image, ImageDraw, ImageFilter
 from model.baselines import blur_reference, mean_colour_uint8, mean_fill, opencv_fill, run_baseline, xphoto_fill
 from model.data import list_images, load_eval_images, to_unit_range
 from model.eval import fullres, grids, sets
+from model.eval.freeform_masks import FreeformMasks
 from model.eval.holes import eval_holes, fullres_mask
 from model.eval.methods import build_methods
 from model.eval.schema import EvaluationReport, ProtocolResult, Scores
 from model.eval.scores import Evaluation, composite, score, summarise
 from model.eval.tables import markdown_table
 from model.fillers import GeneratorFiller
+from model.hole_samplers import center_mask, mask_batch, mask_fn
 from model.inference import load_generator
 from model.losses import overlap_band
-from model.masks import FreeformMasks, center_mask, mask_batch, mask_fn
 from model.metrics import psnr
 from model.networks import GeneratorConfig, generator_input
 from model.tools import evaluate

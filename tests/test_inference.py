@@ -27,7 +27,7 @@ from model.inference import (
     plan_windows,
     prepare,
 )
-from model.masks import mask_from_image
+from model.mask_images import mask_from_image
 from model.networks import Generator, GeneratorConfig, generator_input
 from tests.test_networks import randomised_generator
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.masks import grow_hole
+from model.holes import grow_hole
 from model.tools import inpaint_cli
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

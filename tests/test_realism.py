@@ -16,7 +16,7 @@ from PIL import Image
 from model import realism
 from model.baselines import mean_fill
 from model.data import list_images, load_eval_images
-from model.masks import center_mask
+from model.hole_samplers import center_mask
 
 SIZE = 128
 

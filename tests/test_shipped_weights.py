@@ -13,8 +13,8 @@ import torch
 from model.baselines import opencv_fill
 from model.data import load_eval_images
 from model.export import WEIGHTS_DIR
+from model.hole_samplers import center_mask, freeform_mask
 from model.inference import load_generator
-from model.masks import center_mask, freeform_mask
 from model.networks import Generator, GeneratorConfig
 
 WEIGHTS = WEIGHTS_DIR

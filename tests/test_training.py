@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,14 +16,15 @@ from PIL import Image
 
 from model.data import load_eval_images
 from model.export import read_export
+from model.hole_samplers import MIXED_SHARES, center_mask, mixed_mask
 from model.inference import load_generator
-from model.masks import MIXED_SHARES, center_mask, mixed_mask
 from model.networks import Generator, GeneratorConfig
 from model.tools import distributed
 from model.tools.checkpoint import optimiser_state_grown
 from model.tools.schedule import apply_cosine, cosine_factor, resumed_rates
-from model.tools.train import build_parser, main, run_meta, save_samples, setup, train_step, validate
-from model.tools.train_data import sample_batch
+from model.tools.train import main, parse_config, run_meta, save_samples, setup, train_step, validate
+from model.tools.train_config import TrainConfig
+from model.tools.train_data import MaskPool, sample_batch
 
 CPU = distributed.Runtime(torch.device("cpu"))
 
@@ -41,39 +43,39 @@ def _argv(photo_folder: Path, out: Path) -> list[str]:
             "--mask-pool", "64", "--val-count", "0", "--device", "cpu", "--no-progress"]  # fmt: skip
 
 
-def _args(photo_folder: Path, out: Path, *extra: str):
-    return build_parser().parse_args([*_argv(photo_folder, out), *extra])
+def _config(photo_folder: Path, out: Path, *extra: str) -> TrainConfig:
+    return parse_config([*_argv(photo_folder, out), *extra])
 
 
-def _step(args, data, nets, progress) -> dict[str, float]:
+def _step(config: TrainConfig, data, nets, progress) -> dict[str, float]:
     """One pass of the training loop's body: a batch, then the optimisation step."""
-    real, hole = sample_batch(data, args.batch_size, args.image_size, progress.gen)
-    return train_step(nets, args, real, hole, data.mean_input, progress.gen)
+    real, hole = sample_batch(data, config.batch_size, config.image_size, progress.gen)
+    return train_step(nets, config, real, hole, data.mean_input, progress.gen)
 
 
 @pytest.mark.parametrize("d_norm", ["batch", "spectral"])
 def test_one_adversarial_step_changes_both_networks(photo_folder: Path, tmp_path: Path, d_norm: str) -> None:
-    args = _args(photo_folder, tmp_path, "--mask", "mixed", "--d-norm", d_norm, "--d-shift", "4")
-    data, nets, progress = setup(args, CPU)
-    assert run_meta(args, CPU, data, nets, progress).training["d_norm"] == d_norm
+    config = _config(photo_folder, tmp_path, "--mask", "mixed", "--d-norm", d_norm, "--d-shift", "4")
+    data, nets, progress = setup(config, CPU)
+    assert run_meta(config, CPU, data, nets, progress).training["d_norm"] == d_norm
     g_before = [p.detach().clone() for p in nets.G.parameters()]
     d_before = [p.detach().clone() for p in nets.D.parameters()]
-    stats = _step(args, data, nets, progress)
+    stats = _step(config, data, nets, progress)
     assert {"rec", "adv", "d", "loss"} <= set(stats)
     assert any(not torch.equal(a, b) for a, b in zip(g_before, nets.G.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(d_before, nets.D.parameters(), strict=True))
 
 
 def test_patch_adversary_with_feature_matching_trains_both_networks(photo_folder: Path, tmp_path: Path) -> None:
-    args = _args(photo_folder, tmp_path, "--mask", "mixed", "--d-arch", "patch", "--d-width", "8", "--adv", "0.5",
+    config = _config(photo_folder, tmp_path, "--mask", "mixed", "--d-arch", "patch", "--d-width", "8", "--adv", "0.5",
                  "--rec", "1", "--rec-norm", "l1", "--fm", "10", "--d-shift", "4", "--image-size", "128")  # fmt: skip
-    data, nets, progress = setup(args, CPU)
-    training = run_meta(args, CPU, data, nets, progress).training
+    data, nets, progress = setup(config, CPU)
+    training = run_meta(config, CPU, data, nets, progress).training
     assert (training["d_arch"], training["d_width"], training["d_norm"]) == ("patch", 8, "spectral")
     assert (training["lambda_adv"], training["lambda_fm"], training["rec_norm"]) == (0.5, 10, "l1")
     g_before = [p.detach().clone() for p in nets.G.parameters()]
     d_before = [p.detach().clone() for p in nets.D.parameters()]
-    stats = _step(args, data, nets, progress)
+    stats = _step(config, data, nets, progress)
     assert {"rec", "adv", "d", "fm", "loss"} <= set(stats)
     assert stats["fm"] > 0
     scores = validate(nets, data)  # the evaluation's texture measure, and the grid score, per hole kind
@@ -88,10 +90,10 @@ def test_feature_matching_needs_the_patch_discriminator(photo_folder: Path, tmp_
 
 
 def test_reconstruction_only_has_no_discriminator(photo_folder: Path, tmp_path: Path) -> None:
-    args = _args(photo_folder, tmp_path, "--adv", "0")
-    data, nets, progress = setup(args, CPU)
+    config = _config(photo_folder, tmp_path, "--adv", "0")
+    data, nets, progress = setup(config, CPU)
     assert nets.D is None and nets.opt_d is None
-    assert set(_step(args, data, nets, progress)) == {"rec"}
+    assert set(_step(config, data, nets, progress)) == {"rec"}
 
 
 def _hole_l2(pred: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
@@ -141,8 +143,8 @@ def test_validation_holes_do_not_depend_on_the_trained_holes(photo_folder: Path,
         Image.fromarray(bar).save(shapes / f"bar{i}.png")
     holes = {}
     for kind in ("mixed", "center"):
-        args = _args(photo_folder, tmp_path / kind, "--mask", kind, "--masks", str(shapes))
-        holes[kind] = setup(args, CPU)[0].val_holes
+        config = _config(photo_folder, tmp_path / kind, "--mask", kind, "--masks", str(shapes))
+        holes[kind] = setup(config, CPU)[0].val_holes
     assert set(holes["center"]) == set(holes["mixed"]) == {"center", "mixed"}
     for name in ("center", "mixed"):
         assert torch.equal(holes["center"][name], holes["mixed"][name]), name
@@ -154,9 +156,9 @@ def test_mix_reweights_the_trained_holes_and_is_recorded_but_not_the_validation_
     """A run on painted strokes only still validates on the same mixed holes as every run."""
     runs = {}
     for name, extra in (("default", []), ("strokes", ["--mix", "freeform=2,strokes=0"])):
-        args = _args(photo_folder, tmp_path / name, "--mask", "mixed", *extra)
-        data, nets, progress = setup(args, CPU)
-        runs[name] = (data, run_meta(args, CPU, data, nets, progress).training["mixed_shares"])
+        config = _config(photo_folder, tmp_path / name, "--mask", "mixed", *extra)
+        data, nets, progress = setup(config, CPU)
+        runs[name] = (data, run_meta(config, CPU, data, nets, progress).training["mixed_shares"])
     assert runs["default"][1] == MIXED_SHARES
     assert runs["strokes"][1] == {"freeform": 1.0, "strokes": 0.0}
     for kind in ("center", "mixed"):
@@ -166,13 +168,22 @@ def test_mix_reweights_the_trained_holes_and_is_recorded_but_not_the_validation_
     assert all(np.array_equal(a, b) for a, b in zip(runs["strokes"][0].masks.masks[:4].numpy(), expected, strict=True))
 
 
+def test_mask_pool_draws_flipped_copies_of_its_masks() -> None:
+    gen = torch.Generator().manual_seed(0)
+    pool = MaskPool("block", 64, 8, seed=0, shapes=None, device=torch.device("cpu"))
+    drawn = pool.sample(16, gen)
+    assert drawn.shape == (16, 1, 64, 64) and drawn.dtype == torch.float32
+    assert drawn.sum(dim=(1, 2, 3)).min() > 0
+    assert len(MaskPool("center", 64, 8, seed=0, shapes=None, device=torch.device("cpu")).masks) == 1
+
+
 def test_missing_data_folder_exits_with_a_message(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="does not exist"):
         main(["--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "o"), "--steps", "1"])
 
 
 def test_sample_grid_is_an_image(photo_folder: Path, tmp_path: Path) -> None:
-    data, nets, _ = setup(_args(photo_folder, tmp_path, "--adv", "0"), CPU)
+    data, nets, _ = setup(_config(photo_folder, tmp_path, "--adv", "0"), CPU)
     path = save_samples(nets, data, tmp_path / "samples" / "step_0000001.png")
     with Image.open(path) as im:
         assert im.width > 3 * 64 and im.height > 64
@@ -182,7 +193,7 @@ def test_excluded_files_never_reach_training(photo_folder: Path, tmp_path: Path)
     names = sorted(p.name for p in photo_folder.glob("*.jpg"))
     exclude = tmp_path / "exclude.txt"
     exclude.write_text(f"{names[0]}\n{photo_folder / names[1]}\n")  # relative to --data, and absolute
-    data, _, _ = setup(_args(photo_folder, tmp_path, "--adv", "0", "--exclude", str(exclude)), CPU)
+    data, _, _ = setup(_config(photo_folder, tmp_path, "--adv", "0", "--exclude", str(exclude)), CPU)
     assert data.n_train == len(names) - 2
 
 
@@ -192,9 +203,9 @@ def test_another_run_seed_holds_out_the_same_photographs(photo_folder: Path, tmp
     held = {}
     for seed, split_seed in ((0, 0), (7, 0), (7, 1)):
         out = tmp_path / f"seed{seed}-split{split_seed}"
-        args = _args(photo_folder, out, "--adv", "0", "--val-count", "1", "--seed", str(seed), "--split-seed",
+        config = _config(photo_folder, out, "--adv", "0", "--val-count", "1", "--seed", str(seed), "--split-seed",
                      str(split_seed))  # fmt: skip
-        setup(args, CPU)
+        setup(config, CPU)
         held[seed, split_seed] = (out / "val_files.txt").read_text().split()
     assert len(held[0, 0]) == 1
     assert held[7, 0] == held[0, 0] != held[7, 1]
@@ -224,8 +235,8 @@ def test_fine_tune_starts_from_another_runs_generator(photo_folder: Path, tmp_pa
           "--mask", "center", "--adv", "0", "--steps", "3", "--mask-pool", "8", "--val-count", "0",
           "--device", "cpu", "--no-progress"])  # fmt: skip
     for init in (source / "checkpoint.pt", source / "generator.pt"):
-        args = _args(photo_folder, tmp_path / init.stem, "--init-from", str(init))
-        data, nets, progress = setup(args, CPU)
+        config = _config(photo_folder, tmp_path / init.stem, "--init-from", str(init))
+        data, nets, progress = setup(config, CPU)
         reference = read_export(source / "generator.pt")["state_dict"]
         for name, value in nets.G.state_dict().items():
             if value.is_floating_point():
@@ -234,7 +245,7 @@ def test_fine_tune_starts_from_another_runs_generator(photo_folder: Path, tmp_pa
         if init.name == "generator.pt":  # an export says how it was trained: the release chains the runs
             source_meta["training"] = read_export(init)["training"]
         assert progress.init_source == source_meta
-        assert run_meta(args, CPU, data, nets, progress).training["initialised_from"]["steps"] == 3
+        assert run_meta(config, CPU, data, nets, progress).training["initialised_from"]["steps"] == 3
     with pytest.raises(SystemExit, match="does not exist"):
         main(["--data", str(photo_folder), "--out", str(tmp_path / "x"), "--init-from", str(tmp_path / "nope.pt")])
 
@@ -245,7 +256,7 @@ def test_resuming_with_a_lower_learning_rate_applies_and_records_it(photo_folder
               "--no-progress"]  # fmt: skip
     main([*common, "--steps", "2"])
     main([*common, "--steps", "4", "--resume", "--lr", "5e-5"])
-    _, nets, progress = setup(build_parser().parse_args([*common, "--resume", "--lr", "5e-5"]), CPU)
+    _, nets, progress = setup(parse_config([*common, "--resume", "--lr", "5e-5"]), CPU)
     assert nets.opt_g.param_groups[0]["lr"] == 5e-5 and nets.opt_d.param_groups[0]["lr"] == 5e-6
     assert progress.step == 4
     expected = [{"step": 0, "lr_g": 2e-4, "lr_d": 2e-5}, {"step": 2, "lr_g": 5e-5, "lr_d": 5e-6}]
@@ -257,45 +268,43 @@ def test_cosine_schedule_and_weight_average(photo_folder: Path, tmp_path: Path) 
     assert cosine_factor(0, 100) == pytest.approx(1.0)
     assert cosine_factor(50, 100) == pytest.approx(0.51)
     assert cosine_factor(100, 100) == pytest.approx(0.02) == cosine_factor(500, 100)
-    args = _args(photo_folder, tmp_path, "--adv", "0", "--ema", "0.5", "--lr-decay", "cosine", "--steps", "10")
-    data, nets, progress = setup(args, CPU)
+    config = _config(photo_folder, tmp_path, "--adv", "0", "--ema", "0.5", "--lr-decay", "cosine", "--steps", "10")
+    data, nets, progress = setup(config, CPU)
     assert nets.G.config.in_channels == 4 and nets.G.config.residual  # the default design
     before = {k: v.clone() for k, v in nets.G_ema.state_dict().items()}
-    apply_cosine(nets.opt_g, nets.opt_d, args, step=5, steps=10)
+    apply_cosine(nets.opt_g, nets.opt_d, config, step=5, steps=10)
     assert nets.opt_g.param_groups[0]["lr"] == pytest.approx(2e-4 * cosine_factor(5, 10))
-    _step(args, data, nets, progress)
+    _step(config, data, nets, progress)
     live, averaged = nets.G.state_dict(), nets.G_ema.state_dict()
     name = "decoder.4.1.weight"  # the zero-initialised last layer moves in the first step
     assert not torch.equal(live[name], before[name])
     assert torch.allclose(averaged[name], (before[name] + live[name]) / 2, atol=1e-7)
     assert nets.exported is nets.G_ema
-    training = run_meta(args, CPU, data, nets, progress).training
+    training = run_meta(config, CPU, data, nets, progress).training
     assert training["ema"] == 0.5 and training["lr_decay"] == "cosine"
 
 
 def test_a_resumed_cosine_run_records_a_changed_target_and_leaves_the_rates_to_the_schedule() -> None:
     opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
-    args = build_parser().parse_args(
-        ["--data", "d", "--out", "o", "--lr-decay", "cosine", "--lr", "1e-4", "--steps", "20"]
-    )
-    assert resumed_rates(opt, None, args, {"lr_decay": "cosine", "lr": 1e-4, "steps": 20}, step=7) is None
-    change = resumed_rates(opt, None, args, {"lr_decay": "cosine", "lr": 2e-4, "steps": 10}, step=7)
+    config = parse_config(["--data", "d", "--out", "o", "--lr-decay", "cosine", "--lr", "1e-4", "--steps", "20"])
+    assert resumed_rates(opt, None, config, {"lr_decay": "cosine", "lr": 1e-4, "steps": 20}, step=7) is None
+    change = resumed_rates(opt, None, config, {"lr_decay": "cosine", "lr": 2e-4, "steps": 10}, step=7)
     assert change == {"step": 7, "lr_g": 1e-4, "cosine_to_step": 20}
     assert opt.param_groups[0]["lr"] == 1e-3  # the cosine sets it at every step
     # a warm restart: the cosine starts at --lr at the resumed step and anneals fully by --steps
-    args.cosine_from = 7
-    change = resumed_rates(opt, None, args, {"lr_decay": "cosine", "lr": 1e-4, "steps": 20}, step=7)
+    config = replace(config, cosine_from=7)
+    change = resumed_rates(opt, None, config, {"lr_decay": "cosine", "lr": 1e-4, "steps": 20}, step=7)
     assert change == {"step": 7, "lr_g": 1e-4, "cosine_to_step": 20, "cosine_from_step": 7}
     for step, factor in ((7, 1.0), (20, 0.02)):
-        apply_cosine(opt, None, args, step=step, steps=20)
+        apply_cosine(opt, None, config, step=step, steps=20)
         assert opt.param_groups[0]["lr"] == pytest.approx(1e-4 * factor)
     # with a warmup the restart climbs to --lr over its first steps, then follows the cosine;
     # the resumed run's lr_schedule entry records it
-    args.warmup = 4
-    change = resumed_rates(opt, None, args, {"lr_decay": "cosine", "lr": 1e-4, "steps": 20, "cosine_from": 7}, step=7)
+    config = replace(config, warmup=4)
+    change = resumed_rates(opt, None, config, {"lr_decay": "cosine", "lr": 1e-4, "steps": 20, "cosine_from": 7}, step=7)
     assert change == {"step": 7, "lr_g": 1e-4, "cosine_to_step": 20, "cosine_from_step": 7, "warmup_steps": 4}
     for step, factor in ((7, 0.25), (8, 0.5 * cosine_factor(1, 13)), (10, cosine_factor(3, 13)), (20, 0.02)):
-        apply_cosine(opt, None, args, step=step, steps=20)
+        apply_cosine(opt, None, config, step=step, steps=20)
         assert opt.param_groups[0]["lr"] == pytest.approx(1e-4 * factor)
 
 
@@ -311,14 +320,14 @@ def test_cuda_without_a_gpu_is_an_error_exit(tmp_path: Path) -> None:
 def test_precision_sets_the_dtype_of_cpu_training_steps(
     photo_folder: Path, tmp_path: Path, precision: str, dtype: torch.dtype, recorded: str
 ) -> None:
-    args = _args(photo_folder, tmp_path, "--adv", "0", "--precision", precision)
-    data, nets, progress = setup(args, CPU)
-    assert run_meta(args, CPU, data, nets, progress).training["precision"] == recorded
+    config = _config(photo_folder, tmp_path, "--adv", "0", "--precision", precision)
+    data, nets, progress = setup(config, CPU)
+    assert run_meta(config, CPU, data, nets, progress).training["precision"] == recorded
     seen: list[torch.dtype] = []
     first_conv = next(m for m in nets.generator.modules() if isinstance(m, torch.nn.Conv2d))
     first_conv.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype))
     before = [p.detach().clone() for p in nets.G.parameters()]
-    stats = _step(args, data, nets, progress)
+    stats = _step(config, data, nets, progress)
     assert seen == [dtype] and np.isfinite(stats["rec"])
     assert all(p.dtype == torch.float32 for p in nets.G.parameters()), "weights stay fp32 under autocast"
     assert any(not torch.equal(a, b) for a, b in zip(before, nets.G.parameters(), strict=True))
@@ -333,13 +342,13 @@ def test_a_resumed_run_may_grow_the_refinement_and_keeps_the_old_weights_adam_mo
     saved = torch.load(out / "checkpoint.pt", weights_only=False)["opt_g"]
     old = saved["param_groups"][0]["params"]
 
-    args = build_parser().parse_args([*_argv(photo_folder, out), *common, "--refine", "--steps", "4", "--resume"])
-    data, nets, progress = setup(args, CPU)
+    config = parse_config([*_argv(photo_folder, out), *common, "--refine", "--steps", "4", "--resume"])
+    data, nets, progress = setup(config, CPU)
     assert progress.step == 2
     state = nets.opt_g.state_dict()["state"]
     assert all(torch.equal(state[i]["exp_avg"], saved["state"][i]["exp_avg"]) for i in old)
     assert set(state) == set(old), "the refinement's four parameters start without moments"
-    _step(args, data, nets, progress)
+    _step(config, data, nets, progress)
     assert nets.generator.refine[-1].weight.abs().sum() > 0, "and train from their first resumed step"
     assert len(nets.opt_g.state_dict()["state"]) == len(old) + 4
 
@@ -360,6 +369,31 @@ def test_an_optimiser_cannot_resume_a_network_grown_in_its_middle() -> None:
     refine = [name for name in names if name.startswith("refine.")]
     grown = optimiser_state_grown(saved_without("refine."), g, refine)
     assert grown["param_groups"][0]["params"] == list(range(len(names)))
+
+
+def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_checkpoint_resumes(
+    photo_folder: Path, tmp_path: Path
+) -> None:
+    """``args`` in checkpoint.pt keeps its format (every flag by its name, paths as text), so
+    the checkpoints of runs started before the config was typed resume and compare as before."""
+    out = tmp_path / "run"
+    main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "1"])
+    state = torch.load(out / "checkpoint.pt", weights_only=False)
+    flags = {"data": str(photo_folder), "out": str(out), "mask": "center", "mix": None, "masks": None, "steps": 1,
+             "epochs": 10.0, "batch_size": 4, "lr": 0.0002, "lr_d": None, "input": "telea", "skips": False,
+             "refine": False, "upsample": "nearest", "lr_decay": "none", "cosine_from": 0, "warmup": 0, "ema": 0.0,
+             "adv": 0.0, "d_arch": "global", "d_width": 64, "fm": 0.0, "d_norm": "batch", "d_shift": 0, "rec": None,
+             "rec_norm": "l2", "rec_mean": "pixels", "overlap": 4, "overlap_weight": 10.0, "image_size": 64,
+             "min_crop": 0.6, "smooth_share": 0.0, "val_count": 0, "exclude": None, "cache": None, "mask_pool": 64,
+             "device": "cpu", "precision": "auto", "threads": None, "seed": 0, "split_seed": 0, "resume": False,
+             "retarget": False, "init_from": None, "log_every": 50, "sample_every": 500, "ckpt_every": 500,
+             "no_progress": True}  # fmt: skip
+    assert state["args"] == flags
+    torch.save({**state, "args": flags}, out / "checkpoint.pt")  # the record a Namespace-era checkpoint holds
+    main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "2", "--resume"])
+    assert read_export(out / "generator.pt")["training"]["steps"] == 2
+    with pytest.raises(SystemExit, match=r"--mask mixed \(the run's: center\)"):
+        main([*_argv(photo_folder, out), "--adv", "0", "--steps", "3", "--resume"])
 
 
 def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path, tmp_path: Path) -> None:
@@ -433,10 +467,10 @@ def test_min_crop_bounds_how_much_of_the_photo_each_crop_keeps_and_is_recorded(t
         Image.fromarray(ramp).save(folder / f"ramp{i}.png")
     widths = {}
     for share in ("1", "0.6"):
-        args = _args(folder, tmp_path / share, "--min-crop", share)
-        data, nets, progress = setup(args, CPU)
-        assert run_meta(args, CPU, data, nets, progress).training["min_crop"] == float(share)
-        images, _ = sample_batch(data, 64, args.image_size, progress.gen, args.min_crop)
+        config = _config(folder, tmp_path / share, "--min-crop", share)
+        data, nets, progress = setup(config, CPU)
+        assert run_meta(config, CPU, data, nets, progress).training["min_crop"] == float(share)
+        images, _ = sample_batch(data, 64, config.image_size, progress.gen, config.min_crop)
         red = (images[:, 0] + 1) / 2  # [0, 1] along the photo's width
         widths[share] = (red.amax(dim=(1, 2)) - red.amin(dim=(1, 2))).numpy()
     # aspect jitter (3/4 to 4/3) narrows one side to at least sqrt(3/4) of the crop's
@@ -448,10 +482,10 @@ def test_min_crop_bounds_how_much_of_the_photo_each_crop_keeps_and_is_recorded(t
 
 
 def test_smooth_share_mixes_flat_and_graded_images_into_the_batch(photo_folder: Path, tmp_path: Path) -> None:
-    args = _args(photo_folder, tmp_path, "--adv", "0", "--smooth-share", "1")
-    data, nets, progress = setup(args, CPU)
-    assert run_meta(args, CPU, data, nets, progress).training["smooth_share"] == 1.0
-    images, _ = sample_batch(data, 32, args.image_size, progress.gen, smooth_share=1.0)
+    config = _config(photo_folder, tmp_path, "--adv", "0", "--smooth-share", "1")
+    data, nets, progress = setup(config, CPU)
+    assert run_meta(config, CPU, data, nets, progress).training["smooth_share"] == 1.0
+    images, _ = sample_batch(data, 32, config.image_size, progress.gen, smooth_share=1.0)
     assert images.shape == (32, 3, 64, 64) and images.min() >= -1 and images.max() <= 1
     # every image is a plane plus faint noise: a least-squares plane leaves ~nothing
     yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
@@ -461,6 +495,6 @@ def test_smooth_share_mixes_flat_and_graded_images_into_the_batch(photo_folder: 
     assert (pixels - fit).std(dim=0).max() < 0.025
     slopes = torch.linalg.lstsq(design, pixels).solution[1:].abs().amax(dim=0)
     assert (slopes < 1e-3).any() and (slopes > 2e-3).any()  # flat ones and ramps
-    photos, _ = sample_batch(data, 32, args.image_size, progress.gen)
+    photos, _ = sample_batch(data, 32, config.image_size, progress.gen)
     photo_pixels = photos.permute(1, 0, 2, 3).reshape(3 * 32, -1).T
     assert (photo_pixels - design @ torch.linalg.lstsq(design, photo_pixels).solution).std(dim=0).mean() > 0.05

@@ -12,7 +12,7 @@ from app.dependencies import RuntimeDep
 from app.openapi import INPAINT_DESCRIPTION, INPAINT_RESPONSES, error_responses
 from app.schemas import ModelInfo
 from app.service import inpaint_bytes
-from model.masks import MAX_GROW
+from model.holes import MAX_GROW
 
 router = APIRouter(tags=["inpainting"])
 

@@ -23,7 +23,7 @@ from model.eval.holes import fullres_mask
 from model.eval.methods import PhotoMethod
 from model.eval.schema import MethodKind, ProtocolResult, Scores
 from model.eval.scores import Evaluation, concat_scores, hole_sharpness, score, summarise
-from model.masks import ShapeBank
+from model.hole_samplers import ShapeBank
 from model.realism import frechet_distance, patch_features, patch_grid
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The seeded holes every method is measured on.
 
-At 128 px a protocol's holes come from ``model.masks``' samplers, or, for ``freeform`` with a
+At 128 px a protocol's holes come from ``model.hole_samplers``' samplers, or, for ``freeform`` with a
 bank of real NVIDIA irregular masks (resized to 128 with nearest, kept when 5 %-40 % hole),
 from that bank. At full resolution each photograph gets one hole of its own size:
 
@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model.masks import FreeformMasks, ShapeBank, ellipse_blob, mask_batch, mask_fn
+from model.eval.freeform_masks import FreeformMasks
+from model.hole_samplers import ShapeBank, ellipse_blob, mask_batch, mask_fn
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ import torch
 from model.data import load_eval_images
 from model.devices import pick_device
 from model.eval.crops import evaluate_images
+from model.eval.freeform_masks import FREEFORM_COVERAGE
 from model.eval.fullres import evaluate_photos
 from model.eval.grids import write_grid, write_grids_dir
 from model.eval.holes import FULLRES_KINDS, eval_holes, load_freeform
@@ -21,7 +22,7 @@ from model.eval.report import document
 from model.eval.schema import EvaluationReport, ImageSetRecord, RunSettings
 from model.eval.sets import load_image_sets, load_photos, subset
 from model.eval.tables import markdown_table
-from model.masks import FREEFORM_COVERAGE, HOLE_KINDS, silhouettes_for
+from model.hole_samplers import HOLE_KINDS, silhouettes_for
 
 
 @dataclass(kw_only=True)

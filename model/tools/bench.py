@@ -25,12 +25,11 @@ from torch import nn
 
 from model.data import CACHE_SIDE
 from model.devices import DEVICE_CHOICES, pick_device
-from model.masks import MaskPool
 from model.networks import ChannelWiseFC, Discriminator, Generator, count_parameters, generator_flops
 from model.tools import distributed
 from model.tools.train import autocast, build_networks, generator_config, train_step
-from model.tools.train import build_parser as train_parser
-from model.tools.train_data import TrainingData, sample_batch
+from model.tools.train_config import TrainConfig
+from model.tools.train_data import MaskPool, TrainingData, sample_batch
 
 
 @dataclass
@@ -100,16 +99,16 @@ def _d_size(d: Discriminator, image_size: int) -> tuple[int, int]:
 
 
 # --------------------------------------------------------------- training
-def synthetic_data(args: argparse.Namespace, device: torch.device) -> TrainingData:
+def synthetic_data(config: TrainConfig, device: torch.device) -> TrainingData:
     """Random pixels in place of a photo folder (the step costs the same); never validated."""
-    n = max(64, args.batch_size)
-    pixels = np.random.default_rng(args.seed).integers(0, 256, size=(n, CACHE_SIDE, CACHE_SIDE, 3), dtype=np.uint8)
+    n = max(64, config.batch_size)
+    pixels = np.random.default_rng(config.seed).integers(0, 256, size=(n, CACHE_SIDE, CACHE_SIDE, 3), dtype=np.uint8)
     return TrainingData(
         pixels=torch.from_numpy(pixels).to(device),
         skipped=0,
         mean=[0.46, 0.45, 0.42],
-        masks=MaskPool(args.mask, args.image_size, args.mask_pool, args.seed, None, device),
-        val_images=torch.empty(0, 3, args.image_size, args.image_size, device=device),
+        masks=MaskPool(config.mask, config.image_size, config.mask_pool, config.seed, None, device),
+        val_images=torch.empty(0, 3, config.image_size, config.image_size, device=device),
     )
 
 
@@ -122,19 +121,26 @@ def bench_training(
     device: torch.device, batch_size: int, steps: int, warmup: int, adv: float, precision: str = "auto"
 ) -> Figure:
     """Images/s of ``steps`` real training steps after ``warmup`` untimed ones."""
-    argv = ["--data", "unused", "--out", "unused", "--batch-size", str(batch_size), "--adv", str(adv)]
-    argv += ["--precision", precision]
-    args = train_parser().parse_args([*argv, "--mask", "mixed", "--mask-pool", "64", "--device", device.type])
+    config = TrainConfig(
+        data=Path("unused"),
+        out=Path("unused"),
+        batch_size=batch_size,
+        adv=adv,
+        precision=precision,
+        mask="mixed",
+        mask_pool=64,
+        device=device.type,
+    )
     rt = distributed.Runtime(device)
-    data = synthetic_data(args, device)
-    nets = build_networks(args, generator_config(args), rt)
-    gen = torch.Generator(device="cpu").manual_seed(args.seed)
+    data = synthetic_data(config, device)
+    nets = build_networks(config, generator_config(config), rt)
+    gen = torch.Generator(device="cpu").manual_seed(config.seed)
     times = []
     for i in range(warmup + steps):
         _sync(device)
         t0 = time.perf_counter()
-        real, hole = sample_batch(data, args.batch_size, args.image_size, gen)
-        train_step(nets, args, real, hole, data.mean_input, gen)
+        real, hole = sample_batch(data, config.batch_size, config.image_size, gen)
+        train_step(nets, config, real, hole, data.mean_input, gen)
         _sync(device)
         if i >= warmup:
             times.append(time.perf_counter() - t0)

@@ -1,14 +1,14 @@
 """A training run's state and the files that keep it between runs.
 
 ``checkpoint.pt`` holds everything ``--resume`` needs to continue exactly (weights, optimisers,
-the batch generator's state, the counters, the learning-rate history, the arguments);
+the batch generator's state, the counters, the learning-rate history, the run's ``TrainConfig``
+as ``args``);
 ``generator.pt`` is the fp16 export; ``metrics.jsonl`` holds one record per step and event.
 ``--init-from`` starts a new run's generator from another run's checkpoint or export.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ from model.export import GeneratorMeta, check_export, export_generator, float32_
 from model.files import atomic_save, atomic_write_text
 from model.networks import Generator
 from model.tools.schedule import learning_rates, resumed_rates
+from model.tools.train_config import TrainConfig
 
 log = logging.getLogger("model.tools.train")
 
@@ -87,9 +88,7 @@ class Progress:
     init_source: dict | None = None  # where --init-from took the generator from
 
 
-def save_checkpoint(
-    out: Path, nets: Networks, progress: Progress, args: argparse.Namespace, meta: GeneratorMeta
-) -> None:
+def save_checkpoint(out: Path, nets: Networks, progress: Progress, config: TrainConfig, meta: GeneratorMeta) -> None:
     """Write ``checkpoint.pt`` and the export, each atomically (a kill never leaves half a file)."""
     state = {
         "step": progress.step,
@@ -103,14 +102,14 @@ def save_checkpoint(
         "gen_state": progress.gen.get_state(),
         "init_source": progress.init_source,
         "lr_schedule": progress.lr_schedule,
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "args": config.record(),
     }
     atomic_save(state, out / CHECKPOINT)
     export_generator(nets.exported, meta, out / EXPORT)
 
 
 def resume(
-    out: Path, nets: Networks, progress: Progress, args: argparse.Namespace, device: torch.device, is_main: bool
+    out: Path, nets: Networks, progress: Progress, config: TrainConfig, device: torch.device, is_main: bool
 ) -> bool:
     """Continue from ``out/checkpoint.pt`` if there is one: weights, optimisers, counters and
     the batch generator; metrics logged after it are dropped; the learning rates given now
@@ -120,7 +119,7 @@ def resume(
         log.info("no checkpoint at %s: starting fresh", path)
         return False
     state = torch.load(path, map_location=device, weights_only=False)
-    check_same_run_definition(state.get("args", {}), args)
+    check_same_run_definition(state.get("args", {}), config)
     grown = load_grown(nets.generator, state["G"])
     if nets.G_ema is not None:
         load_grown(nets.G_ema, state.get("G_ema") or state["G"])
@@ -137,7 +136,7 @@ def resume(
     log.info("resumed from step %d", progress.step)
     if is_main:
         trim_metrics(out / METRICS, progress.step)
-    change = resumed_rates(nets.opt_g, nets.opt_d, args, state.get("args", {}), progress.step)
+    change = resumed_rates(nets.opt_g, nets.opt_d, config, state.get("args", {}), progress.step)
     if change is not None:
         progress.lr_schedule.append(change)
     return True
@@ -165,17 +164,17 @@ def init_generator(path: Path, nets: Networks) -> dict:
     return {"path": str(path), "steps": steps, "images_seen": seen, **lineage}
 
 
-def check_same_run_definition(saved: dict, args: argparse.Namespace) -> None:
+def check_same_run_definition(saved: dict, config: TrainConfig) -> None:
     """Refuse to resume with another loss, other holes or another validation split than the
     checkpoint trained on, unless ``--retarget`` says so (then the change is logged)."""
     saved = {**BEFORE_OPTION, **saved}
-    changed = [k for k in RUN_DEFINING if k in saved and saved[k] != getattr(args, k)]
+    changed = [k for k in RUN_DEFINING if k in saved and saved[k] != getattr(config, k)]
     if not changed:
         return
-    given = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)} (the run's: {saved[k]})" for k in changed)
-    if not args.retarget:
+    given = ", ".join(f"--{k.replace('_', '-')} {getattr(config, k)} (the run's: {saved[k]})" for k in changed)
+    if not config.retarget:
         raise ValueError(
-            f"--resume continues the run in {args.out} as it was set up, but {given}: repeat the run's "
+            f"--resume continues the run in {config.out} as it was set up, but {given}: repeat the run's "
             "own values, or add --retarget to train on from here with the new ones"
         )
     log.warning("retargeted from here on: %s", given)

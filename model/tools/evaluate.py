@@ -33,7 +33,7 @@ from model.devices import DEVICE_CHOICES
 from model.eval.holes import FULLRES_KINDS
 from model.eval.run import EvalOptions, run
 from model.export import WeightsError
-from model.masks import HOLE_KINDS
+from model.hole_samplers import HOLE_KINDS
 
 DEFAULT_MASKS = ("center", "freeform")
 

@@ -25,7 +25,8 @@ from model.data import IMAGE_SUFFIXES, DataError, list_images
 from model.devices import DEVICE_CHOICES, pick_device
 from model.export import DEFAULT_WEIGHTS, WeightsError
 from model.fillers import ClassicalFiller, Filler, load_filler
-from model.masks import MAX_GROW, grow_hole, mask_from_image, transparent_hole
+from model.holes import MAX_GROW, grow_hole
+from model.mask_images import mask_from_image, transparent_hole
 
 MASK_SUFFIXES = (".png", *(s for s in IMAGE_SUFFIXES if s != ".png"), ".bmp")
 FILE_ERRORS = (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError)

@@ -3,7 +3,6 @@ it draws from, the fixed validation images and holes, and the generator's input 
 
 from __future__ import annotations
 
-import argparse
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +21,48 @@ from model.data import (
     split_files,
     to_unit_range,
 )
-from model.masks import CONSTANT_KINDS, MaskPool, ShapeBank, center_mask, mask_batch, mask_fn, silhouettes_for
+from model.hole_samplers import CONSTANT_KINDS, ShapeBank, center_mask, mask_batch, mask_fn, silhouettes_for
 from model.networks import GeneratorConfig, generator_input
 from model.tools import distributed
+from model.tools.train_config import TrainConfig
 
 log = logging.getLogger("model.tools.train")
 
 VALIDATION_KINDS = ("center", "mixed")  # always validated: the paper's square, what inference windows hold
 VALIDATION_CHUNK = 64  # validation images per generator call
+
+
+class MaskPool:
+    """Masks drawn once from the seeded sampler and reused with the 8 flips/rotations of the
+    square, so hole generation never bounds a fast GPU. ``center`` and ``none`` are constant."""
+
+    def __init__(
+        self,
+        kind: str,
+        size: int,
+        count: int,
+        seed: int,
+        shapes: ShapeBank | None,
+        device: torch.device,
+        shares: dict[str, float] | None = None,
+    ):
+        rng = np.random.default_rng(seed)
+        fn = mask_fn(kind, size, shapes, shares)
+        n = 1 if kind in CONSTANT_KINDS else count
+        self.kind = kind
+        self.masks = torch.from_numpy(mask_batch(fn, rng, n)).to(device)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """(n, 1, S, S) float masks, 1 = hole."""
+        dev = self.masks.device
+        idx = torch.randint(len(self.masks), (n,), generator=generator, device=generator.device).to(dev)
+        masks = self.masks[idx]
+        if len(self.masks) > 1:
+            k = int(torch.randint(4, (1,), generator=generator, device=generator.device))
+            masks = torch.rot90(masks, k, dims=(1, 2))
+            if bool(torch.randint(2, (1,), generator=generator, device=generator.device)):
+                masks = masks.flip(2)
+        return masks.unsqueeze(1).float()
 
 
 @dataclass
@@ -65,21 +98,18 @@ def training_files(data: Path, exclude: Path | None) -> list[Path]:
     return [f for f in files if str(f.resolve()) not in excluded]
 
 
-VAL_COUNT = 300  # photographs a run holds out for validation by default (--val-count)
-
-
 def training_split(files: list[Path], val_count: int, seed: int) -> tuple[list[Path], list[Path]]:
     """A run's seeded (train, validation) files: ``--val-count`` held out, at most a fifth."""
     return split_files(files, min(val_count, len(files) // 5), seed)
 
 
-def load_data(args: argparse.Namespace, rt: distributed.Runtime, config: GeneratorConfig) -> TrainingData:
+def load_data(config: TrainConfig, rt: distributed.Runtime, g_config: GeneratorConfig) -> TrainingData:
     """Split, decode (once, into the cache) and move to the device; draw the holes."""
-    files = training_files(args.data, args.exclude)
-    train_files, val_files = training_split(files, args.val_count, args.split_seed)
+    files = training_files(config.data, config.exclude)
+    train_files, val_files = training_split(files, config.val_count, config.split_seed)
     if rt.is_main:
-        (args.out / "val_files.txt").write_text("".join(f"{f}\n" for f in val_files))
-    cache_dir = args.cache or (args.out.parent / ".cache")
+        (config.out / "val_files.txt").write_text("".join(f"{f}\n" for f in val_files))
+    cache_dir = config.cache or (config.out.parent / ".cache")
     # rank 0 decodes first; the others then read its cache instead of decoding again
     if not rt.is_main:
         distributed.barrier(rt)
@@ -91,22 +121,25 @@ def load_data(args: argparse.Namespace, rt: distributed.Runtime, config: Generat
             log.warning("skipped %d unreadable training images", len(train.skipped))
     # the validation's mixed holes draw silhouettes too: loaded for every run given --masks, so
     # val_mixed is the same set of holes whatever the run trains on (a center run measured blobs)
-    shapes = silhouettes_for([args.mask, *VALIDATION_KINDS], args.masks, args.seed)
+    shapes = silhouettes_for([config.mask, *VALIDATION_KINDS], config.masks, config.seed)
     data = TrainingData(
         # a writable in-memory copy: the cache is a read-only memmap
         pixels=torch.from_numpy(np.array(train.pixels)).to(rt.device),
         skipped=len(train.skipped),
-        mean=mean_colour(train.pixels, seed=args.seed),
-        masks=MaskPool(args.mask, args.image_size, args.mask_pool, args.seed, shapes, rt.device, args.mix),
+        mean=mean_colour(train.pixels, seed=config.seed),
+        masks=MaskPool(config.mask, config.image_size, config.mask_pool, config.seed, shapes, rt.device, config.mix),
         val_images=center_view(
-            to_unit_range(torch.from_numpy(np.array(val.pixels[:256])).to(rt.device)), args.image_size
+            to_unit_range(torch.from_numpy(np.array(val.pixels[:256])).to(rt.device)), config.image_size
         ),
     )
-    data.val_holes = validation_holes(args.mask, len(data.val_images), args.image_size, args.seed, shapes, rt.device)
+    data.val_holes = validation_holes(
+        config.mask, len(data.val_images), config.image_size, config.seed, shapes, rt.device
+    )
     data.val_inputs = {
-        kind: generator_inputs(data.val_images, hole, config, data.mean_input) for kind, hole in data.val_holes.items()
+        kind: generator_inputs(data.val_images, hole, g_config, data.mean_input)
+        for kind, hole in data.val_holes.items()
     }
-    data.sample_holes = data.val_holes["center" if args.mask in CONSTANT_KINDS else "mixed"][:8]
+    data.sample_holes = data.val_holes["center" if config.mask in CONSTANT_KINDS else "mixed"][:8]
     return data
 
 

@@ -1,4 +1,4 @@
-"""Hole masks, each drawn from a seeded ``numpy.random.Generator``.
+"""Synthetic hole masks, each drawn from a seeded ``numpy.random.Generator``.
 
 A mask is a (size, size) bool array, True = hole (to be filled). Coverage bounds:
 
@@ -18,8 +18,8 @@ mixed       what inference windows hold: region 35 %, freeform 20 %, strokes 15 
 none        no hole (autoencoder pretext)
 ==========  ================================================================
 
-Also here: the pool training draws from (``MaskPool``), the bank of real free-form masks
-evaluation draws from (``FreeformMasks``), and painted or transparent masks read from images.
+Training draws its holes from these samplers (through ``model.tools.train_data.MaskPool``);
+the evaluation's synthetic protocols draw from the same ones, so both see the same shapes.
 """
 
 from __future__ import annotations
@@ -29,10 +29,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
-
-from model.data import DataError
 
 MASK_TYPES = ("center", "block", "region", "freeform", "strokes", "irregular", "mixed", "none")
 HOLE_KINDS = tuple(k for k in MASK_TYPES if k != "none")  # every type that has a hole to measure
@@ -334,73 +331,6 @@ def parse_shares(text: str) -> dict[str, float]:
     return {kind: shares[kind] / total for kind in MIXED_KINDS if kind in shares}
 
 
-MAX_GROW = 64  # px
-ALPHA_THRESHOLD = 127  # alpha <= this is transparent
-
-
-def hole_box(hole: np.ndarray, margin: int = 0) -> tuple[slice, slice] | None:
-    """The bounding box of a (H, W) bool mask's True pixels grown by ``margin`` (clipped to
-    the mask), or None without any: labelling and measuring only there is what lets a hole
-    on a 12 MP photo cost what the hole costs."""
-    rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
-    if not len(rows):
-        return None
-    h, w = hole.shape
-    return (
-        slice(max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)),
-        slice(max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)),
-    )
-
-
-def count_holes(hole: np.ndarray) -> int:
-    """Separate holes as a person sees them (8-connected regions), labelled by OpenCV as the
-    window planner labels them (7x faster than scipy's label on a 4096x4096 mask)."""
-    box = hole_box(hole)
-    if box is None:
-        return 0
-    return cv2.connectedComponents(hole[box].astype(np.uint8), connectivity=8)[0] - 1
-
-
-def has_alpha(image: Image.Image) -> bool:
-    """Whether the image carries transparency (an alpha channel or a transparent colour)."""
-    return image.has_transparency_data
-
-
-def mask_from_image(mask: Image.Image) -> np.ndarray:
-    """A painted mask as bool (True = fill): opaque pixels if it has transparency, else
-    white (luminance > 127) pixels.
-
-    Many painting programs export masks as RGBA with every pixel opaque (white strokes on
-    black); there the alpha channel says nothing, so the luminance decides.
-    """
-    if has_alpha(mask):
-        rgba = np.asarray(mask.convert("RGBA"))
-        opaque = rgba[..., 3] > ALPHA_THRESHOLD
-        if not opaque.all():
-            return opaque
-        return np.asarray(Image.fromarray(rgba[..., :3]).convert("L")) > ALPHA_THRESHOLD
-    return np.asarray(mask.convert("L")) > ALPHA_THRESHOLD
-
-
-def transparent_hole(image: Image.Image) -> np.ndarray | None:
-    """An image's own transparent pixels as the hole (True = fill), or None without transparency."""
-    if not has_alpha(image):
-        return None
-    return np.asarray(image.convert("RGBA"))[..., 3] <= ALPHA_THRESHOLD
-
-
-def grow_hole(hole: np.ndarray, pixels: int) -> np.ndarray:
-    """The hole dilated by ``pixels`` with a round brush: a painted mask must cover an object's
-    soft edge and shadow too, or the fill continues them from the rim."""
-    if pixels <= 0 or not hole.any():
-        return hole
-    import cv2  # the fill itself needs OpenCV; masks for training do not
-
-    side = 2 * int(pixels) + 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-    return cv2.dilate(hole.astype(np.uint8), kernel).astype(bool)
-
-
 def mask_fn(
     kind: str, size: int = 128, shapes: ShapeBank | None = None, shares: dict[str, float] | None = None
 ) -> MaskFn:
@@ -423,72 +353,3 @@ def mask_fn(
 def mask_batch(fn: MaskFn, rng: np.random.Generator, n: int) -> np.ndarray:
     """(n, size, size) bool masks."""
     return np.stack([fn(rng) for _ in range(n)])
-
-
-class MaskPool:
-    """Masks drawn once from the seeded sampler and reused with the 8 flips/rotations of the
-    square, so hole generation never bounds a fast GPU. ``center`` and ``none`` are constant."""
-
-    def __init__(
-        self,
-        kind: str,
-        size: int,
-        count: int,
-        seed: int,
-        shapes: ShapeBank | None,
-        device: torch.device,
-        shares: dict[str, float] | None = None,
-    ):
-        rng = np.random.default_rng(seed)
-        fn = mask_fn(kind, size, shapes, shares)
-        n = 1 if kind in CONSTANT_KINDS else count
-        self.kind = kind
-        self.masks = torch.from_numpy(mask_batch(fn, rng, n)).to(device)
-
-    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """(n, 1, S, S) float masks, 1 = hole."""
-        dev = self.masks.device
-        idx = torch.randint(len(self.masks), (n,), generator=generator, device=generator.device).to(dev)
-        masks = self.masks[idx]
-        if len(self.masks) > 1:
-            k = int(torch.randint(4, (1,), generator=generator, device=generator.device))
-            masks = torch.rot90(masks, k, dims=(1, 2))
-            if bool(torch.randint(2, (1,), generator=generator, device=generator.device)):
-                masks = masks.flip(2)
-        return masks.unsqueeze(1).float()
-
-
-FREEFORM_COVERAGE = (0.05, 0.40)  # hole fraction a real free-form mask must have to be evaluated on
-
-
-class FreeformMasks:
-    """Real irregular masks (PNG, 255 = hole), resized with nearest and kept when their hole
-    fraction lies in ``coverage``."""
-
-    def __init__(self, folder: str | Path, size: int = 128, coverage: tuple[float, float] = FREEFORM_COVERAGE):
-        root = Path(folder)
-        if not root.is_dir():
-            raise DataError(f"--freeform-dir {root}: no such folder")
-        files = sorted(root.rglob("*.png"))
-        if not files:
-            raise DataError(f"no PNG masks under {root}")
-        masks = []
-        for path in files:
-            with Image.open(path) as im:
-                small = im.convert("L").resize((size, size), Image.Resampling.NEAREST)
-            hole = np.asarray(small) > 127
-            if coverage[0] <= hole.mean() <= coverage[1]:
-                masks.append(hole)
-        if not masks:
-            raise DataError(f"no mask under {root} has a hole fraction in {coverage[0]:.0%}-{coverage[1]:.0%}")
-        self.masks = np.stack(masks)
-        self.folder = root
-        self.total = len(files)
-
-    def __len__(self) -> int:
-        return len(self.masks)
-
-    def assign(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """(n, S, S) bool: a seeded draw, without repeats while the bank lasts."""
-        idx = rng.choice(len(self.masks), size=n, replace=n > len(self.masks))
-        return self.masks[idx]

@@ -7,19 +7,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from model.masks import (
+from model.hole_samplers import (
     MAX_FREEFORM_COVERAGE,
     MAX_REGION_COVERAGE,
     MIN_COVERAGE,
     MIXED_SHARES,
-    MaskPool,
     ShapeBank,
     center_mask,
-    count_holes,
     freeform_mask,
-    hole_box,
     irregular_mask,
     mask_fn,
     mixed_mask,
@@ -79,29 +75,9 @@ def test_silhouettes_load_only_for_the_kinds_that_draw_them(tmp_path: Path) -> N
             silhouettes_for(kinds, empty)
 
 
-def test_mask_pool_draws_flipped_copies_of_its_masks() -> None:
-    gen = torch.Generator().manual_seed(0)
-    pool = MaskPool("block", 64, 8, seed=0, shapes=None, device=torch.device("cpu"))
-    drawn = pool.sample(16, gen)
-    assert drawn.shape == (16, 1, 64, 64) and drawn.dtype == torch.float32
-    assert drawn.sum(dim=(1, 2, 3)).min() > 0
-    assert len(MaskPool("center", 64, 8, seed=0, shapes=None, device=torch.device("cpu")).masks) == 1
-
-
 def test_unknown_mask_type_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown mask type"):
         mask_fn("triangle")
-
-
-def test_holes_are_counted_and_boxed_where_they_are() -> None:
-    mask = np.zeros((300, 400), bool)
-    assert hole_box(mask) is None and count_holes(mask) == 0
-    mask[0, 0] = mask[100:120, 390:400] = mask[200, 50:60] = True
-    assert hole_box(mask) == (slice(0, 201), slice(0, 400))
-    assert hole_box(mask, margin=2) == (slice(0, 203), slice(0, 400))
-    assert count_holes(mask) == 3
-    mask[1, 1] = True  # touches the corner pixel diagonally: the same hole
-    assert count_holes(mask) == 3
 
 
 def test_freeform_masks_are_painted_mostly_with_thin_brushes_like_real_ones() -> None:
