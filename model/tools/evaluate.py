@@ -34,15 +34,7 @@ from typing import Any
 
 import torch
 
-from model.baselines import (
-    BASELINES,
-    OPENCV_BASELINES,
-    REFERENCES,
-    XPHOTO_BASELINES,
-    MissingDependency,
-    opencv_available,
-    xphoto_available,
-)
+from model.baselines import BASELINES, REFERENCES
 from model.data import DataError, load_eval_images
 from model.devices import DEVICE_CHOICES, pick_device
 from model.export import WeightsError
@@ -66,7 +58,6 @@ from model.tools.fullres import (
 log = logging.getLogger("model.tools.evaluate")
 
 DEFAULT_MASKS = ("center", "freeform")
-CONTRIB = "opencv-contrib-python-headless"
 PROTOCOL = (
     "generators through the server's inference path (windows centred on each hole); "
     "composited fill, metrics on hole pixels only (no overlap band); values in [0, 1]; "
@@ -166,19 +157,11 @@ def load_models(args: argparse.Namespace, device: torch.device) -> dict[str, Inp
 
 
 def choose_baselines(requested: Sequence[str]) -> list[str]:
-    """The requested baselines, minus the OpenCV ones (with a warning) when cv2 or its contrib
-    module xphoto is missing."""
+    """The requested baselines, checked by name."""
     unknown = [b for b in requested if b not in BASELINES]
     if unknown:
         raise ValueError(f"unknown baseline(s) {', '.join(unknown)}; choose from {', '.join(BASELINES)}")
-    chosen = list(requested)
-    if any(b in OPENCV_BASELINES for b in chosen) and not opencv_available():
-        log.warning("OpenCV is not installed: skipping the telea/ns baselines (pip install %s)", CONTRIB)
-        chosen = [b for b in chosen if b not in OPENCV_BASELINES]
-    if any(b in XPHOTO_BASELINES for b in chosen) and not xphoto_available():
-        log.warning("cv2.xphoto is missing: skipping the shiftmap/fsr baselines (pip install %s)", CONTRIB)
-        chosen = [b for b in chosen if b not in XPHOTO_BASELINES]
-    return chosen
+    return list(requested)
 
 
 def choose_references(requested: Sequence[str]) -> list[str]:
@@ -374,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         run(args)
-    except (DataError, WeightsError, MissingDependency, ValueError, OSError) as exc:
+    except (DataError, WeightsError, ValueError, OSError) as exc:
         raise SystemExit(f"error: {exc}") from exc
     return 0
 
