@@ -23,7 +23,7 @@ from model.files import atomic_save, atomic_write_text
 from model.networks import Generator
 from model.tools.schedule import learning_rates, resumed_rates
 
-log = logging.getLogger("model.tools.train")
+log = logging.getLogger(__name__)
 
 # what a run trains towards; a resumed run keeps them unless --retarget (a run resumed without
 # repeating --overlap 0 once trained on another loss, and lost 0.07 dB of validation before it

@@ -9,7 +9,7 @@ import math
 
 import torch
 
-log = logging.getLogger("model.tools.train")
+log = logging.getLogger(__name__)
 
 COSINE_FLOOR = 0.02  # the cosine ends at this fraction of --lr
 

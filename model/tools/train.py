@@ -468,7 +468,6 @@ def run_meta(
     return GeneratorMeta(
         mask_type=args.mask,
         mean_colour=data.mean,
-        overlap=args.overlap,
         training={
             "data": str(args.data),
             "train_images": data.n_train,
@@ -492,6 +491,7 @@ def run_meta(
             "d_width": args.d_width if joint and args.d_arch == "patch" else None,
             "d_norm": (args.d_norm if args.d_arch == "global" else "spectral") if joint else None,
             "d_shift": args.d_shift if joint else None,
+            "overlap": args.overlap,
             "overlap_weight": args.overlap_weight,
             "rec_mean": args.rec_mean,
             "min_crop": args.min_crop,
