@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import ApiError
-from model.masks import count_holes, grow_hole, mask_from_image, transparent_hole
+from model.masks import grow_hole, mask_from_image, transparent_hole
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 
@@ -26,14 +26,9 @@ ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 class Upload:
     """A decoded request: the photo as RGB and the pixels to fill."""
 
-    image: Image.Image  # RGB, EXIF orientation applied
+    rgb: np.ndarray  # (H, W, 3) uint8, EXIF orientation applied
     hole: np.ndarray  # (H, W) bool, True = fill
-    holes: int  # separate (8-connected) holes in the mask
     icc_profile: bytes | None = None  # the photo's colour profile, written back into the result
-
-    @property
-    def rgb(self) -> np.ndarray:
-        return np.asarray(self.image, dtype=np.uint8)
 
 
 def open_checked(data: bytes, field: str, max_pixels: int) -> Image.Image:
@@ -119,7 +114,7 @@ def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int, gro
         except Exception as exc:
             raise ApiError(422, f"mask has an unsupported pixel format ({mask.mode}): {exc}") from None
     hole = grow_hole(hole, grow)
-    return Upload(to_rgb(image, "image"), hole, count_holes(hole), rgb_profile(image))
+    return Upload(np.array(to_rgb(image, "image")), hole, rgb_profile(image))
 
 
 def rgb_profile(img: Image.Image) -> bytes | None:
