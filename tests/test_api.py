@@ -29,6 +29,7 @@ from PIL import Image
 from app import scheduling
 from app.batching import Batcher, BatcherClosed, QueueFull
 from app.compute import ComputeClosed, ComputeThread, Priority
+from app.imaging import read_upload
 from app.loading import StartupError
 from app.main import create_app
 from app.presentation import measurements, training_summary
@@ -206,6 +207,30 @@ async def test_every_listed_model_fills(client, photo, photo_bytes, hole):
         response = await post(client, photo_bytes, mask_png(hole), model=info["name"])
         assert_filled(response, np.asarray(photo), hole)
         assert response.headers["x-inpaint-model"] == info["name"]
+
+
+async def test_nothing_erased_reaches_any_served_models_fill(shared_data):
+    """The shipped server's every model (both generators, telea, ns): the same photo erased in
+    magenta and in green under a thin wire and a blob comes back identical."""
+    photo = np.asarray(Image.open(shared_data / "test" / "kodak24" / "kodim05.png").convert("RGB"))
+    hole = np.zeros(photo.shape[:2], bool)
+    hole[100:108, 50:700] = True  # the generators' windows pre-fill a wire with Telea
+    hole[300:340, 200:260] = True
+    magenta, green = photo.copy(), photo.copy()
+    magenta[hole], green[hole] = (255, 0, 255), (0, 255, 0)
+    async with serve(Settings(max_upload_mb=UPLOAD_MB, device="cpu")) as (_, client):
+        names = [m["name"] for m in (await client.get("/api/models")).json()]
+        assert names == ["ce-region", "ce-center", "telea", "ns"]
+        for name in names:
+            filled = [await post(client, png(erased), mask_png(hole), model=name) for erased in (magenta, green)]
+            assert_filled(filled[0], magenta, hole)
+            assert filled[0].content == filled[1].content, name
+
+
+def test_the_hole_is_blanked_where_the_upload_is_decoded(photo_bytes, hole):
+    upload = read_upload(photo_bytes, mask_png(hole), max_pixels=4096 * 4096)
+    assert (upload.rgb[hole] == 0).all() and (upload.rgb[~hole] != 0).any()
+    np.testing.assert_array_equal(upload.rgb[~hole], decode(photo_bytes)[~hole])
 
 
 async def test_blank_model_means_default(client, photo, photo_bytes, hole):
