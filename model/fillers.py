@@ -11,6 +11,9 @@ concurrent requests:
   replaces to run it in its one compute thread, so the caller never needs to know the filler's kind;
 - ``finish``: per image: composite the result; only hole pixels differ from the input.
 
+``holes`` says how many separate holes a prepared image has, from the labelling its
+preparation already did where it did one.
+
 The server (through its micro-batcher), the command-line tool, the evaluation and the
 benchmarks all fill through this interface, so they measure and serve the same code path.
 """
