@@ -4,11 +4,10 @@ A generator call costs far less per window when windows are batched (on CPU, 8 w
 about twice one), so each model gets dispatcher threads that take the first waiting job,
 wait up to ``wait_s`` for more (up to ``max_batch`` items), run them in one call and hand
 each request its own slice. A batch waits only while a request that will join it is still
-being decoded and prepared (``expecting``): a lone request never waits for company. The
+being decoded and prepared (``announce``): a lone request never waits for company. The
 queue is bounded: when it is full ``submit`` refuses at once (the server answers 503)
 instead of letting latency grow without limit. A job that fails fails only its own request:
-a failed batch is retried one job at a time, and the threads
-never die on an exception.
+a failed batch is retried one job at a time, and the threads never die on an exception.
 """
 
 from __future__ import annotations
@@ -43,12 +42,16 @@ def lower_priority(nice: int) -> None:
         log.warning("cannot lower the priority of thread %s: %s", threading.current_thread().name, exc)
 
 
-class QueueFull(Exception):
-    """The bounded queue is full; the caller should retry later."""
+class Refused(Exception):
+    """The batcher takes no more work now; the caller should retry later."""
 
 
-class BatcherClosed(Exception):
-    """The batcher is shutting down and takes no more work."""
+class QueueFull(Refused):
+    """The bounded queue is full."""
+
+
+class BatcherClosed(Refused):
+    """The batcher is shutting down."""
 
 
 @dataclass
@@ -73,8 +76,8 @@ class BatchStats:
 
 
 @dataclass
-class Expected:
-    """A request being prepared for a batcher (see ``Batcher.expecting``)."""
+class Announcement:
+    """A request being prepared for a batcher (see ``Batcher.announce``)."""
 
     arrived: bool = False
 
@@ -104,7 +107,7 @@ class Batcher(Generic[P, R]):
         self.nice = nice  # added to the threads' scheduling niceness (see lower_priority)
         self.stats = BatchStats()
         self._queue: deque[_Job[P, R]] = deque()
-        self._coming = 0  # requests being prepared that will submit here (see expecting)
+        self._announced = 0  # requests being prepared that will submit here (see announce)
         self._cond = threading.Condition()
         self._closed = False
         self._threads = [
@@ -124,9 +127,9 @@ class Batcher(Generic[P, R]):
 
     @property
     def busy(self) -> bool:
-        """Jobs queued, or requests being prepared for this batcher (see ``expecting``)."""
+        """Jobs queued, or requests being prepared for this batcher (see ``announce``)."""
         with self._cond:
-            return bool(self._queue) or self._coming > 0
+            return bool(self._queue) or self._announced > 0
 
     def snapshot(self) -> dict[str, Any]:
         with self._cond:
@@ -147,44 +150,44 @@ class Batcher(Generic[P, R]):
             raise QueueFull(f"{self.name} has {len(self._queue)} requests waiting")
 
     @contextmanager
-    def expecting(self) -> Iterator[Expected]:
+    def announce(self) -> Iterator[Announcement]:
         """Announce a request that is being decoded and prepared for this batcher: while any
-        is announced, a gathering batch waits (up to ``wait_s``) for it. Pass the token to
-        ``submit`` (or ``run``), which counts it as arrived; leaving without submitting (an
+        is announced, a gathering batch waits (up to ``wait_s``) for it. Pass the announcement
+        to ``submit`` (or ``run``), which counts it as arrived; leaving without submitting (an
         error, another lane) withdraws it."""
-        token = Expected()
+        announcement = Announcement()
         with self._cond:
-            self._coming += 1
+            self._announced += 1
         try:
-            yield token
+            yield announcement
         finally:
-            self.withdraw(token)
+            self.withdraw(announcement)
 
-    def withdraw(self, expected: Expected) -> None:
+    def withdraw(self, announcement: Announcement) -> None:
         """The announced request will not come here after all (it has no holes, or it runs in
         another lane): batches stop waiting for it. Harmless once it has arrived."""
         with self._cond:
-            if not expected.arrived:
-                expected.arrived = True
-                self._coming -= 1
+            if not announcement.arrived:
+                announcement.arrived = True
+                self._announced -= 1
                 self._cond.notify_all()  # a batch waiting for it need not wait any longer
 
-    def submit(self, payload: P, expected: Expected | None = None) -> Future[R]:
+    def submit(self, payload: P, announcement: Announcement | None = None) -> Future[R]:
         """Queue one job; raises ``QueueFull`` or ``BatcherClosed`` at once instead of waiting."""
         future: Future[R] = Future()
         job = _Job(payload, max(1, self.cost(payload)), future)
         with self._cond:
-            if expected is not None and not expected.arrived:
-                expected.arrived = True
-                self._coming -= 1
+            if announcement is not None and not announcement.arrived:
+                announcement.arrived = True
+                self._announced -= 1
             self._refuse_locked()
             self._queue.append(job)
             self._cond.notify()
         return future
 
-    async def run(self, payload: P, expected: Expected | None = None) -> R:
+    async def run(self, payload: P, announcement: Announcement | None = None) -> R:
         """Submit and await the result without blocking the event loop."""
-        return await asyncio.wrap_future(self.submit(payload, expected))
+        return await asyncio.wrap_future(self.submit(payload, announcement))
 
     def close(self, timeout: float = 30.0) -> None:
         """Finish what is queued (within ``timeout``), stop the threads, fail any leftovers."""
@@ -219,7 +222,7 @@ class Batcher(Generic[P, R]):
 
     def _take(self) -> list[_Job[P, R]] | None:
         """Block for the first job, then gather more for up to ``wait_s`` while they fit and
-        while more are expected."""
+        while more are announced."""
         with self._cond:
             while not self._queue:
                 if self._closed:
@@ -237,7 +240,7 @@ class Batcher(Generic[P, R]):
                     items += job.cost
                     continue
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._closed or self._coming == 0:
+                if remaining <= 0 or self._closed or self._announced == 0:
                     break
                 self._cond.wait(remaining)
             return batch

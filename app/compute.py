@@ -19,10 +19,18 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from enum import IntEnum
 from functools import partial
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+class Priority(IntEnum):
+    """Which queued job the compute thread runs next: the lowest value first."""
+
+    ORDINARY = 0
+    HEAVY = 1
 
 
 class ComputeClosed(RuntimeError):
@@ -48,7 +56,12 @@ class ComputeThread:
     def name(self) -> str:
         return self._thread.name
 
-    def call(self, fn: Callable[..., T], *args: Any, priority: int = 0, **kwargs: Any) -> T:
+    @property
+    def queued(self) -> int:
+        """Jobs waiting for the thread (not the one it runs now)."""
+        return self._jobs.qsize()
+
+    def call(self, fn: Callable[..., T], *args: Any, priority: int = Priority.ORDINARY, **kwargs: Any) -> T:
         future: Future[T] = Future()
         with self._lock:
             if self._closed:

@@ -1,4 +1,4 @@
-"""What routes ask FastAPI for: the loaded models (``RuntimeDep``)."""
+"""What routes ask FastAPI for: the loaded server (``ServerDep``)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.errors import ApiError
-from app.registry import Runtime
+from app.admission import unavailable
+from app.state import ServerState
 
 
-def get_runtime(request: Request) -> Runtime:
+def get_server(request: Request) -> ServerState:
     """The loaded models (set by the lifespan); 503 while the server starts or stops."""
-    runtime = getattr(request.app.state, "runtime", None)
-    if runtime is None:
-        raise ApiError(503, "server is not ready: models are not loaded", headers={"Retry-After": "1"})
-    return runtime
+    server = getattr(request.app.state, "server", None)
+    if server is None:
+        retry_after_s = request.app.state.settings.retry_after_s
+        raise unavailable("server is not ready: models are not loaded", retry_after_s)
+    return server
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ServerDep = Annotated[ServerState, Depends(get_server)]

@@ -3,7 +3,8 @@
 Everything here runs on untrusted bytes, so every failure becomes an ``ApiError`` with the
 status a client should see: the pixel limit is checked from the header before any pixel is
 decoded (no decompression bombs), only PNG, JPEG and WebP decoders are ever tried, and a
-truncated or corrupt file is a 422, never a 500.
+truncated or corrupt file is a 422, never a 500. What the mask erases is blanked as soon as
+the photo is decoded, so no filler can ever see it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import ApiError
-from model.holes import count_holes, grow_hole
+from model.baselines import erased
+from model.holes import grow_hole
 from model.mask_images import mask_from_image, transparent_hole
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
@@ -25,16 +27,11 @@ ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 
 @dataclass
 class Upload:
-    """A decoded request: the photo as RGB and the pixels to fill."""
+    """A decoded request: the photo as RGB, its hole blanked, and the pixels to fill."""
 
-    image: Image.Image  # RGB, EXIF orientation applied
+    rgb: np.ndarray  # (H, W, 3) uint8, EXIF orientation applied, black under the hole
     hole: np.ndarray  # (H, W) bool, True = fill
-    holes: int  # separate (8-connected) holes in the mask
     icc_profile: bytes | None = None  # the photo's colour profile, written back into the result
-
-    @property
-    def rgb(self) -> np.ndarray:
-        return np.asarray(self.image, dtype=np.uint8)
 
 
 def open_checked(data: bytes, field: str, max_pixels: int) -> Image.Image:
@@ -94,7 +91,8 @@ def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int, gro
     """Validate and decode a request's image and optional mask.
 
     Both headers are checked before either is decoded. Without a mask file the image's own
-    transparency is the mask (transparent = fill); with one, the image's alpha is ignored.
+    transparency is the mask (transparent = fill); with one, the image's alpha is ignored. The
+    pixels under the (grown) hole are blanked here, before anything else sees them.
     """
     image = open_checked(image_data, "image", max_pixels)
     mask = open_checked(mask_data, "mask", max_pixels) if mask_data is not None else None
@@ -120,7 +118,7 @@ def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int, gro
         except Exception as exc:
             raise ApiError(422, f"mask has an unsupported pixel format ({mask.mode}): {exc}") from None
     hole = grow_hole(hole, grow)
-    return Upload(to_rgb(image, "image"), hole, count_holes(hole), rgb_profile(image))
+    return Upload(erased(np.asarray(to_rgb(image, "image")), hole), hole, rgb_profile(image))
 
 
 def rgb_profile(img: Image.Image) -> bytes | None:

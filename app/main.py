@@ -1,7 +1,7 @@
 """The app factory: ``uvicorn app.main:app`` or the ``ce-serve`` console script.
 
-Models are loaded once in the lifespan (the server refuses to start without its default
-weights); the routes live in ``app/routers``, what they share in ``app/dependencies``.
+Models are loaded once in the lifespan (``app.loading``; the server refuses to start without
+its default weights); the routes live in ``app/routers``, what they share in ``app/state``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pydantic import ValidationError
 from app.assets import STATIC_DIR, RevalidatedStaticFiles
 from app.errors import add_error_handlers
 from app.limits import BodySizeLimit
-from app.openapi import DESCRIPTION, openapi_with_model_example
+from app.loading import StartupError, load_server
+from app.openapi import DESCRIPTION, openapi_with_settings
 from app.protocol import deadline_protocol
-from app.registry import StartupError, load_runtime
 from app.routers import health, inpaint, pages
 from app.settings import Settings
 from app.version import VERSION
@@ -38,16 +38,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            runtime = load_runtime(settings)
+            server = load_server(settings)
         except StartupError as exc:
             log.error("refusing to start: %s", exc)
             raise
-        app.state.runtime = runtime
+        app.state.server = server
         try:
             yield
         finally:
-            app.state.runtime = None
-            await anyio.to_thread.run_sync(runtime.close)
+            app.state.server = None
+            await anyio.to_thread.run_sync(server.close)
 
     app = FastAPI(
         title="Context Encoder inpainting",
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.runtime = None
+    app.state.server = None
     add_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     if not STATIC_DIR.is_dir():
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     for router in (pages.router, health.router, inpaint.router):
         app.include_router(router)
-    app.openapi = partial(openapi_with_model_example, app, app.openapi, settings.weights.stem)
+    app.openapi = partial(openapi_with_settings, app, app.openapi, settings)
     return app
 
 
@@ -100,6 +100,6 @@ def run(argv: Sequence[str] | None = None) -> None:
         host=host,
         port=settings.port,
         limit_concurrency=settings.max_connections,
-        timeout_keep_alive=5,  # idle keep-alive connections are closed after 5 s
+        timeout_keep_alive=settings.keep_alive_s,  # idle keep-alive connections are closed
         http=deadline_protocol(settings.header_timeout_s, settings.body_timeout_s),  # and slow requests
     )

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.schemas import ErrorResponse
+from app.settings import Settings
 
 DESCRIPTION = """
 Fill holes in photographs with a Context Encoder (Pathak et al., CVPR 2016) or, for
@@ -31,8 +32,8 @@ the masked pixels differ (bit-exact elsewhere).
   requested format) and `X-Inpaint-Holes: 0`; no model runs.
 * EXIF orientation is applied first, so the mask must match the image as browsers show it.
 * Limits: request body `CE_MAX_UPLOAD_MB` (413), `CE_MAX_PIXELS` per image (413, checked
-  before decoding), `CE_MAX_HOLES` separate holes for context encoders (422). When the
-  model's queue is full the answer is 503 with `Retry-After`.
+  before decoding), `CE_MAX_HOLES` separate holes for context encoders (422), `grow` up to
+  `CE_MAX_GROW` (422). When the model's queue is full the answer is 503 with `Retry-After`.
 """
 
 _ERROR_TEXT = {
@@ -72,15 +73,17 @@ INPAINT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def openapi_with_model_example(app: FastAPI, build: Callable[[], dict], default_model: str) -> dict:
-    """The generated schema with a real model name as the ``model`` field's example, so
-    Swagger UI's "Try it out" sends a working request instead of the word "string"."""
+def openapi_with_settings(app: FastAPI, build: Callable[[], dict], settings: Settings) -> dict:
+    """The generated schema with what the settings decide: a real model name as the ``model``
+    field's example, so Swagger UI's "Try it out" sends a working request instead of the word
+    "string", and ``CE_MAX_GROW`` as the ``grow`` field's maximum."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = build()
     for component in schema.get("components", {}).get("schemas", {}).values():
         fields = component.get("properties", {})
         if "model" in fields and "image" in fields:
-            fields["model"]["example"] = default_model
+            fields["model"]["example"] = settings.weights.stem
+            fields["grow"]["maximum"] = settings.max_grow
     app.openapi_schema = schema
     return schema

@@ -22,10 +22,11 @@ log = logging.getLogger(__name__)
 
 
 class DeadlineProtocol(H11Protocol):
-    """``H11Protocol`` whose connections are dropped when a request arrives too slowly."""
+    """``H11Protocol`` whose connections are dropped when a request arrives too slowly; its
+    deadlines are set by ``deadline_protocol`` (from the settings)."""
 
-    header_timeout: float = 10.0
-    body_timeout: float = 120.0
+    header_timeout: float
+    body_timeout: float
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

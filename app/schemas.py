@@ -121,7 +121,7 @@ class Health(BaseModel):
     limits: Limits
     queues: dict[str, QueueStats] = Field(
         description="Micro-batching counters per model, and per model's heavy lane (`<model>:heavy`: "
-        "requests needing more than one batch of windows, or photos over 2.5 megapixels)."
+        "requests needing more than one batch of windows, or photos over CE_HEAVY_PIXELS pixels)."
     )
     memory: dict[str, float | None] = Field(
         description="The server process's resident memory now (`rss_mib`) and at its peak (`peak_rss_mib`), MiB."

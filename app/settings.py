@@ -1,8 +1,8 @@
-"""Server configuration from ``CE_*`` environment variables (pydantic-settings).
+"""Server configuration from ``CE_*`` environment variables and ``ce-serve`` flags (pydantic-settings).
 
-Every limit that protects the server from a single request lives here, so an operator can
-see and change them in one place; ``GET /healthz`` and the editor page show the effective
-values.
+Every limit and every scheduling threshold of the server lives here, one field each, so an
+operator can see and change them in one place; the modules that enforce them get them from
+here. ``GET /healthz`` and the editor page show the request limits in effect.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.export import DEFAULT_WEIGHTS, WEIGHTS_DIR
+from model.holes import MAX_GROW
 
 MIB = 1024 * 1024
 
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     max_holes: int = Field(
         256, ge=1, description="Most separate holes (generator windows) one context-encoder request may ask for."
     )
+    max_grow: int = Field(
+        MAX_GROW, ge=0, le=1024, description="Largest mask dilation a request may ask for (its `grow` field), px."
+    )
     workers: int = Field(
         1, ge=1, le=64, description="Batching threads per model lane (generators' torch work runs in one thread)."
     )
@@ -63,6 +67,9 @@ class Settings(BaseSettings):
             "one more gets a fast 503 with Retry-After instead of waiting behind them."
         ),
     )
+    retry_after_s: int = Field(
+        1, ge=1, le=3600, description="Seconds a 503 answer (busy, full queue, starting) asks the client to wait."
+    )
     max_connections: int = Field(
         512,
         ge=1,
@@ -77,9 +84,25 @@ class Settings(BaseSettings):
     body_timeout_s: float = Field(
         120.0, gt=0, description="ce-serve drops a connection whose request body takes longer to arrive (s)."
     )
+    keep_alive_s: int = Field(5, ge=1, description="ce-serve closes a keep-alive connection idle this long (s).")
     max_batch: int = Field(32, ge=1, description="Most generator windows in one batched forward pass.")
     batch_wait_ms: float = Field(
         5.0, ge=0, le=1000, description="How long a batch waits for more requests before it runs (ms)."
+    )
+    heavy_pixels: int = Field(
+        2_500_000,
+        ge=1,
+        description=(
+            "A photo over this many pixels (or a mask needing more than one batch of windows) is a heavy "
+            "request: it runs in its model's heavy lane, so it cannot hold up ordinary ones (a 1920x1080 "
+            "frame is still ordinary)."
+        ),
+    )
+    heavy_piece: int = Field(
+        2, ge=1, description="Windows per compute-thread job of a heavy request (an ordinary one waits for one)."
+    )
+    heavy_nice: int = Field(
+        10, ge=0, le=19, description="OS niceness of the heavy lanes' threads: ordinary requests come first."
     )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = CUDA when available, else CPU.")
 

@@ -2,11 +2,11 @@
 
 ``mean`` paints the hole in the generator's dataset mean colour: exactly the encoder's input,
 so it is the floor a trained network has to beat. ``telea`` and ``ns`` are OpenCV's diffusion
-inpainting (Telea 2004, Navier-Stokes), radius 5; OpenCV is imported lazily. ``shiftmap`` (He and
-Sun 2012: patches of the photo shifted into the hole, stitched by graph cuts) and ``fsr``
-(frequency-selective reconstruction, fast variant: a sparse Fourier model per block) are the
-patch- and texture-based fillers of OpenCV's contrib module ``xphoto``
-(opencv-contrib-python-headless): textured anchors beside the smooth diffusion ones.
+inpainting (Telea 2004, Navier-Stokes), radius 5. ``shiftmap`` (He and Sun 2012: patches of the
+photo shifted into the hole, stitched by graph cuts) and ``fsr`` (frequency-selective
+reconstruction, fast variant: a sparse Fourier model per block) are the patch- and texture-based
+fillers of OpenCV's contrib module ``xphoto`` (opencv-contrib-python-headless, a core
+dependency): textured anchors beside the smooth diffusion ones.
 
 ``blur1`` is not a filler but a reference: the truth itself blurred by a Gaussian of sigma 1 px.
 It tells what "slightly soft" scores on the realism measures (``model.realism``).
@@ -20,8 +20,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from types import ModuleType
 
+import cv2
 import numpy as np
 
 BASELINES = ("mean", "telea", "ns", "shiftmap", "fsr")
@@ -35,10 +35,6 @@ INPAINT_RADIUS = 5
 PREFILL_RADIUS = 3
 
 
-class MissingDependency(RuntimeError):
-    """An optional package a baseline needs is not installed."""
-
-
 def mean_colour_uint8(mean_colour: Sequence[float]) -> np.ndarray:
     """The [0, 1] mean RGB as the uint8 colour the network's input holds in the hole."""
     return np.clip(np.round(np.asarray(mean_colour, np.float64) * 255.0), 0, 255).astype(np.uint8)
@@ -49,28 +45,6 @@ def mean_fill(images: np.ndarray, holes: np.ndarray, mean_colour: Sequence[float
     out = np.array(images, dtype=np.uint8, copy=True)
     out[np.asarray(holes, bool)] = mean_colour_uint8(mean_colour)
     return out
-
-
-def _cv2() -> ModuleType:
-    try:
-        import cv2
-    except ImportError as exc:
-        raise MissingDependency("the OpenCV baselines need OpenCV: pip install opencv-contrib-python-headless") from exc
-    return cv2
-
-
-def opencv_available() -> bool:
-    try:
-        _cv2()
-    except MissingDependency:
-        return False
-    return True
-
-
-def xphoto_available() -> bool:
-    """Whether cv2 has the contrib module ``xphoto`` (opencv-contrib-python-headless does;
-    opencv-python-headless does not)."""
-    return opencv_available() and hasattr(_cv2(), "xphoto")
 
 
 @functools.cache
@@ -90,11 +64,10 @@ def erased(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
 def opencv_fill(
     images: np.ndarray, holes: np.ndarray, method: str, radius: int = INPAINT_RADIUS, workers: int = 1
 ) -> np.ndarray:
-    """``cv2.inpaint`` per image (``method`` 'telea' or 'ns'); raises MissingDependency without OpenCV.
+    """``cv2.inpaint`` per image (``method`` 'telea' or 'ns').
 
     ``workers`` > 1 fills the images on that many threads (OpenCV releases the GIL): inside the
     training loop one core's Telea (~300 images/s at 128 px) would otherwise cap a GPU."""
-    cv2 = _cv2()
     flags = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
     if method not in flags:
         raise ValueError(f"unknown OpenCV inpainting method {method!r}; choose telea or ns")
@@ -121,17 +94,14 @@ def telea_prefill(images: np.ndarray, holes: np.ndarray, workers: int = 1) -> np
 
 
 def xphoto_fill(images: np.ndarray, holes: np.ndarray, method: str) -> np.ndarray:
-    """``cv2.xphoto.inpaint`` per image (``method`` 'shiftmap' or 'fsr'); raises MissingDependency
-    without opencv-contrib.
+    """``cv2.xphoto.inpaint`` per image (``method`` 'shiftmap' or 'fsr'), from opencv-contrib (a core
+    dependency).
 
     Its mask is the opposite of ``cv2.inpaint``'s: non-zero = KNOWN pixel, zero = hole (checked:
     the other way round it rebuilds the photo around an untouched hole). Shift-map wants a
     lightness-first colour space (Lab, as its documentation asks); FSR converts BGR to YCrCb
     itself. Both take uint8, and their colour round trip moves known pixels by a level or so,
     hence the composite."""
-    cv2 = _cv2()
-    if not hasattr(cv2, "xphoto"):
-        raise MissingDependency("the shiftmap/fsr baselines need pip install opencv-contrib-python-headless")
     if method == "shiftmap":
         flag, to_space, from_space = cv2.xphoto.INPAINT_SHIFTMAP, cv2.COLOR_RGB2LAB, cv2.COLOR_LAB2RGB
     elif method == "fsr":
@@ -152,7 +122,6 @@ def xphoto_fill(images: np.ndarray, holes: np.ndarray, method: str) -> np.ndarra
 def blur_reference(images: np.ndarray, holes: np.ndarray, sigma: float = REFERENCE_BLUR_SIGMA) -> np.ndarray:
     """The TRUTH blurred by a Gaussian of ``sigma`` px, in the hole only: not a filler (it reads the
     hole's own pixels) but the yardstick "as detailed as the photo, softened by 1 px"."""
-    cv2 = _cv2()
     out = np.array(images, dtype=np.uint8, copy=True)
     for i, (image, hole) in enumerate(zip(out, np.asarray(holes, bool), strict=True)):
         out[i] = np.where(hole[..., None], cv2.GaussianBlur(image, (0, 0), sigma), image)

@@ -31,7 +31,6 @@ class GeneratorMeta:
 
     mask_type: str
     mean_colour: list[float]
-    overlap: int = 4
     training: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
     card: dict[str, Any] = field(default_factory=dict)  # title and good_at, set by model.tools.release
@@ -49,7 +48,6 @@ def export_generator(generator: Generator, meta: GeneratorMeta, path: str | Path
         "config": generator.config.to_dict(),
         "mask_type": meta.mask_type,
         "mean_colour": [float(c) for c in meta.mean_colour],
-        "overlap": int(meta.overlap),
         "training": meta.training,
         "evaluation": meta.evaluation,
         "card": meta.card,
@@ -93,7 +91,6 @@ def build_generator(payload: dict[str, Any]) -> tuple[Generator, GeneratorMeta]:
     meta = GeneratorMeta(
         mask_type=str(payload["mask_type"]),
         mean_colour=[float(c) for c in payload["mean_colour"]],
-        overlap=int(payload.get("overlap", 4)),
         training=dict(payload.get("training", {})),
         evaluation=dict(payload.get("evaluation", {})),
         card=dict(payload.get("card", {})),

@@ -6,8 +6,13 @@ concurrent requests:
 
 - ``prepare``: per image, on the CPU: check the mask and cut what the filler needs (the
   generator's context windows; nothing for a classical filler);
-- ``run``: one call for the prepared work of one or several images (one generator batch);
+- ``run``: one call for the prepared work of one or several images (one generator batch); its
+  torch work goes through a ``Runner``, which by default runs it in place and which the server
+  replaces to run it in its one compute thread, so the caller never needs to know the filler's kind;
 - ``finish``: per image: composite the result; only hole pixels differ from the input.
+
+``holes`` says how many separate holes a prepared image has, from the labelling its
+preparation already did where it did one.
 
 The server (through its micro-batcher), the command-line tool, the evaluation and the
 benchmarks all fill through this interface, so they measure and serve the same code path.
@@ -16,7 +21,9 @@ benchmarks all fill through this interface, so they measure and serve the same c
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
@@ -25,10 +32,26 @@ import torch
 
 from model import inference
 from model.baselines import INPAINT_RADIUS, OPENCV_BASELINES, opencv_fill
-from model.inference import ChunkRunner, InpaintJob, InpaintModel, PlanningError, load_generator
+from model.holes import count_holes
+from model.inference import InpaintJob, InpaintModel, PlanningError, load_generator
 
 Work = TypeVar("Work")
+T = TypeVar("T")
 Kind = Literal["context-encoder", "classical"]
+
+
+class Runner:
+    """Where a filler's torch work runs, piece by piece: here, in the calling thread, in the
+    model's own chunks. The server passes runners that hand each piece to its one compute
+    thread (``app.scheduling``); a ``piece`` caps the windows of one forward pass."""
+
+    piece: int | None = None  # most generator windows per call (None: the model's chunk)
+
+    def __call__(self, work: Callable[[], T]) -> T:
+        return work()
+
+
+IN_PLACE = Runner()
 
 
 class Filler(ABC, Generic[Work]):
@@ -43,12 +66,17 @@ class Filler(ABC, Generic[Work]):
         """Check and cut one image; raises ``PlanningError`` for a mask it cannot fill."""
 
     @abstractmethod
-    def run(self, works: list[Work]) -> list[Any]:
-        """The expensive step for several prepared images at once (one output per work)."""
+    def run(self, works: list[Work], runner: Runner = IN_PLACE) -> list[Any]:
+        """The expensive step for several prepared images at once (one output per work); any
+        torch work in it goes through ``runner``."""
 
     @abstractmethod
     def finish(self, work: Work, output: Any) -> np.ndarray:
         """The filled (H, W, 3) uint8 image."""
+
+    @abstractmethod
+    def holes(self, work: Work) -> int:
+        """Separate (8-connected) holes the work fills, as a person counts them."""
 
     def cost(self, work: Work) -> int:
         """How much of a ``run`` batch this work takes (windows for a generator)."""
@@ -82,12 +110,19 @@ class GeneratorFiller(Filler[InpaintJob]):
     def cost(self, work: InpaintJob) -> int:
         return len(work.inputs)
 
-    def run(self, works: list[InpaintJob], run_chunk: ChunkRunner | None = None) -> list[np.ndarray]:
-        """One generator batch for several images; ``run_chunk`` as in ``InpaintModel.fill``."""
+    def holes(self, work: InpaintJob) -> int:
+        return work.separate_holes
+
+    def run(self, works: list[InpaintJob], runner: Runner = IN_PLACE) -> list[np.ndarray]:
+        """One generator batch for several images, each forward pass handed to ``runner``."""
         if not works:
             return []
         windows, holes = np.concatenate([w.inputs for w in works]), np.concatenate([w.holes for w in works])
-        outputs = self.model.fill(windows, holes, run_chunk)
+        if len(windows) == 0:
+            outputs = windows.copy()
+        else:
+            chunks = self.model.chunks(windows, holes, runner.piece)
+            outputs = np.concatenate([runner(partial(self.model.fill_chunk, *chunk)) for chunk in chunks])
         return np.split(outputs, np.cumsum([len(w.inputs) for w in works])[:-1])
 
     def finish(self, work: InpaintJob, output: np.ndarray) -> np.ndarray:
@@ -132,7 +167,11 @@ class ClassicalFiller(Filler[tuple[np.ndarray, np.ndarray]]):
             raise PlanningError(f"mask is {hole.shape[1]}x{hole.shape[0]}, image is {image.shape[1]}x{image.shape[0]}")
         return image, hole
 
-    def run(self, works: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    def holes(self, work: tuple[np.ndarray, np.ndarray]) -> int:
+        return count_holes(work[1])
+
+    def run(self, works: list[tuple[np.ndarray, np.ndarray]], runner: Runner = IN_PLACE) -> list[np.ndarray]:
+        """``cv2.inpaint`` per image in the calling thread: no torch work for ``runner``."""
         return [opencv_fill(image[None], hole[None], self.name, self.radius)[0] for image, hole in works]
 
     def finish(self, work: tuple[np.ndarray, np.ndarray], output: np.ndarray) -> np.ndarray:

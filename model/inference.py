@@ -24,7 +24,6 @@ server can micro-batch windows of concurrent requests into one generator call.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,10 +59,6 @@ CPU_CHUNK = 8
 BLEND_BAND = 1 << 20  # pixels of one window that finish resamples and blends at once
 
 
-# runs fn(pixels, hole) -> outputs somewhere (a thread of the caller's choosing) and returns them
-ChunkRunner = Callable[[Callable[[np.ndarray, np.ndarray], np.ndarray], np.ndarray, np.ndarray], np.ndarray]
-
-
 class PlanningError(ValueError):
     """The mask or image cannot be planned into generator windows (a client error)."""
 
@@ -84,24 +79,28 @@ class InpaintModel:
     def size(self) -> int:
         return self.generator.config.image_size
 
-    def fill(self, windows: np.ndarray, holes: np.ndarray, run_chunk: ChunkRunner | None = None) -> np.ndarray:
-        """Run the generator on (N, S, S, 3) uint8 windows with (N, S, S) bool holes.
+    def fill(self, windows: np.ndarray, holes: np.ndarray) -> np.ndarray:
+        """Run the generator on (N, S, S, 3) uint8 windows with (N, S, S) bool holes, chunk by
+        chunk in this thread.
 
         Returns (N, S, S, 3) uint8 generator outputs (the whole window, not yet composited).
         What was under the holes is never read: the input is built from the known pixels only.
-        ``run_chunk(fn, pixels, hole)`` runs each chunk's torch work where the caller wants it
-        (the server: its one compute thread); by default here.
         """
         if len(windows) == 0:
             return windows.copy()
-        outs = []
-        for i in range(0, len(windows), self.chunk):
-            pixels, hole = windows[i : i + self.chunk], holes[i : i + self.chunk]
-            outs.append(run_chunk(self._fill_chunk, pixels, hole) if run_chunk else self._fill_chunk(pixels, hole))
-        return np.concatenate(outs)
+        return np.concatenate([self.fill_chunk(pixels, hole) for pixels, hole in self.chunks(windows, holes)])
+
+    def chunks(
+        self, windows: np.ndarray, holes: np.ndarray, most: int | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The windows and holes cut into forward passes of ``chunk`` windows, or of ``most``
+        when that is smaller (a caller that wants shorter passes)."""
+        size = min(self.chunk, most or self.chunk)
+        return [(windows[i : i + size], holes[i : i + size]) for i in range(0, len(windows), size)]
 
     @torch.inference_mode()
-    def _fill_chunk(self, pixels: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    def fill_chunk(self, pixels: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """One forward pass: ``fill`` for windows that fit one chunk."""
         cfg = self.generator.config
         h = torch.from_numpy(np.ascontiguousarray(hole)).to(self.device).unsqueeze(1).float()
         if cfg.in_channels == 4:
@@ -175,9 +174,11 @@ class InpaintJob:
     windows: list[Window]
     inputs: np.ndarray  # (N, S, S, 3) uint8
     holes: np.ndarray  # (N, S, S) bool
+    separate_holes: int  # 8-connected holes in ``mask``, counted by the planner's labelling
 
 
-def _window(top: int, left: int, side: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+def _clipped_box(top: int, left: int, side: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The part of a square window inside an image of ``shape``: (y0, y1, x0, x1)."""
     h, w = shape
     return max(0, top), min(h, top + side), max(0, left), min(w, left + side)
 
@@ -196,11 +197,17 @@ def plan_windows(
     """Windows whose weights total at least ``MIN_COVER`` on every hole pixel and nothing
     outside the holes (see the module docstring); a mask of more than ``max_holes`` separate
     holes, counted on the same labelling, is refused unless close ones merge below it."""
+    return _plan(mask, size, max_windows, max_holes)[0]
+
+
+def _plan(mask: np.ndarray, size: int, max_windows: int, max_holes: int | None) -> tuple[list[Window], int]:
+    """``plan_windows``'s windows and the number of separate holes its labelling found, so that
+    nothing labels the mask a second time to count them."""
     # label and measure depth only around the holes (1 px of known ring keeps depths exact):
     # a wire across a photo touches a sixth of its rows
     crop = hole_box(mask, margin=1)
     if crop is None:
-        return []
+        return [], 0
     h, w = mask.shape
     if max(h, w) > MAX_ASPECT * min(h, w):
         raise PlanningError(f"image is {w}x{h}: sides more than {MAX_ASPECT}:1 apart cannot be inpainted")
@@ -230,7 +237,7 @@ def plan_windows(
         if extent <= COMPACT * thick_side:
             side = math.ceil(min(longest, max(size, CONTEXT * extent, thick_side)))
             top, left = y + bh // 2 - side // 2, x + bw // 2 - side // 2
-            y0, y1, x0, x1 = _window(top, left, side, mask.shape)
+            y0, y1, x0, x1 = _clipped_box(top, left, side, mask.shape)
             part = (max(y, y0), min(y + bh, y1), max(x, x0), min(x + bw, x1))  # the hole inside the box
             weight = (labels[part[0] : part[1], part[2] : part[3]] == index).astype(np.float32)
             windows.append(Window(top, left, side, (y0, y1, x0, x1), part, weight))
@@ -239,7 +246,7 @@ def plan_windows(
             tiled.setdefault(min(grid, _pow2_at_least(longest, size)), []).append(index)
     for grid, members in sorted(tiled.items()):
         windows += _prune(_tile(labels, stats, members, grid, longest, max_windows - len(windows)))
-    return windows
+    return windows, count - 1
 
 
 def _prune(windows: list[Window]) -> list[Window]:
@@ -304,7 +311,7 @@ def _tile(
     windows = []
     for cy, cx in np.concatenate([(low + high + 1) // 2, corners]):
         top, left = int(cy) - half, int(cx) - half
-        y0, y1, x0, x1 = _window(top, left, side, labels.shape)
+        y0, y1, x0, x1 = _clipped_box(top, left, side, labels.shape)
         if y0 >= y1 or x0 >= x1:
             continue
         own = np.isin(labels[y0:y1, x0:x1], wanted)
@@ -352,14 +359,14 @@ def prepare(
     rgb = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.uint8)
     if mask.shape != rgb.shape[:2]:
         raise PlanningError(f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {rgb.shape[1]}x{rgb.shape[0]}")
-    windows = plan_windows(mask, size, max_holes=max_holes)
+    windows, separate_holes = _plan(mask, size, MAX_WINDOWS, max_holes)
     inputs = np.zeros((len(windows), size, size, 3), np.uint8)
     holes = np.zeros((len(windows), size, size), bool)
     for i, win in enumerate(windows):
         inputs[i] = _to_network(rgb, win, size, cv2.INTER_AREA)
         # a network pixel even partly over any hole is hole: no erased colour reaches the input
         holes[i] = _to_network(mask, win, size, cv2.INTER_AREA, np.float32) > 0
-    return InpaintJob(rgb, mask, windows, inputs, holes)
+    return InpaintJob(rgb, mask, windows, inputs, holes, separate_holes)
 
 
 def _from_network(out: np.ndarray, win: Window, part: tuple[int, int, int, int]) -> np.ndarray:

@@ -26,12 +26,17 @@ import torch
 from fastapi import FastAPI
 from PIL import Image
 
+from app import scheduling
 from app.batching import Batcher, BatcherClosed, QueueFull
-from app.compute import ComputeClosed, ComputeThread
+from app.compute import ComputeClosed, ComputeThread, Priority
+from app.imaging import read_upload
+from app.loading import StartupError
 from app.main import create_app
-from app.registry import StartupError, heavy_chunks, measurements, training_summary
+from app.presentation import measurements, training_summary
+from app.scheduling import PacedRunner
 from app.settings import DEFAULT_WEIGHTS, Settings
 from app.version import VERSION, checkout_version
+from model.fillers import Filler, load_filler
 from model.holes import grow_hole
 
 pytestmark = pytest.mark.anyio
@@ -162,9 +167,12 @@ async def wait_until(predicate: Callable[[], bool], what: str) -> None:
         await anyio.sleep(0.01)
 
 
-def blocking_wait(predicate: Callable[[], bool]) -> None:
+def blocking_wait(predicate: Callable[[], bool], what: str) -> None:
+    """``wait_until`` for a thread that is not the event loop."""
     deadline = time.monotonic() + SAFETY_S
-    while not predicate() and time.monotonic() < deadline:
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.005)
 
 
@@ -199,6 +207,30 @@ async def test_every_listed_model_fills(client, photo, photo_bytes, hole):
         response = await post(client, photo_bytes, mask_png(hole), model=info["name"])
         assert_filled(response, np.asarray(photo), hole)
         assert response.headers["x-inpaint-model"] == info["name"]
+
+
+async def test_nothing_erased_reaches_any_served_models_fill(shared_data):
+    """The shipped server's every model (both generators, telea, ns): the same photo erased in
+    magenta and in green under a thin wire and a blob comes back identical."""
+    photo = np.asarray(Image.open(shared_data / "test" / "kodak24" / "kodim05.png").convert("RGB"))
+    hole = np.zeros(photo.shape[:2], bool)
+    hole[100:108, 50:700] = True  # the generators' windows pre-fill a wire with Telea
+    hole[300:340, 200:260] = True
+    magenta, green = photo.copy(), photo.copy()
+    magenta[hole], green[hole] = (255, 0, 255), (0, 255, 0)
+    async with serve(Settings(max_upload_mb=UPLOAD_MB, device="cpu")) as (_, client):
+        names = [m["name"] for m in (await client.get("/api/models")).json()]
+        assert names == ["ce-region", "ce-center", "telea", "ns"]
+        for name in names:
+            filled = [await post(client, png(erased), mask_png(hole), model=name) for erased in (magenta, green)]
+            assert_filled(filled[0], magenta, hole)
+            assert filled[0].content == filled[1].content, name
+
+
+def test_the_hole_is_blanked_where_the_upload_is_decoded(photo_bytes, hole):
+    upload = read_upload(photo_bytes, mask_png(hole), max_pixels=4096 * 4096)
+    assert (upload.rgb[hole] == 0).all() and (upload.rgb[~hole] != 0).any()
+    np.testing.assert_array_equal(upload.rgb[~hole], decode(photo_bytes)[~hole])
 
 
 async def test_blank_model_means_default(client, photo, photo_bytes, hole):
@@ -413,6 +445,18 @@ async def test_low_pixel_limit_from_settings(tiny_weights, photo_bytes, hole):
     async with serve(settings_for(tiny_weights, max_pixels=100_000)) as (_, client):
         response = await post(client, photo_bytes, mask_png(hole))
     assert_error(response, 413, "768x512", "100,000 pixels")
+
+
+async def test_grow_limit_from_settings(tiny_weights, photo, photo_bytes, hole):
+    """CE_MAX_GROW bounds the grow field, in the answers, the schema and the editor page."""
+    async with serve(settings_for(tiny_weights, max_grow=8)) as (_, client):
+        assert_error(await post(client, photo_bytes, mask_png(hole), grow="9"), 422, "grow", "less than or equal to 8")
+        grown = grow_hole(hole, 8)
+        assert_filled(await post(client, photo_bytes, mask_png(hole), grow="8"), np.asarray(photo), grown)
+        schema = (await client.get("/openapi.json")).json()
+        form = next(c for c in schema["components"]["schemas"].values() if "grow" in c.get("properties", {}))
+        assert form["properties"]["grow"]["maximum"] == 8
+        assert 'id="grow" data-testid="grow" min="0" max="8"' in (await client.get("/")).text
 
 
 async def test_too_many_holes_for_a_generator(tiny_weights, photo_bytes, photo):
@@ -641,12 +685,16 @@ async def test_unexpected_errors_are_json(tiny_weights, photo_bytes, hole, monke
 
 
 # --------------------------------------------------------------------------- batching
-def generator_of(app: FastAPI, name: str = "ce-test"):
-    return app.state.runtime.models[name].filler.model
+def filler_of(app: FastAPI, name: str = "ce-test") -> Filler:
+    return app.state.server.models[name].filler
 
 
 def batcher_of(app: FastAPI, name: str = "ce-test") -> Batcher:
-    return app.state.runtime.models[name].batcher
+    return app.state.server.models[name].ordinary
+
+
+def windows_in(works: list) -> int:
+    return sum(len(work.inputs) for work in works)
 
 
 async def test_concurrent_requests_are_micro_batched(app, client, photo, photo_bytes, monkeypatch):
@@ -659,17 +707,18 @@ async def test_concurrent_requests_are_micro_batched(app, client, photo, photo_b
         shifted.append(hole)
     alone = [decode((await post(client, photo_bytes, mask_png(h))).content) for h in shifted[:2]]
 
-    generator, batcher = generator_of(app), batcher_of(app)
-    original = generator.fill
+    filler, batcher = filler_of(app), batcher_of(app)
+    original = filler.run
     first = threading.Event()
 
-    def gated_fill(windows, holes, run_chunk=None):
+    def gated_run(works, runner):
         if not first.is_set():  # hold the first call until every other request waits in the queue
             first.set()
-            blocking_wait(lambda: len(windows) + batcher.pending >= 8)  # one window per request
-        return original(windows, holes, run_chunk)
+            # one window per request
+            blocking_wait(lambda: windows_in(works) + batcher.pending >= 8, "every request to be queued")
+        return original(works, runner)
 
-    monkeypatch.setattr(generator, "fill", gated_fill)
+    monkeypatch.setattr(filler, "run", gated_run)
     before = batcher.snapshot()
     responses = [None] * 8
 
@@ -694,17 +743,17 @@ async def test_concurrent_requests_are_micro_batched(app, client, photo, photo_b
 
 
 async def test_failing_inference_fails_only_its_request(app, client, photo, photo_bytes, hole, monkeypatch):
-    generator, batcher = generator_of(app), batcher_of(app)
-    original = generator.fill
+    filler, batcher = filler_of(app), batcher_of(app)
+    original = filler.run
     calls = []
 
-    def flaky_fill(windows, holes, run_chunk=None):
-        calls.append(len(windows))
+    def flaky_run(works, runner):
+        calls.append(len(works))
         if len(calls) == 1:
             raise RuntimeError("CUDA error: device-side assert (simulated)")
-        return original(windows, holes, run_chunk)
+        return original(works, runner)
 
-    monkeypatch.setattr(generator, "fill", flaky_fill)
+    monkeypatch.setattr(filler, "run", flaky_run)
     failed_before = batcher.snapshot()["failed_jobs"]
     assert_error(await post(client, photo_bytes, mask_png(hole)), 500, "failed", "ce-test")
     assert_filled(await post(client, photo_bytes, mask_png(hole)), np.asarray(photo), hole)
@@ -713,15 +762,15 @@ async def test_failing_inference_fails_only_its_request(app, client, photo, phot
 
 async def test_full_queue_answers_503_with_retry_after(tiny_weights, photo, photo_bytes, hole):
     async with serve(settings_for(tiny_weights, queue_size=1, workers=1)) as (app, client):
-        generator, batcher = generator_of(app), batcher_of(app)
-        original, entered, release = generator.fill, threading.Event(), threading.Event()
+        filler, batcher = filler_of(app), batcher_of(app)
+        original, entered, release = filler.run, threading.Event(), threading.Event()
 
-        def blocked_fill(windows, holes, run_chunk=None):
+        def blocked_run(works, runner):
             entered.set()
             release.wait(SAFETY_S)
-            return original(windows, holes, run_chunk)
+            return original(works, runner)
 
-        generator.fill = blocked_fill
+        filler.run = blocked_run
         results = {}
 
         async def send(key: str) -> None:
@@ -748,16 +797,16 @@ async def test_a_heavy_request_does_not_hold_up_light_ones(tiny_weights, photo, 
     """A mask that needs more than one batch of windows runs in the model's heavy lane: while
     it is held inside the generator, an ordinary request is still served."""
     async with serve(settings_for(tiny_weights, max_batch=4)) as (app, client):
-        generator = generator_of(app)
-        original, heavy_entered, release = generator.fill, threading.Event(), threading.Event()
+        filler = filler_of(app)
+        original, heavy_entered, release = filler.run, threading.Event(), threading.Event()
 
-        def held_when_heavy(windows, holes, run_chunk=None):
-            if len(windows) > 4:
+        def held_when_heavy(works, runner):
+            if windows_in(works) > 4:
                 heavy_entered.set()
                 release.wait(SAFETY_S)
-            return original(windows, holes, run_chunk)
+            return original(works, runner)
 
-        generator.fill = held_when_heavy
+        filler.run = held_when_heavy
         strokes = np.zeros((photo.height, photo.width), bool)
         strokes[20:28, :] = strokes[200:208, :] = strokes[:, 30:38] = True  # long wires: many windows
         results = {}
@@ -785,7 +834,7 @@ async def test_every_lane_runs_its_torch_work_in_the_one_compute_thread(tiny_wei
     """Loading, ordinary and heavy requests alike: one thread runs the generator, so the
     process keeps one OpenMP team (see app.compute)."""
     async with serve(settings_for(tiny_weights, max_batch=4)) as (app, client):
-        model = generator_of(app)
+        model = filler_of(app).model
         threads: list[str] = []
         original = model.generator.forward
 
@@ -800,7 +849,7 @@ async def test_every_lane_runs_its_torch_work_in_the_one_compute_thread(tiny_wei
         assert_filled(await post(client, photo_bytes, mask_png(strokes)), np.asarray(photo), strokes)
         queues = (await client.get("/healthz")).json()["queues"]
         assert queues["ce-test:heavy"]["jobs"] == 1 and queues["ce-test"]["jobs"] == 1
-        assert len(threads) >= 3 and set(threads) == {app.state.runtime.compute.name}
+        assert len(threads) >= 3 and set(threads) == {app.state.server.compute.name}
 
 
 def test_the_compute_thread_runs_ordinary_chunks_before_queued_heavy_ones():
@@ -816,9 +865,9 @@ def test_the_compute_thread_runs_ordinary_chunks_before_queued_heavy_ones():
             held = pool.submit(compute.call, hold)
             busy.wait(SAFETY_S)
             heavy = pool.submit(compute.call, order.append, "heavy", priority=1)
-            blocking_wait(lambda: compute._jobs.qsize() == 1)
+            blocking_wait(lambda: compute.queued == 1, "the heavy job to be queued")
             light = pool.submit(compute.call, order.append, "light")
-            blocking_wait(lambda: compute._jobs.qsize() == 2)
+            blocking_wait(lambda: compute.queued == 2, "the light job to be queued")
             release.set()
             for future in (held, heavy, light):
                 future.result(SAFETY_S)
@@ -833,18 +882,51 @@ def test_the_compute_thread_runs_ordinary_chunks_before_queued_heavy_ones():
         compute.call(sum, [1])
 
 
-def test_a_heavy_request_runs_in_small_pieces_queued_behind_ordinary_work():
-    calls: list[tuple[int, int]] = []
+def test_a_heavy_request_runs_in_small_pieces_queued_behind_ordinary_work(tiny_weights, photo, monkeypatch):
+    """The heavy lane's runner hands the generator's windows to the compute thread two at a
+    time, behind ordinary work, and pauses after each piece as long as it took, but only while
+    ordinary requests are on their way; the pieces fill what one call fills."""
+    priorities: list[int] = []
+    pauses: list[float] = []
 
-    class Recorder:
-        def call(self, fn, pixels, hole, priority=0):
-            calls.append((len(pixels), priority))
-            return fn(pixels, hole)
+    class Compute:
+        def call(self, fn, priority=0):
+            priorities.append(priority)
+            return fn()
 
-    run_chunk = heavy_chunks(Recorder(), piece=2)
-    pixels, hole = np.arange(5 * 3).reshape(5, 3), np.zeros((5, 3), bool)
-    assert np.array_equal(run_chunk(lambda p, h: p * 2, pixels, hole), pixels * 2)
-    assert calls == [(2, 1), (2, 1), (1, 1)]
+    class Clock:  # each reading a second later than the last: every piece "takes" 1 s
+        now = 0.0
+
+        def monotonic(self) -> float:
+            self.now += 1.0
+            return self.now
+
+        def sleep(self, seconds: float) -> None:
+            pauses.append(seconds)
+
+    class Ordinary:
+        busy = False
+
+    monkeypatch.setattr(scheduling, "time", Clock())
+    filler = load_filler(tiny_weights)
+    strokes = np.zeros((photo.height, photo.width), bool)
+    strokes[20:28, :] = strokes[:, 30:38] = True
+    work = filler.prepare(np.asarray(photo), strokes)
+    windows = filler.cost(work)
+    pieces: list[int] = []
+    fill_chunk = filler.model.fill_chunk
+    monkeypatch.setattr(
+        filler.model, "fill_chunk", lambda pixels, holes: pieces.append(len(pixels)) or fill_chunk(pixels, holes)
+    )
+    ordinary = Ordinary()
+    (paced,) = filler.run([work], PacedRunner(Compute(), piece=2, ordinary=ordinary))
+    assert windows > 2 and pieces == [2] * (windows // 2) + [1] * (windows % 2)
+    assert priorities == [Priority.HEAVY] * len(pieces) and pauses == []  # nobody waiting: no pause
+    ordinary.busy = True
+    filler.run([work], PacedRunner(Compute(), piece=2, ordinary=ordinary))
+    assert pauses == [1.0] * (len(pieces) // 2)  # after each piece of the second run
+    (alone,) = filler.run([work])  # in place, the model's own chunks
+    np.testing.assert_array_equal(paced, alone)
 
 
 # --------------------------------------------------------------------------- the batcher itself
@@ -883,7 +965,7 @@ def test_batcher_respects_max_batch_and_queue_bound():
     batcher = Batcher("t", run, max_batch=5, wait_s=0.05, queue_size=3, cost=lambda p: p).start()
     try:
         first = batcher.submit(1)
-        blocking_wait(lambda: batcher.pending == 0)  # taken by the thread, blocked in run
+        blocking_wait(lambda: batcher.pending == 0, "the first job to be taken")  # blocked in run
         queued = [batcher.submit(p) for p in (2, 3, 4)]
         with pytest.raises(QueueFull):
             batcher.submit(1)
@@ -896,7 +978,7 @@ def test_batcher_respects_max_batch_and_queue_bound():
 
 
 def test_a_batch_waits_only_for_requests_on_their_way():
-    """wait_s is an hour: a lone job runs at once; a job announced by ``expecting`` is waited
+    """wait_s is an hour: a lone job runs at once; a job announced by ``announce`` is waited
     for and joins the batch; an announced job that never comes releases the batch."""
     ran: list[list[int]] = []
 
@@ -907,15 +989,15 @@ def test_a_batch_waits_only_for_requests_on_their_way():
     batcher = Batcher("t", run, max_batch=8, wait_s=3600, queue_size=8).start()
     try:
         assert batcher.submit(1).result(SAFETY_S) == 1  # nobody announced: no wait
-        with batcher.expecting() as coming:
+        with batcher.announce() as announcement:
             first = batcher.submit(2)
-            blocking_wait(lambda: batcher.pending == 0)  # taken, now waiting for the announced one
+            blocking_wait(lambda: batcher.pending == 0, "the batch to be taken")  # now waits for the announced one
             assert not first.done()
-            assert batcher.submit(3, coming).result(SAFETY_S) == 3
+            assert batcher.submit(3, announcement).result(SAFETY_S) == 3
         assert first.result(SAFETY_S) == 2
-        with batcher.expecting():
+        with batcher.announce():
             alone = batcher.submit(4)
-            blocking_wait(lambda: batcher.pending == 0)
+            blocking_wait(lambda: batcher.pending == 0, "the batch to be taken")
         assert alone.result(SAFETY_S) == 4  # withdrawn (an error, another lane): the batch runs
     finally:
         batcher.close()
@@ -942,7 +1024,7 @@ def test_batcher_skips_cancelled_jobs():
     batcher = Batcher("t", run, max_batch=1, wait_s=0, queue_size=4).start()
     try:
         first = batcher.submit(1)
-        blocking_wait(lambda: batcher.pending == 0)
+        blocking_wait(lambda: batcher.pending == 0, "the first job to be taken")
         cancelled: Future = batcher.submit(2)
         assert cancelled.cancel()
         gate.set()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.registry import generator_info
+from app.presentation import generator_info
 from model.export import WEIGHTS_DIR
 from model.fillers import load_filler
 

@@ -74,5 +74,5 @@ def test_the_evaluation_is_one_package_and_its_records_one_schema() -> None:
     cli = ROOT / "model" / "tools" / "evaluate.py"
     defined = {node.name for node in ast.parse(cli.read_text()).body if isinstance(node, ast.FunctionDef)}
     assert defined == {"build_parser", "_split", "options_from", "main"}
-    for user in ("model/eval/report.py", "model/eval/scores.py", "model/tools/release.py", "app/registry.py"):
+    for user in ("model/eval/report.py", "model/eval/scores.py", "model/tools/release.py", "app/presentation.py"):
         assert "model.eval.schema" in imported_modules(ROOT / user), user

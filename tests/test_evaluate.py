@@ -107,7 +107,6 @@ def test_mean_fill_is_the_networks_input_colour() -> None:
 
 @pytest.mark.parametrize("method", ["telea", "ns"])
 def test_opencv_baselines_fill_flat_regions_flat_and_keep_context(method: str) -> None:
-    pytest.importorskip("cv2")
     flat = np.zeros((1, SIZE, SIZE, 3), np.uint8) + np.array([90, 140, 200], np.uint8)
     textured = _truth(5)[None]
     hole = center_mask(None, SIZE)[None]
@@ -120,7 +119,6 @@ def test_opencv_baselines_fill_flat_regions_flat_and_keep_context(method: str) -
 
 def test_opencv_fill_on_threads_is_the_serial_fill() -> None:
     """The training loop fills its batch on several threads: each image the same as alone."""
-    pytest.importorskip("cv2")
     rng = np.random.default_rng(3)
     images = np.stack([_truth(seed) for seed in range(6)])
     holes = mask_batch(mask_fn("mixed", SIZE), rng, len(images))

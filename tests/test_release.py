@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from app.registry import generator_info
+from app.presentation import generator_info
 from model.export import read_export
 from model.files import sha256_of
 from model.fillers import load_filler

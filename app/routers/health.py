@@ -8,13 +8,13 @@ import sys
 
 from fastapi import APIRouter
 
-from app.dependencies import RuntimeDep
+from app.dependencies import ServerDep
 from app.openapi import error_responses
 from app.schemas import Health, Limits, QueueStats
+from app.settings import MIB
 from app.version import VERSION
 
 router = APIRouter(tags=["service"])
-MIB = 2**20
 
 
 def memory_mib() -> dict[str, float | None]:
@@ -33,24 +33,20 @@ def memory_mib() -> dict[str, float | None]:
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness and loaded models", responses=error_responses(503))
-async def healthz(runtime: RuntimeDep) -> Health:
+async def healthz(server: ServerDep) -> Health:
     """200 once the models are loaded; includes per-model micro-batching counters."""
-    settings = runtime.settings
+    settings = server.settings
     return Health(
         status="ok",
         version=VERSION,
-        device=str(runtime.device),
-        default_model=runtime.default,
-        models=list(runtime.models),
-        skipped=runtime.skipped,
+        device=str(server.device),
+        default_model=server.default,
+        models=list(server.models),
+        skipped=server.skipped,
         limits=Limits(
             max_upload_mb=settings.max_upload_mb, max_pixels=settings.max_pixels, max_holes=settings.max_holes
         ),
-        queues={
-            batcher.name: QueueStats(**batcher.snapshot())
-            for entry in runtime.models.values()
-            for batcher in entry.batchers
-        },
+        queues={lane.name: QueueStats(**lane.snapshot()) for model in server.models.values() for lane in model.lanes},
         memory=memory_mib(),
-        admission={"inflight": runtime.inflight, "max_inflight": settings.max_inflight, "refused": runtime.refused},
+        admission=server.admission.snapshot(),
     )

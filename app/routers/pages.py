@@ -7,20 +7,21 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from app.assets import EDITOR_MODULES, TEMPLATES
-from app.dependencies import RuntimeDep
+from app.dependencies import ServerDep
 
 router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse, summary="The inpainting editor", tags=["editor"])
-async def index(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+async def index(request: Request, server: ServerDep) -> HTMLResponse:
     """Paint over what should go, choose a model, get the filled photo."""
-    settings = runtime.settings
+    settings = server.settings
     context = {
-        "models": [info.model_dump() for info in runtime.model_infos()],
-        "default_model": runtime.default,
+        "models": [info.model_dump() for info in server.model_infos()],
+        "default_model": server.default,
         "max_upload_mb": settings.max_upload_mb,
         "max_pixels": settings.max_pixels,
+        "max_grow": settings.max_grow,
         "editor_modules": EDITOR_MODULES,
     }
     return TEMPLATES.TemplateResponse(request, "index.html", context)

@@ -16,23 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.baselines import (
-    BASELINES,
-    OPENCV_BASELINES,
-    REFERENCES,
-    XPHOTO_BASELINES,
-    opencv_available,
-    run_baseline,
-    xphoto_available,
-)
+from model.baselines import BASELINES, OPENCV_BASELINES, REFERENCES, run_baseline
 from model.eval.schema import MethodKind
 from model.eval.sets import unique_names
 from model.fillers import ClassicalFiller, Filler, GeneratorFiller
 from model.inference import InpaintModel, load_generator
 
 log = logging.getLogger(__name__)
-
-CONTRIB = "opencv-contrib-python-headless"
 
 # a batch of images: (N, S, S, 3) uint8 and (N, S, S) bool holes -> (N, S, S, 3) uint8
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -85,19 +75,11 @@ def load_models(
 
 
 def choose_baselines(requested: Sequence[str]) -> list[str]:
-    """The requested baselines, minus the OpenCV ones (with a warning) when cv2 or its contrib
-    module xphoto is missing."""
+    """The requested baselines, checked by name."""
     unknown = [b for b in requested if b not in BASELINES]
     if unknown:
         raise ValueError(f"unknown baseline(s) {', '.join(unknown)}; choose from {', '.join(BASELINES)}")
-    chosen = list(requested)
-    if any(b in OPENCV_BASELINES for b in chosen) and not opencv_available():
-        log.warning("OpenCV is not installed: skipping the telea/ns baselines (pip install %s)", CONTRIB)
-        chosen = [b for b in chosen if b not in OPENCV_BASELINES]
-    if any(b in XPHOTO_BASELINES for b in chosen) and not xphoto_available():
-        log.warning("cv2.xphoto is missing: skipping the shiftmap/fsr baselines (pip install %s)", CONTRIB)
-        chosen = [b for b in chosen if b not in XPHOTO_BASELINES]
-    return chosen
+    return list(requested)
 
 
 def choose_references(requested: Sequence[str]) -> list[str]:

@@ -24,7 +24,7 @@ from model.networks import Generator
 from model.tools.schedule import learning_rates, resumed_rates
 from model.tools.train_config import TrainConfig
 
-log = logging.getLogger("model.tools.train")
+log = logging.getLogger(__name__)
 
 # what a run trains towards; a resumed run keeps them unless --retarget (a run resumed without
 # repeating --overlap 0 once trained on another loss, and lost 0.07 dB of validation before it

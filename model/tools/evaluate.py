@@ -27,7 +27,7 @@ import logging
 import sys
 from pathlib import Path
 
-from model.baselines import BASELINES, REFERENCES, MissingDependency
+from model.baselines import BASELINES, REFERENCES
 from model.data import DataError
 from model.devices import DEVICE_CHOICES
 from model.eval.holes import FULLRES_KINDS
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         run(options_from(args))
-    except (DataError, WeightsError, MissingDependency, ValueError, OSError) as exc:
+    except (DataError, WeightsError, ValueError, OSError) as exc:
         raise SystemExit(f"error: {exc}") from exc
     return 0
 

@@ -42,7 +42,7 @@ def embedded_evaluation(eval_paths: list[Path], method: str, export: Path) -> di
     return ReleasedEvaluation.of_method(merge_evaluations(reports), method).to_json()
 
 
-THEN = "; then "  # joins the stages of a chained record: hardware, notes
+STAGE_SEPARATOR = "; then "  # joins the stages of a chained record: hardware, notes
 STEP_KEYS = ("step", "cosine_to_step", "cosine_from_step")  # lr_schedule fields that count steps
 
 
@@ -59,7 +59,7 @@ def chain_runs(before: dict, run: dict) -> dict:
         schedule[0] = {**schedule[0], "optimiser": "fresh"}
     # stages of hardware, in order; a run on the same hardware as the last stage adds none (nor
     # does a repeat an older release recorded)
-    stages = [*(before["hardware"].split(THEN) if before.get("hardware") else []), run.get("hardware")]
+    stages = [*(before["hardware"].split(STAGE_SEPARATOR) if before.get("hardware") else []), run.get("hardware")]
     hardware = [stage for stage, _ in groupby(stage for stage in stages if stage)]
     notes = [n for n in (before.get("note"), run.get("note")) if n]
     return {
@@ -68,9 +68,9 @@ def chain_runs(before: dict, run: dict) -> dict:
         "images_seen": int(before.get("images_seen", 0)) + int(run.get("images_seen", 0)),
         "train_seconds": round(float(before.get("train_seconds", 0)) + float(run.get("train_seconds", 0)), 1),
         "lr_schedule": [*before.get("lr_schedule", []), *schedule],
-        "hardware": THEN.join(hardware),
+        "hardware": STAGE_SEPARATOR.join(hardware),
         "initialised_from": before.get("initialised_from"),
-        **({"note": THEN.join(notes)} if notes else {}),
+        **({"note": STAGE_SEPARATOR.join(notes)} if notes else {}),
     }
 
 

@@ -10,7 +10,7 @@ import torch
 
 from model.tools.train_config import TrainConfig
 
-log = logging.getLogger("model.tools.train")
+log = logging.getLogger(__name__)
 
 COSINE_FLOOR = 0.02  # the cosine ends at this fraction of --lr
 

@@ -453,7 +453,6 @@ def run_meta(
     return GeneratorMeta(
         mask_type=config.mask,
         mean_colour=data.mean,
-        overlap=config.overlap,
         training={
             "data": str(config.data),
             "train_images": data.n_train,
@@ -477,6 +476,7 @@ def run_meta(
             "d_width": config.d_width if joint and config.d_arch == "patch" else None,
             "d_norm": (config.d_norm if config.d_arch == "global" else "spectral") if joint else None,
             "d_shift": config.d_shift if joint else None,
+            "overlap": config.overlap,
             "overlap_weight": config.overlap_weight,
             "rec_mean": config.rec_mean,
             "min_crop": config.min_crop,

@@ -26,7 +26,7 @@ from model.networks import GeneratorConfig, generator_input
 from model.tools import distributed
 from model.tools.train_config import TrainConfig
 
-log = logging.getLogger("model.tools.train")
+log = logging.getLogger(__name__)
 
 VALIDATION_KINDS = ("center", "mixed")  # always validated: the paper's square, what inference windows hold
 VALIDATION_CHUNK = 64  # validation images per generator call
