@@ -87,15 +87,27 @@ def to_rgb(img: Image.Image, field: str) -> Image.Image:
         raise ApiError(422, f"{field} has an unsupported pixel format ({img.mode}): {exc}") from None
 
 
-def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int, grow: int = 0) -> Upload:
+@dataclass
+class UploadBytes:
+    """A request's fields as they arrived: nothing decoded yet."""
+
+    image: bytes
+    mask: bytes | None  # None: the image's transparent pixels are the hole
+    grow: int = 0  # px to dilate the hole by
+    mask_at: tuple[int, int] | None = None  # (left, top) of a mask smaller than the image
+
+
+def read_upload(upload: UploadBytes, max_pixels: int) -> Upload:
     """Validate and decode a request's image and optional mask.
 
     Both headers are checked before either is decoded. Without a mask file the image's own
-    transparency is the mask (transparent = fill); with one, the image's alpha is ignored. The
-    pixels under the (grown) hole are blanked here, before anything else sees them.
+    transparency is the mask (transparent = fill); with one, the image's alpha is ignored. A
+    mask placed with ``mask_at`` covers only its rectangle of the photo (nothing outside it is
+    hole), so a client sends the painted area of a 48-megapixel photo, not a 48-megapixel
+    mask. The pixels under the (grown) hole are blanked here, before anything else sees them.
     """
-    image = open_checked(image_data, "image", max_pixels)
-    mask = open_checked(mask_data, "mask", max_pixels) if mask_data is not None else None
+    image = open_checked(upload.image, "image", max_pixels)
+    mask = open_checked(upload.mask, "mask", max_pixels) if upload.mask is not None else None
     image = decode(image, "image")
     if mask is None:
         hole = transparent_hole(image)
@@ -107,18 +119,32 @@ def read_upload(image_data: bytes, mask_data: bytes | None, max_pixels: int, gro
             )
     else:
         mask = decode(mask, "mask")
-        if mask.size != image.size:
-            raise ApiError(
-                422,
-                f"mask is {mask.size[0]}x{mask.size[1]} but image is {image.size[0]}x{image.size[1]}; "
-                "they must be the same size",
-            )
-        try:
-            hole = mask_from_image(mask)
-        except Exception as exc:
-            raise ApiError(422, f"mask has an unsupported pixel format ({mask.mode}): {exc}") from None
-    hole = grow_hole(hole, grow)
+        hole = placed_hole(mask, image.size, upload.mask_at)
+    hole = grow_hole(hole, upload.grow)
     return Upload(erased(np.asarray(to_rgb(image, "image")), hole), hole, rgb_profile(image))
+
+
+def placed_hole(mask: Image.Image, size: tuple[int, int], at: tuple[int, int] | None) -> np.ndarray:
+    """The (H, W) hole of a photo of ``size`` from its mask image: the same size as the photo,
+    or, placed at ``at`` = (left, top), any rectangle inside it."""
+    (width, height), (mw, mh) = size, mask.size
+    if at is None and mask.size != size:
+        raise ApiError(422, f"mask is {mw}x{mh} but image is {width}x{height}; they must be the same size")
+    left, top = at or (0, 0)
+    if left + mw > width or top + mh > height:
+        raise ApiError(
+            422,
+            f"mask is {mw}x{mh} at ({left}, {top}) but image is {width}x{height}; the mask must lie inside the image",
+        )
+    try:
+        painted = mask_from_image(mask)
+    except Exception as exc:
+        raise ApiError(422, f"mask has an unsupported pixel format ({mask.mode}): {exc}") from None
+    if at is None:
+        return painted
+    hole = np.zeros((height, width), bool)
+    hole[top : top + mh, left : left + mw] = painted
+    return hole
 
 
 def rgb_profile(img: Image.Image) -> bytes | None:

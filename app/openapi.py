@@ -16,6 +16,8 @@ Fill holes in photographs with a Context Encoder (Pathak et al., CVPR 2016) or, 
 comparison, OpenCV's classical Telea / Navier-Stokes inpainting.
 
 * `POST /inpaint` takes a photo and a mask and returns the filled photo.
+* `POST /inpaint/regions` takes the same and returns only the filled pixels, as tiles to paste
+  into the photo: what a client that already holds a big photo wants.
 * `GET /api/models` lists the models with their training and evaluation numbers.
 * Every refusal is JSON `{"detail": "<what is wrong>"}` with a specific status code.
 """
@@ -34,6 +36,20 @@ the masked pixels differ (bit-exact elsewhere).
 * Limits: request body `CE_MAX_UPLOAD_MB` (413), `CE_MAX_PIXELS` per image (413, checked
   before decoding), `CE_MAX_HOLES` separate holes for context encoders (422), `grow` up to
   `CE_MAX_GROW` (422). When the model's queue is full the answer is 503 with `Retry-After`.
+"""
+
+REGIONS_DESCRIPTION = """
+The same fill as `POST /inpaint`, answered as JSON with the **filled pixels only**: the cells
+of a 1,024 px grid that hold hole pixels, each cropped to them and sent as a base64 RGBA PNG,
+opaque on the hole and transparent elsewhere. Drawing every tile at its `left`, `top` over the
+photo (EXIF orientation applied) gives exactly what `POST /inpaint` returns, without
+re-encoding and downloading a 48-megapixel photo for a hole that covers a thousandth of it.
+
+* **`mask_left`, `mask_top`**: the mask may be any rectangle inside the photo, placed at this
+  offset (nothing outside it is filled): send the painted area, not a full-size mask.
+  Without them the mask must be the photo's size, as for `POST /inpaint`.
+* The tiles carry the photo's colour profile, so a browser colour-manages them as it does the
+  photo. Limits and errors are those of `POST /inpaint`.
 """
 
 _ERROR_TEXT = {
@@ -82,7 +98,7 @@ def openapi_with_settings(app: FastAPI, build: Callable[[], dict], settings: Set
     schema = build()
     for component in schema.get("components", {}).get("schemas", {}).values():
         fields = component.get("properties", {})
-        if "model" in fields and "image" in fields:
+        if "model" in fields and "image" in fields and "grow" in fields:
             fields["model"]["example"] = settings.weights.stem
             fields["grow"]["maximum"] = settings.max_grow
     app.openapi_schema = schema

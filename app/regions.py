@@ -18,8 +18,6 @@ import cv2
 import numpy as np
 from PIL import Image
 
-TILE = 1024  # grid step in pixels: a wire across a photo costs a tile per 1,024 px of its length
-
 
 @dataclass(frozen=True)
 class Box:
@@ -31,9 +29,10 @@ class Box:
     height: int
 
 
-def hole_tiles(hole: np.ndarray, tile: int = TILE) -> Iterator[Box]:
+def hole_tiles(hole: np.ndarray, tile: int = 1024) -> Iterator[Box]:
     """The cells of a ``tile`` grid that hold hole pixels, each shrunk to those pixels' box,
-    in reading order."""
+    in reading order: a wire across a photo costs a tile per ``tile`` px of its length, a
+    blob its own area."""
     height, width = hole.shape
     for top in range(0, height, tile):
         band = hole[top : top + tile]
@@ -72,7 +71,7 @@ def encode_tile(rgb: np.ndarray, hole: np.ndarray, box: Box, icc_profile: bytes 
 
 
 def filled_tiles(
-    rgb: np.ndarray, hole: np.ndarray, icc_profile: bytes | None = None, tile: int = TILE
+    rgb: np.ndarray, hole: np.ndarray, icc_profile: bytes | None = None, tile: int = 1024
 ) -> list[tuple[Box, bytes]]:
     """Every tile of the filled photo ``rgb`` that holds hole pixels, with its PNG."""
     return [(box, encode_tile(rgb, hole, box, icc_profile)) for box in hole_tiles(hole, tile)]

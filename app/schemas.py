@@ -130,3 +130,24 @@ class Health(BaseModel):
         description="Inpainting requests in progress now (`inflight`), the most at once (`max_inflight`, "
         "CE_MAX_INFLIGHT) and how many were answered 503 because that many were in progress (`refused`)."
     )
+
+
+class FilledTile(BaseModel):
+    """One rectangle of the filled photo: paste it at (left, top) over the photo, source-over."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    png: str = Field(description="Base64 RGBA PNG: opaque on the hole, transparent elsewhere.")
+
+
+class FilledRegions(BaseModel):
+    """The answer of ``POST /inpaint/regions``: the filled pixels only, as tiles."""
+
+    model: str = Field(description="Model that filled the holes.")
+    width: int = Field(description="The photo's width, EXIF orientation applied.")
+    height: int = Field(description="The photo's height, EXIF orientation applied.")
+    holes: int = Field(description="Separate holes in the mask (0: nothing filled, no tiles).")
+    pixels: int = Field(description="Pixels filled.")
+    tiles: list[FilledTile]

@@ -6,24 +6,28 @@ admission -> decode -> ``filler.prepare`` -> the model's lane (``filler.run``) -
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+import numpy as np
 
 from app.batching import Refused
 from app.errors import ApiError
-from app.imaging import MEDIA_TYPES, Upload, encode, read_upload
+from app.imaging import Upload, UploadBytes, encode, read_upload
 from app.scheduling import Booking, ServedModel
 from app.state import ServerState
 from model.fillers import Filler
 from model.inference import PlanningError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
-class Result:
-    content: bytes
-    media_type: str
+class Filled(Generic[T]):
+    answer: T  # what ``deliver`` made of the filled photo
+    shape: tuple[int, int]  # the photo's height and width, EXIF orientation applied
     holes: int  # separate holes in the mask
     pixels: int  # pixels filled
 
@@ -38,8 +42,20 @@ def prepare_checked(filler: Filler, upload: Upload) -> tuple[Any, int]:
     return work, filler.holes(work)
 
 
-def finish_and_encode(filler: Filler, work: Any, output: Any, fmt: str, icc_profile: bytes | None) -> bytes:
-    return encode(filler.finish(work, output), fmt, icc_profile)
+# what a request gets back, made in a worker thread from the filled photo (EXIF orientation
+# applied), its hole and its colour profile: the whole photo encoded, or only its filled tiles
+Deliver = Callable[[np.ndarray, np.ndarray, bytes | None], T]
+
+
+def whole_photo(fmt: str) -> Deliver[bytes]:
+    """The filled photo encoded as PNG or JPEG (``POST /inpaint``)."""
+    return lambda rgb, hole, profile: encode(rgb, fmt, profile)
+
+
+def finish_and_deliver(
+    filler: Filler, work: Any, output: Any, hole: np.ndarray, profile: bytes | None, deliver: Deliver[T]
+) -> T:
+    return deliver(filler.finish(work, output), hole, profile)
 
 
 async def filled(booking: Booking, work: Any) -> Any:
@@ -55,22 +71,22 @@ async def filled(booking: Booking, work: Any) -> Any:
         raise ApiError(500, f"inpainting with {name!r} failed on the server; see the server log") from None
 
 
-async def inpaint_bytes(
-    server: ServerState, model: ServedModel, image_data: bytes, mask_data: bytes | None, fmt: str, grow: int = 0
-) -> Result:
-    """Validate, fill and encode; an empty mask returns the image unchanged (no inference)."""
+async def fill_request(server: ServerState, model: ServedModel, request: UploadBytes, deliver: Deliver[T]) -> Filled[T]:
+    """Validate and fill one request and make its answer with ``deliver``; an empty mask
+    delivers the photo unchanged (no inference)."""
     steps, filler = server.steps, model.filler
     with server.admission.admit(model) as booking:
-        upload = await steps.run(read_upload, image_data, mask_data, server.settings.max_pixels, grow)
+        upload = await steps.run(read_upload, request, server.settings.max_pixels)
         booking.weigh_photo(upload.hole.size)
-        pixels, profile = int(upload.hole.sum()), upload.icc_profile
+        hole, pixels, profile = upload.hole, int(upload.hole.sum()), upload.icc_profile
+        shape = hole.shape
         if pixels == 0:
             booking.withdraw()
-            content = await steps.run(encode, upload.rgb, fmt, profile, heavy=booking.heavy)
-            return Result(content, MEDIA_TYPES[fmt], 0, 0)
+            answer = await steps.run(deliver, upload.rgb, hole, profile, heavy=booking.heavy)
+            return Filled(answer, shape, 0, 0)
         work, holes = await steps.run(prepare_checked, filler, upload, heavy=booking.heavy)
         del upload  # the work keeps what it needs while it waits in the queue
         booking.weigh_work(work)
         output = await filled(booking, work)
-        content = await steps.run(finish_and_encode, filler, work, output, fmt, profile, heavy=booking.heavy)
-    return Result(content, MEDIA_TYPES[fmt], holes, pixels)
+        answer = await steps.run(finish_and_deliver, filler, work, output, hole, profile, deliver, heavy=booking.heavy)
+    return Filled(answer, shape, holes, pixels)

@@ -5,6 +5,7 @@ failures. No timing assertions: waits only poll for a state, with a generous saf
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import re
 import shutil
@@ -29,7 +30,7 @@ from PIL import Image
 from app import scheduling
 from app.batching import Batcher, BatcherClosed, QueueFull
 from app.compute import ComputeClosed, ComputeThread, Priority
-from app.imaging import read_upload
+from app.imaging import UploadBytes, read_upload
 from app.loading import StartupError
 from app.main import create_app
 from app.presentation import measurements, training_summary
@@ -228,7 +229,7 @@ async def test_nothing_erased_reaches_any_served_models_fill(shared_data):
 
 
 def test_the_hole_is_blanked_where_the_upload_is_decoded(photo_bytes, hole):
-    upload = read_upload(photo_bytes, mask_png(hole), max_pixels=4096 * 4096)
+    upload = read_upload(UploadBytes(photo_bytes, mask_png(hole)), max_pixels=4096 * 4096)
     assert (upload.rgb[hole] == 0).all() and (upload.rgb[~hole] != 0).any()
     np.testing.assert_array_equal(upload.rgb[~hole], decode(photo_bytes)[~hole])
 
@@ -1096,3 +1097,81 @@ def test_settings_from_environment(monkeypatch):
     assert settings.device == "cpu" and settings.port == 9001
     assert DEFAULT_WEIGHTS.name == "ce-region.pt" and DEFAULT_WEIGHTS.parent.name == "weights"
     assert settings.models_folder == DEFAULT_WEIGHTS.parent
+
+
+# --------------------------------------------------------------------------- POST /inpaint/regions
+async def regions(client: httpx.AsyncClient, image: bytes, mask: bytes | None, **fields: str) -> httpx.Response:
+    files = {"image": ("photo.jpg", image, "application/octet-stream")}
+    if mask is not None:
+        files["mask"] = ("mask.png", mask, "image/png")
+    return await client.post("/inpaint/regions", files=files, data=fields or None)
+
+
+def pasted(photo: np.ndarray, answer: dict) -> np.ndarray:
+    """What the editor does with the answer: each tile drawn at its place, source-over."""
+    canvas = photo.copy()
+    for tile in answer["tiles"]:
+        rgba = np.asarray(Image.open(io.BytesIO(base64.b64decode(tile["png"]))).convert("RGBA"))
+        assert rgba.shape[:2] == (tile["height"], tile["width"])
+        opaque = rgba[..., 3] == 255
+        area = canvas[tile["top"] : tile["top"] + tile["height"], tile["left"] : tile["left"] + tile["width"]]
+        area[opaque] = rgba[..., :3][opaque]
+    return canvas
+
+
+@pytest.fixture(scope="module")
+def rotated_jpeg(photo_path) -> tuple[bytes, np.ndarray]:
+    """A phone-style JPEG stored sideways with EXIF orientation 6, and how a browser shows it."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encoded(Image.open(photo_path).convert("RGB"), "JPEG", quality=92, exif=exif)
+    shown = np.asarray(Image.open(io.BytesIO(data)).convert("RGB").transpose(Image.Transpose.ROTATE_270))
+    return data, shown
+
+
+async def test_pasted_tiles_are_exactly_the_whole_photo_answer(client, rotated_jpeg):
+    data, shown = rotated_jpeg
+    hole = np.zeros(shown.shape[:2], bool)
+    hole[100:180, 60:150] = True
+    hole[600:604, 10:500] = True  # a wire
+    whole = await post(client, data, mask_png(hole))
+    assert whole.status_code == 200, whole.text
+    answer = await regions(client, data, mask_png(hole))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["width"], body["height"]) == (shown.shape[1], shown.shape[0])
+    assert body["holes"] == 2 and body["pixels"] == int(hole.sum())
+    assert body["model"] == whole.headers["X-Inpaint-Model"]
+    # the photo as the client holds it (the erased pixels are whatever it shows)
+    np.testing.assert_array_equal(pasted(shown, body), np.where(hole[..., None], decode(whole.content), shown))
+
+
+async def test_a_placed_mask_fills_the_same_as_a_full_size_one(client, rotated_jpeg):
+    data, shown = rotated_jpeg
+    hole = np.zeros(shown.shape[:2], bool)
+    hole[300:340, 200:290] = True
+    full = (await regions(client, data, mask_png(hole))).json()
+    placed = await regions(client, data, mask_png(hole[290:350, 190:300]), mask_left="190", mask_top="290")
+    assert placed.status_code == 200, placed.text
+    assert placed.json() == full
+
+
+async def test_an_empty_mask_answers_no_tiles(client, rotated_jpeg):
+    data, shown = rotated_jpeg
+    answer = await regions(client, data, mask_png(np.zeros(shown.shape[:2], bool)))
+    assert answer.status_code == 200 and answer.json()["tiles"] == [] and answer.json()["holes"] == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "size", "words"),
+    [
+        ({"mask_left": "10"}, (20, 20), ("mask_top", "both")),
+        ({"mask_left": "500", "mask_top": "0"}, (40, 40), ("inside the image",)),
+        ({}, (40, 40), ("same size",)),
+        ({"mask_left": "-1", "mask_top": "0"}, (40, 40), ("mask_left",)),
+    ],
+)
+async def test_a_mask_that_does_not_fit_is_a_clear_422(client, rotated_jpeg, fields, size, words):
+    data, _ = rotated_jpeg
+    mask = mask_png(np.ones(size, bool))
+    assert_error(await regions(client, data, mask, **fields), 422, *words)
