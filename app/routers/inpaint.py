@@ -23,6 +23,10 @@ router = APIRouter(tags=["inpainting"])
 
 OutputFormat = Literal["png", "jpeg"]
 SAFE_HEADER_CHARS = " -_.+()[]@"
+PhotoField = Annotated[UploadFile, File(description="Photo to fill: PNG, JPEG or WebP.")]
+ModelField = Annotated[
+    str | None, Form(description="A name from GET /api/models; omitted or blank = the default generator.")
+]
 
 
 @router.get(
@@ -45,7 +49,7 @@ async def list_models(server: ServerDep) -> list[ModelInfo]:
 )
 async def inpaint(
     server: ServerDep,
-    image: Annotated[UploadFile, File(description="Photo to fill: PNG, JPEG or WebP.")],
+    image: PhotoField,
     # not "UploadFile | None": that documents a JSON null as a valid mask part, which no
     # multipart client can send as a file (schemathesis did, and got a 422)
     mask: Annotated[
@@ -57,10 +61,7 @@ async def inpaint(
             )
         ),
     ] = None,  # optional in the form, never null in the schema
-    model: Annotated[
-        str | None,
-        Form(description="A name from GET /api/models; omitted or blank = the default generator."),
-    ] = None,
+    model: ModelField = None,
     output_format: Annotated[
         OutputFormat, Form(alias="format", description="Encoding of the result: `png` (lossless) or `jpeg`.")
     ] = "png",
@@ -99,7 +100,7 @@ async def inpaint(
 )
 async def inpaint_regions(
     server: ServerDep,
-    image: Annotated[UploadFile, File(description="Photo to fill: PNG, JPEG or WebP.")],
+    image: PhotoField,
     mask: Annotated[
         UploadFile,
         File(
@@ -109,10 +110,7 @@ async def inpaint_regions(
             )
         ),
     ] = None,
-    model: Annotated[
-        str | None,
-        Form(description="A name from GET /api/models; omitted or blank = the default generator."),
-    ] = None,
+    model: ModelField = None,
     grow: Annotated[int, Form(ge=0, description="Dilate the mask by this many pixels, as for POST /inpaint.")] = 0,
     mask_left: Annotated[int | None, Form(ge=0, description="Column of the mask's left edge in the photo.")] = None,
     mask_top: Annotated[int | None, Form(ge=0, description="Row of the mask's top edge in the photo.")] = None,
