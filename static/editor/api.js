@@ -19,6 +19,7 @@ const BUSY_RETRIES = 5; // attempts of one fill while the server answers 503 (bu
 const SENDABLE = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' }; // what the server decodes
 const MIN_CONTEXT = 16; // px of photo a crop keeps around the (grown) mask at the very least
 const PATCH_RING = 2; // px kept around the grown mask in a patch (the server changes only the hole)
+const PNG_BYTES_PER_PIXEL = 1; // a photo's PNG, guessed low (a third of raw RGB) until one is encoded
 
 /** One fill of the current mask (whose bounding box is ``bounds``) on ``image``: resolves to
  * the patch to paste over it ({bitmap, left, top}: the grown hole's box, cut from the answer),
@@ -57,13 +58,16 @@ async function buildForm(image, bounds, model, grow, job) {
   const whole = [0, 0, width, height];
   const maxPixels = Number(config.max_pixels);
   const name = stem(image.name);
-  const attempts = [];
+  const attempts = []; // {region, encode, fileName, png}, cheapest first
   if (width * height <= maxPixels) {
     if (!image.patches.length && image.file && SENDABLE[image.file.type]) {
-      attempts.push([whole, async () => image.file, `${name}.${SENDABLE[image.file.type]}`]);
+      const fileName = `${name}.${SENDABLE[image.file.type]}`;
+      attempts.push({ region: whole, encode: async () => image.file, fileName, png: false });
     }
-    // a PNG of a photo is rarely larger than its raw pixels: beyond that, do not even try
-    if (width * height * 3 <= maxUploadBytes()) attempts.push([whole, () => png(image, whole), `${name}.png`]);
+    // a PNG of a photo is rarely larger than its raw pixels: within that, the whole image fits
+    if (width * height * 3 <= maxUploadBytes()) {
+      attempts.push({ region: whole, encode: () => png(image, whole), fileName: `${name}.png`, png: true });
+    }
   }
   for (const share of [1, 0.5, 0]) {
     const region = cropAroundMask(bounds, grow, width, height, maxPixels, share);
@@ -75,15 +79,20 @@ async function buildForm(image, bounds, model, grow, job) {
           `takes ${formatMP(maxPixels)} MP). Fill it in parts.`,
       );
     }
-    attempts.push([region, () => png(image, region), `${name}-region.png`]);
+    attempts.push({ region, encode: () => png(image, region), fileName: `${name}-region.png`, png: true });
   }
+  let perPixel = PNG_BYTES_PER_PIXEL; // until a PNG of this photo says better
   let total = 0;
-  for (const [region, encode, fileName] of attempts) {
+  for (const [i, { region, encode, fileName, png: isPng }] of attempts.entries()) {
+    const pixels = region[2] * region[3];
+    // encoding megapixels takes seconds: skip what would surely be too large (not the last try)
+    if (isPng && i < attempts.length - 1 && pixels * perPixel > maxUploadBytes()) continue;
     const mask = await exportMask(region);
     job.check();
     if (!mask) throw new Error('The mask is empty: paint over the area to fill first.');
     const imageBlob = await encode();
     job.check();
+    if (isPng) perPixel = imageBlob.size / pixels;
     total = imageBlob.size + mask.size;
     if (total > maxUploadBytes()) continue;
     const form = new FormData();
@@ -103,9 +112,10 @@ async function buildForm(image, bounds, model, grow, job) {
 const png = (image, region) => canvasToBlob(regionCanvas(image, region), 'image/png');
 
 /** [left, top, width, height] around the mask's ``bounds`` grown by ``grow``, with context on
- * each side: ``share`` of the mask's size (at least 128 px, which is what the server's windows
- * look at), less where the crop would exceed ``maxPixels``; null when even the grown mask with
- * a thin ring of context does. */
+ * each side: ``share`` of half the mask's size, at least ``share`` of 128 px (the server's
+ * window around a compact hole spans twice the hole, so half its size on each side holds the
+ * window: model.inference), less where the crop would exceed ``maxPixels``; null when even the
+ * grown mask with a thin ring of context does. */
 function cropAroundMask([x0, y0, x1, y1], grow, width, height, maxPixels, share) {
   const box = (m) => {
     const left = Math.max(0, x0 - m);
@@ -118,7 +128,7 @@ function cropAroundMask([x0, y0, x1, y1], grow, width, height, maxPixels, share)
   };
   let low = grow + MIN_CONTEXT;
   if (!fits(low)) return null;
-  let high = Math.max(low, grow + Math.round(share * Math.max(128, x1 - x0, y1 - y0)));
+  let high = Math.max(low, grow + Math.round(share * Math.max(128, (x1 - x0) / 2, (y1 - y0) / 2)));
   while (high > low) {
     const middle = Math.ceil((low + high) / 2); // the widest margin that fits
     if (fits(middle)) low = middle;
