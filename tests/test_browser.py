@@ -1036,7 +1036,8 @@ def test_a_jpeg_downloads_as_a_jpeg_with_its_camera_data_and_colour_profile(
 ) -> None:
     """Results are encoded only when downloaded, at full size and in the photo's format: a
     JPEG gives a high-quality JPEG that keeps the Exif (camera, date; Orientation set to 1, as
-    the pixels are upright already) and the ICC colour profile. Lossless PNG on request."""
+    the pixels are upright already) and the ICC colour profile. Lossless PNG on request, with
+    the same Exif and profile."""
     h, w = photo.shape[:2]
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: turn a quarter clockwise to show
@@ -1066,7 +1067,12 @@ def test_a_jpeg_downloads_as_a_jpeg_with_its_camera_data_and_colour_profile(
     page.locator("#download-format").select_option("png")
     name, data = downloaded(page)
     assert name == "sideways-inpainted.png"
-    assert np.array_equal(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")), shown)
+    with Image.open(io.BytesIO(data)) as result:
+        assert result.format == "PNG" and np.array_equal(np.asarray(result.convert("RGB")), shown)
+        assert result.info.get("icc_profile") == icc  # the colours hold in the lossless copy too
+        meta = result.getexif()
+        assert meta[0x0112] == 1 and meta[0x010F] == "TestCam"
+        assert meta.get_ifd(0x8769)[0x9003] == "2024:05:06 07:08:09"
 
 
 # ---------------------------------------------------------------- the smaller things

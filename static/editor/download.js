@@ -1,13 +1,15 @@
 /* Download: the result is encoded only when it is downloaded (fills keep bitmaps), at the
  * photo's full resolution and in the format it came in: a JPEG as a high-quality JPEG that
  * keeps the photo's Exif (camera, date; Orientation set to upright, since the pixels already
- * are) and its colour profile (jpeg.js), a PNG as PNG; lossless PNG on request.
+ * are) and its colour profile (jpeg.js), a PNG as PNG; lossless PNG on request, which keeps
+ * a JPEG's Exif and profile too (png.js). A WebP comes back as WebP without them.
  */
 
 import { clearError, els, setStatus, showError } from './dom.js';
 import * as history from './history.js';
 import { canvasToBlob, regionCanvas, stem } from './images.js';
-import { spliceMetadata, uprightExif } from './jpeg.js';
+import { exifTiff, iccProfile, spliceMetadata, uprightExif } from './jpeg.js';
+import { withPngMetadata } from './png.js';
 import { formatMiB } from './settings.js';
 import { state, updateControls } from './state.js';
 
@@ -58,18 +60,28 @@ export async function download() {
 async function encode(image, choice) {
   const format = formatFor(image.type, choice);
   const { width, height } = image;
-  let blob = await canvasToBlob(regionCanvas(image, [0, 0, width, height]), format.type, format.quality);
-  if (format.type === 'image/jpeg' && (image.exif || image.icc.length)) {
-    let exif = null;
-    try {
-      exif = image.exif && uprightExif(image.exif, width, height);
-    } catch {
-      exif = null; // an Exif block that cannot be made upright would turn the photo: leave it out
-    }
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    blob = new Blob([spliceMetadata(bytes, { exif, icc: image.icc })], { type: format.type });
+  const name = `${stem(image.name)}-inpainted.${format.extension}`;
+  const blob = await canvasToBlob(regionCanvas(image, [0, 0, width, height]), format.type, format.quality);
+  const exif = uprightOrNone(image.exif, width, height);
+  if (!exif && !image.icc.length) return { blob, name };
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  if (format.type === 'image/jpeg') return { blob: spliceMetadata(bytes, { exif, icc: image.icc }), name };
+  if (format.type === 'image/png') {
+    const metadata = { profile: iccProfile(image.icc), tiff: exif && exifTiff(exif) };
+    return { blob: await withPngMetadata(bytes, metadata), name };
   }
-  return { blob, name: `${stem(image.name)}-inpainted.${format.extension}` };
+  return { blob, name };
+}
+
+/** The photo's Exif made upright for a ``width`` x ``height`` download; null without one, or
+ * when it cannot be made upright (kept as it is, it would turn the photo again). */
+function uprightOrNone(exif, width, height) {
+  if (!exif) return null;
+  try {
+    return uprightExif(exif, width, height);
+  } catch {
+    return null;
+  }
 }
 
 function save(blob, name) {

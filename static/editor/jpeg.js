@@ -190,7 +190,7 @@ function segment(marker, payload) {
 
 /** ``encoded`` (a JPEG as a canvas writes it: JFIF header, no metadata) with the Exif
  * payload and the ICC payloads spliced in right after the start-of-image marker, where
- * readers look for them; the encoder's own JFIF, Exif and ICC segments are dropped. */
+ * readers look for them, as a Blob; the encoder's own JFIF, Exif and ICC segments are dropped. */
 export function spliceMetadata(encoded, { exif = null, icc = [] }) {
   const parts = [encoded.subarray(0, 2)];
   for (const payload of [exif, ...icc]) {
@@ -200,11 +200,16 @@ export function spliceMetadata(encoded, { exif = null, icc = [] }) {
     if (s.marker === APP0 || isExif(encoded, s) || isIcc(encoded, s)) continue;
     parts.push(encoded.subarray(s.start, s.end));
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return new Blob(parts, { type: 'image/jpeg' });
 }
+
+/** The ICC profile itself, as a Blob, from its APP2 payloads: each is "ICC_PROFILE\0", its
+ * chunk number (from 1), the chunk count, then its piece of the profile. Null without any. */
+export function iccProfile(payloads) {
+  if (!payloads.length) return null;
+  const pieces = [...payloads].sort((a, b) => a[ICC_ID.length] - b[ICC_ID.length]);
+  return new Blob(pieces.map((p) => p.subarray(ICC_ID.length + 2)));
+}
+
+/** The TIFF structure an Exif payload holds (what a PNG's eXIf chunk takes). */
+export const exifTiff = (exif) => exif.subarray(EXIF_ID.length);

@@ -9,6 +9,7 @@
  *   settings.js  the server's config (models, limits) and remembered choices
  *   images.js    images as a photo plus filled patches: decode, draw, encode, resize
  *   jpeg.js      JPEG headers and metadata: read, make upright, splice into a download
+ *   png.js       a photo's colour profile and Exif put into a PNG download
  *   probe.js     a photo file's size (and thumbnail) before it is decoded
  *   holes.js     holes as arrays: grow (as the server does), outline, shape
  *   history.js   the operations (strokes, clears, mask files, fills) and the undo cursor
