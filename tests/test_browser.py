@@ -994,6 +994,25 @@ def test_a_photo_still_opening_is_laid_out_at_once_and_keeps_what_is_painted(
     assert changed[painted].mean() > 0.5
 
 
+def test_a_photo_whose_size_is_not_read_ahead_opens_on_a_stage_that_says_so(
+    page: Page, live_server: str, photo_path: Path, photo: np.ndarray, tmp_path: Path
+) -> None:
+    """A WebP's size is not read from its header, so it cannot be laid out before it decodes:
+    meanwhile the stage says it is opening, rather than keeping the last photo to paint on in
+    vain (what is painted there would be lost) or inviting a drop."""
+    path = tmp_path / "photo.webp"
+    Image.fromarray(photo).save(path, "WEBP", quality=90)
+    open_photo(page, live_server, photo_path)
+    page.evaluate(SLOW_DECODE, ["file", 2000])
+    page.locator("#file-input").set_input_files(path)
+    expect(page.locator("#dropzone")).to_contain_text("Opening photo.webp…")
+    expect(page.locator("#canvas-wrap")).to_be_hidden()
+    page.wait_for_function("window.editorState.width > 0")
+    expect(page.locator("#canvas-wrap")).to_be_visible()
+    expect(page.locator("#dropzone")).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text("photo.webp · 768 × 512")
+
+
 def test_a_fill_says_what_it_is_doing_and_cancel_drops_it_even_after_the_answer(
     page: Page, live_server: str, photo_path: Path, photo: np.ndarray
 ) -> None:

@@ -14,6 +14,7 @@ export const els = {
   mask: $('canvas'),
   growPreview: $('grow-canvas'),
   dropzone: $('dropzone'),
+  emptyTitle: $('empty-title'),
   dropOverlay: $('drop-overlay'),
   cursor: $('brush-cursor'),
   badge: $('before-badge'),

@@ -24,6 +24,8 @@ import { showPhoto } from './view.js';
 const MAX_CANVAS_PIXELS = 16384 * 16384;
 const MAX_CANVAS_SIDE = 32767;
 
+const EMPTY_TITLE = els.emptyTitle.textContent; // the empty stage's invitation, from the template
+
 let opened = 0; // counts openings: a photo opened after this one makes its decode moot
 let clock = null; // the status line's "Opening …" ticker of the latest opening
 
@@ -78,7 +80,7 @@ async function openChecked(file, name, ticket, ready) {
     setBase({ ...fields, bitmap: null, preview: null, width: header.width, height: header.height, patches: [] });
     showThumbnail(header, ticket);
   } else {
-    closePhoto();
+    closePhoto(`Opening ${name}…`); // nothing to paint on until it is decoded, and the stage says so
   }
   let base;
   try {
@@ -148,13 +150,15 @@ function setBase(img) {
   render();
 }
 
-/** Back to the empty stage (a photo that could not be read, or one opening without a size). */
-function closePhoto() {
+/** Back to the empty stage (a photo that could not be read, or one opening without a size,
+ * with ``title`` saying so). */
+function closePhoto(title = EMPTY_TITLE) {
   state.base = null;
   history.reset();
   state.comparing = false;
   els.wrap.hidden = true;
   els.dropzone.hidden = false;
+  els.emptyTitle.textContent = title;
   updateControls();
 }
 

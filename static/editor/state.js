@@ -13,7 +13,8 @@ import * as history from './history.js';
 
 export const state = {
   // the photo as opened: an image (images.js) plus what its file said: {name, type, file (the
-  // File, null once resized), exif, icc, notice}; its bitmap is null while it decodes
+  // File, null once resized), exif, icc, notice}; while it decodes, its bitmap is null and
+  // ``preview`` may hold the file's thumbnail ({bitmap, orientation})
   base: null,
   opening: null, // while a photo decodes: {name, ready (a promise of its base), laidOut}
   busy: false, // a fill or a comparison is running (job.js)
