@@ -9,28 +9,47 @@ Screenshots land in ``test-artifacts/`` (git-ignored).
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import math
 import os
+import re
+import shutil
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
+import torch
+from PIL import Image, ImageCms
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
+from model.export import GeneratorMeta, export_generator
+from model.masks import grow_hole
+from model.networks import Generator
 from tests.devserver import CHROMIUM, CHROMIUM_ARGS, serve
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 800}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# createImageBitmap made slow for some sources, as a 48 MP photo's decode is: a page script that
+# wraps the browser's own function (``kind`` picks the sources: files opened, or blobs fetched)
+SLOW_DECODE = """([kind, ms]) => {
+    const decode = window.createImageBitmap;
+    window.createImageBitmap = (source, ...rest) => {
+        const slow = kind === 'file' ? source instanceof File : source instanceof Blob && !(source instanceof File);
+        const wait = slow ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+        return wait.then(() => decode.call(window, source, ...rest));
+    };
+}"""
 PHONE_CONTROLS = (
     "#open-btn", "#brush-btn", "#eraser-btn", "#brush-size", "#undo-btn", "#redo-btn", "#clear-btn", "#fit-btn",
-    "#model-select", "#fill-btn", "#download-link", "#result-toggle",
+    "#model-select", "#fill-btn", "#download-btn", "#result-toggle", "#compare-btn", "#grow",
 )  # fmt: skip
 
 # Outside CI a missing browser skips these tests (with the reason); in CI, where `make test`
@@ -72,6 +91,20 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture(scope="module")
+def two_kinds_server(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The server with two generators: the test one (trained on mixed holes, the default) and
+    one whose export says it was trained on the paper's central square only."""
+    folder = tmp_path_factory.mktemp("two-kinds")
+    default = folder / "ce-test.pt"
+    shutil.copy(tiny_weights, default)
+    torch.manual_seed(1)
+    meta = GeneratorMeta(mask_type="center", mean_colour=[0.46, 0.45, 0.42], training={"note": "test fixture"})
+    export_generator(Generator().eval(), meta, folder / "ce-square.pt")
+    with serve(default, timeout=60) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def photo(photo_path: Path) -> np.ndarray:
     return np.asarray(Image.open(photo_path).convert("RGB"))
 
@@ -104,47 +137,24 @@ def paint(page: Page, points: list[tuple[float, float]], steps: int = 8) -> None
 
 def mask(page: Page) -> np.ndarray:
     """The mask canvas at full resolution as bool (alpha > 127: what the server gets)."""
-    b64 = page.evaluate(
-        """() => {
-            const c = document.getElementById('canvas');
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            const a = new Uint8Array(d.length / 4);
-            for (let i = 0; i < a.length; i++) a[i] = d[i * 4 + 3];
-            let s = '';
-            for (let i = 0; i < a.length; i += 0x8000) s += String.fromCharCode(...a.subarray(i, i + 0x8000));
-            return [c.width, c.height, btoa(s)];
-        }"""
-    )
-    w, h, data = b64
-    return np.frombuffer(base64.b64decode(data), dtype=np.uint8).reshape(h, w) > 127
+    return canvas_rgba(page, "#canvas")[..., 3] > 127
 
 
 def image_canvas(page: Page) -> np.ndarray:
     """The displayed image canvas at full resolution, RGB."""
-    w, h, data = page.evaluate(
-        """() => {
-            const c = document.getElementById('image-canvas');
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let s = '';
-            for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode(...d.subarray(i, i + 0x8000));
-            return [c.width, c.height, btoa(s)];
-        }"""
-    )
-    return np.frombuffer(base64.b64decode(data), dtype=np.uint8).reshape(h, w, 4)[..., :3]
+    return canvas_rgba(page, "#image-canvas")[..., :3]
 
 
-def download_link_bytes(page: Page) -> bytes:
-    """The bytes behind the download link (a blob: URL), fetched inside the page."""
-    b64 = page.evaluate(
-        """async () => {
-            const href = document.getElementById('download-link').href;
-            const buf = new Uint8Array(await (await fetch(href)).arrayBuffer());
-            let s = '';
-            for (let i = 0; i < buf.length; i += 0x8000) s += String.fromCharCode(...buf.subarray(i, i + 0x8000));
-            return btoa(s);
-        }"""
-    )
-    return base64.b64decode(b64)
+def downloaded(page: Page) -> tuple[str, bytes]:
+    """Presses Download and returns the file the browser saves: its suggested name and bytes."""
+    with page.expect_download() as info:
+        page.locator("#download-btn").click()
+    return info.value.suggested_filename, Path(info.value.path()).read_bytes()
+
+
+def downloaded_rgb(page: Page) -> np.ndarray:
+    """The downloaded result's pixels, RGB."""
+    return np.asarray(Image.open(io.BytesIO(downloaded(page)[1])).convert("RGB"))
 
 
 def press_fill_and_wait(page: Page, fills: int) -> dict:
@@ -162,9 +172,62 @@ def press_fill_and_wait(page: Page, fills: int) -> dict:
     return busy
 
 
+def canvas_rgba(page: Page, selector: str) -> np.ndarray:
+    """The pixels of the first canvas matching ``selector``, RGBA."""
+    w, h, data = page.locator(selector).first.evaluate(
+        """c => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let s = '';
+            for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode(...d.subarray(i, i + 0x8000));
+            return [c.width, c.height, btoa(s)];
+        }"""
+    )
+    return np.frombuffer(base64.b64decode(data), dtype=np.uint8).reshape(h, w, 4)
+
+
+def sideways_jpeg(photo: np.ndarray, exif: bytes | Image.Exif, **options: object) -> bytes:
+    """``photo`` stored as a camera held sideways stores it (turned a quarter anticlockwise),
+    with Exif that says so (Orientation 6 turns it back): a JPEG as phones write them."""
+    buffer = io.BytesIO()
+    Image.fromarray(photo).transpose(Image.Transpose.ROTATE_90).save(buffer, "JPEG", exif=exif, **options)
+    return buffer.getvalue()
+
+
+def exif_with_thumbnail(orientation: int, thumbnail: bytes) -> bytes:
+    """An Exif block as cameras write it (little-endian TIFF): IFD0 with the orientation, IFD1
+    pointing at a small JPEG thumbnail stored after it."""
+    ifd0, ifd1 = 8, 8 + 2 + 12 + 4
+    data = ifd1 + 2 + 2 * 12 + 4
+    tiff = b"II*\0" + struct.pack("<I", ifd0)
+    tiff += struct.pack("<H", 1) + struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack("<I", ifd1)
+    tiff += struct.pack("<H", 2) + struct.pack("<HHII", 0x0201, 4, 1, data)
+    tiff += struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail)) + struct.pack("<I", 0)
+    return b"Exif\0\0" + tiff + thumbnail
+
+
 def bbox(m: np.ndarray) -> tuple[int, int, int, int]:
     ys, xs = np.nonzero(m)
     return int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max())
+
+
+def grow4(m: np.ndarray) -> np.ndarray:
+    """Binary dilation by one pixel's 4-neighbours (pixels beyond the edge count as outside)."""
+    out = m.copy()
+    out[1:] |= m[:-1]
+    out[:-1] |= m[1:]
+    out[:, 1:] |= m[:, :-1]
+    out[:, :-1] |= m[:, 1:]
+    return out
+
+
+def erode4(m: np.ndarray) -> np.ndarray:
+    """Binary erosion by one pixel's 4-neighbours (the array's edge does not erode)."""
+    out = m.copy()
+    out[1:] &= m[:-1]
+    out[:-1] &= m[1:]
+    out[:, 1:] &= m[:, :-1]
+    out[:, :-1] &= m[:, 1:]
+    return out
 
 
 def grow(m: np.ndarray, px: int) -> np.ndarray:
@@ -205,7 +268,7 @@ def test_page_lists_models_and_starts_empty(page: Page, live_server: str) -> Non
     expect(page.locator("#dropzone")).to_be_visible()
     for sel in ("#fill-btn", "#undo-btn", "#redo-btn", "#result-toggle"):
         expect(page.locator(sel)).to_be_disabled()
-    expect(page.locator("#download-link")).to_have_attribute("aria-disabled", "true")
+    expect(page.locator("#download-btn")).to_be_disabled()
     # Every control has an accessible name.
     for name in ("Open", "Brush", "Eraser", "Undo", "Redo", "Clear mask", "Zoom to fit", "Fill", "Keyboard shortcuts"):
         expect(page.get_by_role("button", name=name).first).to_be_attached()
@@ -291,7 +354,7 @@ def test_paint_fill_compare_iterate_download(
     expect(page.locator("#spinner")).to_be_hidden()
     expect(page.locator("#error")).to_be_hidden()
     expect(page.locator("#status")).to_contain_text("Filled")
-    result = np.asarray(Image.open(io.BytesIO(download_link_bytes(page))).convert("RGB"))
+    result = downloaded_rgb(page)
     assert result.shape == photo.shape
     changed = np.any(result != photo, axis=-1)
     assert changed.any(), "the fill changed nothing"
@@ -323,7 +386,7 @@ def test_paint_fill_compare_iterate_download(
     assert painted2.any() and not (painted2 & grow(painted, 2)).any()
     page.keyboard.press("Control+Enter")
     page.wait_for_function("window.editorState.fills === 2 && !window.editorState.busy", timeout=60_000)
-    result2 = np.asarray(Image.open(io.BytesIO(download_link_bytes(page))).convert("RGB"))
+    result2 = downloaded_rgb(page)
     changed2 = np.any(result2 != result, axis=-1)
     assert changed2.any() and not (changed2 & ~painted2).any()
 
@@ -337,7 +400,7 @@ def test_paint_fill_compare_iterate_download(
 
     # Download: a real PNG of the photo's size with a sensible name.
     with page.expect_download() as info:
-        page.locator("#download-link").click()
+        page.locator("#download-btn").click()
     download = info.value
     assert download.suggested_filename == "kodim23-inpainted.png"
     data = Path(download.path()).read_bytes()
@@ -353,7 +416,7 @@ def test_space_drag_pans_after_fill_even_with_a_focused_button(page: Page, live_
     open_photo(page, live_server, photo_path)
     paint(page, [(0.3, 0.4), (0.4, 0.45)])
     press_fill_and_wait(page, fills=1)
-    page.locator("#download-link").focus()
+    page.locator("#download-btn").focus()
     page.keyboard.press("1")
     for _ in range(5):  # well past the stage's size: there is something to pan
         page.keyboard.press("+")
@@ -362,7 +425,7 @@ def test_space_drag_pans_after_fill_even_with_a_focused_button(page: Page, live_
     box = stage.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(cx, cy)
-    page.locator("#download-link").focus()
+    page.locator("#download-btn").focus()
     page.keyboard.down(" ")
     page.mouse.down()
     page.mouse.move(cx - 120, cy - 80, steps=6)
@@ -432,7 +495,7 @@ def test_mask_upload_and_grow(
     assert np.array_equal(mask(page), block)
     page.locator("#grow").fill("5")
     press_fill_and_wait(page, fills=1)
-    result = np.asarray(Image.open(io.BytesIO(download_link_bytes(page))).convert("RGB"))
+    result = downloaded_rgb(page)
     changed = np.any(result != photo, axis=-1)
     ring = grow(block, 5) & ~block
     assert not (changed & ~grow(block, 6)).any()
@@ -447,8 +510,10 @@ def test_mask_upload_and_grow(
 def test_compare_every_model_on_one_mask_and_keep_one(
     page: Page, live_server: str, photo_path: Path, photo: np.ndarray
 ) -> None:
-    """One action fills the same mask with every model; the results show side by side around
-    the mask at 1:1, scroll together, and the one kept becomes the fill."""
+    """One action fills the same mask with every model that suits it (all three here: the test
+    generator is trained on mixed holes); the photo as it was and the results show side by
+    side around the mask at 1:1 with the hole outlined, scroll together, and the one kept
+    becomes the fill."""
     models = httpx.get(f"{live_server}/api/models", timeout=10).json()
     open_photo(page, live_server, photo_path)
     page.locator("#brush-size").fill("24")
@@ -458,13 +523,25 @@ def test_compare_every_model_on_one_mask_and_keep_one(
     dialog = page.locator("#compare-dialog")
     expect(dialog).to_be_visible(timeout=60_000)
     items = dialog.locator(".compare-item")
-    expect(items).to_have_count(len(models))
-    assert items.evaluate_all("fs => fs.map(f => f.dataset.model)") == [
+    expect(items).to_have_count(1 + len(models))
+    assert items.evaluate_all("fs => fs.map(f => f.dataset.model ?? 'original')") == ["original"] + [
         page.locator("#model-select option").nth(i).get_attribute("value") for i in range(len(models))
     ]
     y0, y1, x0, x1 = bbox(painted)
     sizes = dialog.locator("canvas").evaluate_all("cs => cs.map(c => [c.width, c.height, c.clientWidth])")
+    assert len(sizes) == 2 * (1 + len(models))  # the pixels and the outline over them
     assert all(size == [x1 - x0 + 1 + 96, y1 - y0 + 1 + 96, x1 - x0 + 1 + 96] for size in sizes)  # 1:1 crops
+    crop = (slice(max(0, y0 - 48), y1 + 49), slice(max(0, x0 - 48), x1 + 49))
+    # the original panel is the photo as it was; the outline runs along the painted hole's edge
+    original = canvas_rgba(page, ".compare-item[data-original] canvas:not(.compare-outline)")
+    assert np.array_equal(original[..., :3], photo[crop])
+    lines = canvas_rgba(page, ".compare-item[data-original] canvas.compare-outline")
+    hole = painted[crop]
+    inner = hole & ~erode4(hole)
+    assert np.array_equal(lines[..., 3] > 0, inner | (grow4(hole) & ~hole))
+    assert np.array_equal(np.all(lines[..., :3] == 255, axis=-1) & (lines[..., 3] > 0), inner)
+    dialog.locator("#compare-outline").uncheck()
+    expect(dialog.locator("canvas.compare-outline").first).to_be_hidden()
     panes = dialog.locator(".compare-pane")
     panes.first.evaluate("p => { p.scrollLeft = 30; p.scrollTop = 20; p.dispatchEvent(new Event('scroll')); }")
     scrolls = panes.evaluate_all("ps => ps.map(p => [p.scrollLeft, p.scrollTop])")
@@ -473,7 +550,7 @@ def test_compare_every_model_on_one_mask_and_keep_one(
     dialog.locator('.compare-item[data-model="ns"] button').click()
     expect(dialog).to_be_hidden()
     assert page.evaluate("window.editorState.fills") == 1
-    kept = np.asarray(Image.open(io.BytesIO(download_link_bytes(page))).convert("RGB"))
+    kept = downloaded_rgb(page)
     buffer = io.BytesIO()
     Image.fromarray(painted.astype(np.uint8) * 255).save(buffer, "PNG")
     direct = httpx.post(
@@ -486,12 +563,56 @@ def test_compare_every_model_on_one_mask_and_keep_one(
     assert not mask(page).any()
 
 
-def test_a_photo_larger_than_the_upload_limit_as_png_stays_fillable_round_after_round(
+def test_compare_runs_only_the_models_that_suit_the_hole_and_centres_it(
+    page: Page, two_kinds_server: str, photo_path: Path, tmp_path: Path
+) -> None:
+    """GET /api/models says which holes each generator is meant for: one trained on the paper's
+    central square is left out for a painted stroke (and the dialog says so) and runs on a
+    square hole. A hole larger than the panels opens in their middle, not their corner."""
+    models = httpx.get(f"{two_kinds_server}/api/models", timeout=10).json()
+    square_model = next(m for m in models if m["mask_type"] == "center")
+    open_photo(page, two_kinds_server, photo_path)
+    page.locator("#brush-size").fill("30")
+    paint(page, [(0.05, 0.2), (0.5, 0.5), (0.95, 0.8)])  # a long stroke: larger than any panel
+    page.locator("#compare-btn").click()
+    dialog = page.locator("#compare-dialog")
+    expect(dialog).to_be_visible(timeout=60_000)
+    shown = dialog.locator(".compare-item").evaluate_all("fs => fs.map(f => f.dataset.model ?? 'original')")
+    assert shown == ["original"] + [m["name"] for m in models if m["mask_type"] != "center"]
+    expect(page.locator("#compare-note")).to_contain_text(square_model["title"])
+    expect(page.locator("#compare-note")).to_contain_text("square hole")
+    y0, y1, x0, x1 = bbox(mask(page))
+    centre = ((x0 + x1 + 1) / 2 - max(0, x0 - 48), (y0 + y1 + 1) / 2 - max(0, y0 - 48))
+    for pane in dialog.locator(".compare-pane").all():
+        left, width, inner_width = pane.evaluate("p => [p.scrollLeft, p.clientWidth, p.scrollWidth]")
+        top, height, inner_height = pane.evaluate("p => [p.scrollTop, p.clientHeight, p.scrollHeight]")
+        assert inner_width > width  # the hole is wider than the panel
+        assert abs(left + width / 2 - centre[0]) <= 1
+        assert inner_height <= height or abs(top + height / 2 - centre[1]) <= 1
+    page.locator("#compare-close").click()
+
+    # a square hole (a mask file): the central-hole model runs too
+    w, h = page.evaluate("[window.editorState.width, window.editorState.height]")
+    square = np.zeros((h, w), np.uint8)
+    square[200:264, 300:364] = 255
+    Image.fromarray(square).save(tmp_path / "square.png")
+    page.locator("#clear-btn").click()
+    page.locator("#mask-input").set_input_files(str(tmp_path / "square.png"))
+    expect(page.locator("#fill-btn")).to_be_enabled()
+    page.locator("#compare-btn").click()
+    expect(dialog).to_be_visible(timeout=60_000)
+    shown = dialog.locator(".compare-item").evaluate_all("fs => fs.map(f => f.dataset.model ?? 'original')")
+    assert shown == ["original"] + [m["name"] for m in models]
+    expect(page.locator("#compare-note")).to_be_empty()
+
+
+def test_a_photo_over_the_server_limits_keeps_its_full_resolution_round_after_round(
     page: Page, tiny_weights: Path, photo_path: Path, tmp_path: Path
 ) -> None:
-    """What a phone photo meets: over the pixel limit, so the editor resizes it and keeps it
-    lossless (a PNG over the upload limit), and every filled result is such a PNG too. Each
-    fill then sends a crop around its mask; only masked pixels change, round after round."""
+    """What a phone photo meets: more pixels than the server takes in one request. The editor
+    keeps the photo at its full resolution and sends each fill a crop around its mask within
+    the limits; only masked pixels change, round after round, and the download has every
+    pixel (a lossless PNG on request, over the upload limit itself; a JPEG as it came)."""
     big = tmp_path / "phone.jpg"
     Image.open(photo_path).convert("RGB").resize((1536, 1024), Image.Resampling.BICUBIC).save(big, quality=90)
     assert big.stat().st_size < 2**20
@@ -499,7 +620,7 @@ def test_a_photo_larger_than_the_upload_limit_as_png_stays_fillable_round_after_
     with serve(tiny_weights, env=env, timeout=60) as url:
         open_photo(page, url, big)
         w, h = page.evaluate("[window.editorState.width, window.editorState.height]")
-        assert w * h <= 1_000_000 and w > 1000  # resized to fit the pixel limit
+        assert (w, h) == (1536, 1024)  # not scaled down to the server's 1 MP
         base = image_canvas(page)
         painted_all = np.zeros((h, w), bool)
         for fills, stroke in enumerate([[(0.2, 0.3), (0.3, 0.35)], [(0.6, 0.7), (0.7, 0.75)]], start=1):
@@ -510,9 +631,12 @@ def test_a_photo_larger_than_the_upload_limit_as_png_stays_fillable_round_after_
             shown = image_canvas(page)
             changed = np.any(shown != base, axis=-1)
             assert changed.any() and not (changed & ~painted_all).any()
-        result = np.asarray(Image.open(io.BytesIO(download_link_bytes(page))).convert("RGB"))
-        assert np.array_equal(result, shown)
-        assert len(download_link_bytes(page)) > 2**20  # the result itself is over the upload limit
+        name, data = downloaded(page)
+        assert name == "phone-inpainted.jpg" and Image.open(io.BytesIO(data)).size == (w, h)
+        page.locator("#download-format").select_option("png")
+        name, data = downloaded(page)
+        assert name == "phone-inpainted.png" and len(data) > 2**20  # over the upload limit itself
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")), shown)
 
 
 def test_a_busy_server_is_retried_after_its_retry_after(page: Page, live_server: str, photo_path: Path) -> None:
@@ -686,6 +810,9 @@ def test_client_side_checks(page: Page, live_server: str) -> None:
         {"name": "broken.png", "mimeType": "image/png", "buffer": PNG_SIGNATURE + b"\0" * 64}
     )
     expect(error).to_contain_text("could not be read")
+    # An empty file (a failed copy, a cloud placeholder) is said to be empty, not unreadable.
+    page.locator("#file-input").set_input_files({"name": "IMG_0042.jpg", "mimeType": "image/jpeg", "buffer": b""})
+    expect(error).to_contain_text('"IMG_0042.jpg" is empty (0 bytes)')
     # A file over the upload limit, built inside the page (sending megabytes through the driver
     # is slow); it goes through the real file input all the same.
     page.evaluate(
@@ -812,3 +939,282 @@ def test_api_docs_render_without_internet(page: Page, live_server: str) -> None:
     expect(page.locator(".opblock-summary-path[data-path='/healthz']")).to_be_visible()
     outside = [url for url in requested if not url.startswith(live_server) and not url.startswith("data:")]
     assert not outside, outside
+
+
+# ---------------------------------------------------------------- opening, stages, downloads
+
+
+def test_a_photo_still_opening_is_laid_out_at_once_and_keeps_what_is_painted(
+    page: Page, live_server: str, photo: np.ndarray, tmp_path: Path
+) -> None:
+    """A big JPEG takes seconds to decode: meanwhile the status says so with the time, the
+    photo is laid out at its upright size from its header, on its EXIF thumbnail (turned
+    upright), strokes painted on it are kept, and Ctrl+Enter fills once the photo is there."""
+    h, w = photo.shape[:2]
+    thumb = io.BytesIO()
+    Image.fromarray(photo).transpose(Image.Transpose.ROTATE_90).resize((32, 48)).save(thumb, "JPEG", quality=90)
+    path = tmp_path / "sideways.jpg"
+    path.write_bytes(sideways_jpeg(photo, exif_with_thumbnail(6, thumb.getvalue()), quality=92))
+    page.goto(live_server)
+    page.evaluate(SLOW_DECODE, ["file", 3000])
+    page.locator("#file-input").set_input_files(path)
+    page.wait_for_function("window.editorState.opening")
+    expect(page.locator("#status")).to_contain_text(re.compile(r"Opening sideways\.jpg… \d+\.\d s"))
+    expect(page.locator("#opening-badge")).to_be_visible()
+    assert page.locator("#canvas").evaluate("c => [c.width, c.height]") == [w, h]  # upright already
+    page.wait_for_function(
+        "document.getElementById('image-canvas').getContext('2d').getImageData(384, 256, 1, 1).data[3] > 0"
+    )
+    preview = image_canvas(page).astype(float)
+
+    def coarse(a: np.ndarray) -> np.ndarray:
+        return a.reshape(16, h // 16, 24, w // 24, 3).mean(axis=(1, 3))
+
+    unturned = np.asarray(Image.fromarray(photo).transpose(Image.Transpose.ROTATE_90).resize((w, h))).astype(float)
+    right, wrong = np.abs(coarse(preview) - coarse(photo)).mean(), np.abs(coarse(preview) - coarse(unturned)).mean()
+    assert right < 20 and right < wrong / 2, (right, wrong)
+
+    page.locator("#brush-size").fill("24")
+    paint(page, [(0.3, 0.4), (0.45, 0.5)])
+    painted = mask(page)
+    assert painted.any(), "a stroke painted while the photo opens is kept"
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#spinner")).to_contain_text("Opening the photo")
+    page.wait_for_function("window.editorState.fills === 1 && !window.editorState.busy", timeout=60_000)
+    assert page.evaluate("[window.editorState.width, window.editorState.height]") == [w, h]
+    expect(page.locator("#opening-badge")).to_be_hidden()
+    after = image_canvas(page)
+    page.keyboard.press("c")
+    before = image_canvas(page)
+    assert np.abs(before.astype(int) - photo).mean() < 3  # the JPEG, decoded upright
+    changed = np.any(after != before, axis=-1)
+    y0, y1, x0, x1 = bbox(painted)
+    assert not changed[: y0 - 2].any() and not changed[y1 + 3 :].any()
+    assert not changed[:, : x0 - 2].any() and not changed[:, x1 + 3 :].any()
+    assert changed[painted].mean() > 0.5
+
+
+def test_a_photo_whose_size_is_not_read_ahead_opens_on_a_stage_that_says_so(
+    page: Page, live_server: str, photo_path: Path, photo: np.ndarray, tmp_path: Path
+) -> None:
+    """A WebP's size is not read from its header, so it cannot be laid out before it decodes:
+    meanwhile the stage says it is opening, rather than keeping the last photo to paint on in
+    vain (what is painted there would be lost) or inviting a drop."""
+    path = tmp_path / "photo.webp"
+    Image.fromarray(photo).save(path, "WEBP", quality=90)
+    open_photo(page, live_server, photo_path)
+    page.evaluate(SLOW_DECODE, ["file", 2000])
+    page.locator("#file-input").set_input_files(path)
+    expect(page.locator("#dropzone")).to_contain_text("Opening photo.webp…")
+    expect(page.locator("#canvas-wrap")).to_be_hidden()
+    page.wait_for_function("window.editorState.width > 0")
+    expect(page.locator("#canvas-wrap")).to_be_visible()
+    expect(page.locator("#dropzone")).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text("photo.webp · 768 × 512")
+
+
+def test_a_fill_says_what_it_is_doing_and_cancel_drops_it_even_after_the_answer(
+    page: Page, live_server: str, photo_path: Path, photo: np.ndarray
+) -> None:
+    """The spinner names the stage with the time since Fill; Cancel frees the editor at once
+    and the answer never lands, even when it has already arrived (Escape, while applying)."""
+    open_photo(page, live_server, photo_path)
+    paint(page, [(0.4, 0.4), (0.5, 0.5)])
+    spinner, status = page.locator("#spinner"), page.locator("#status")
+    held = []
+    page.route("**/inpaint", lambda route: held.append(route))
+    page.locator("#fill-btn").click()
+    expect(spinner).to_contain_text(re.compile(r"Uploading… \d+\.\d s"))
+    first = float(page.locator("#busy-time").inner_text().split()[0])
+    page.wait_for_timeout(400)
+    assert float(page.locator("#busy-time").inner_text().split()[0]) >= first + 0.3  # the time runs
+    page.locator("#cancel-btn").click()
+    expect(spinner).to_be_hidden(timeout=1_000)
+    expect(status).to_contain_text("Fill cancelled")
+    expect(page.locator("#fill-btn")).to_be_enabled()
+    with contextlib.suppress(PlaywrightError):
+        held[0].continue_()  # the request was aborted: nothing may come of it
+    page.unroute("**/inpaint")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.editorState.fills") == 0
+
+    # The answer arrives, then Escape while it is being applied (its decode made slow).
+    page.evaluate(SLOW_DECODE, ["blob", 2000])
+    page.locator("#fill-btn").click()
+    expect(spinner).to_contain_text("Applying", timeout=30_000)
+    page.keyboard.press("Escape")
+    expect(spinner).to_be_hidden(timeout=1_000)
+    expect(status).to_contain_text("Fill cancelled")
+    page.wait_for_timeout(2_500)
+    assert page.evaluate("window.editorState.fills") == 0
+    assert np.array_equal(image_canvas(page), photo) and mask(page).any()
+
+
+def test_a_jpeg_downloads_as_a_jpeg_with_its_camera_data_and_colour_profile(
+    page: Page, live_server: str, photo: np.ndarray, tmp_path: Path
+) -> None:
+    """Results are encoded only when downloaded, at full size and in the photo's format: a
+    JPEG gives a high-quality JPEG that keeps the Exif (camera, date; Orientation set to 1, as
+    the pixels are upright already) and the ICC colour profile. Lossless PNG on request, with
+    the same Exif and profile."""
+    h, w = photo.shape[:2]
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turn a quarter clockwise to show
+    exif[0x010F] = "TestCam"  # Make
+    exif[0x0110] = "Model 7"  # Model
+    exif.get_ifd(0x8769)[0x9003] = "2024:05:06 07:08:09"  # DateTimeOriginal
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    path = tmp_path / "sideways.jpg"
+    path.write_bytes(sideways_jpeg(photo, exif, quality=95, icc_profile=icc))
+    open_photo(page, live_server, path)
+    assert page.evaluate("[window.editorState.width, window.editorState.height]") == [w, h]
+    paint(page, [(0.3, 0.4), (0.45, 0.5)])
+    press_fill_and_wait(page, fills=1)
+    shown = image_canvas(page)
+    expect(page.locator("#download-format")).to_be_visible()
+    name, data = downloaded(page)
+    assert name == "sideways-inpainted.jpg"
+    with Image.open(io.BytesIO(data)) as result:
+        assert result.format == "JPEG" and result.size == (w, h)
+        meta = result.getexif()
+        assert meta[0x0112] == 1 and meta[0x010F] == "TestCam" and meta[0x0110] == "Model 7"
+        assert meta.get_ifd(0x8769)[0x9003] == "2024:05:06 07:08:09"
+        assert result.info.get("icc_profile") == icc
+        pixels = np.asarray(result.convert("RGB")).astype(int)
+    assert np.abs(pixels - shown).mean() < 3  # quality 95 %
+    assert not page.evaluate("window.editorState.unsaved")
+    page.locator("#download-format").select_option("png")
+    name, data = downloaded(page)
+    assert name == "sideways-inpainted.png"
+    with Image.open(io.BytesIO(data)) as result:
+        assert result.format == "PNG" and np.array_equal(np.asarray(result.convert("RGB")), shown)
+        assert result.info.get("icc_profile") == icc  # the colours hold in the lossless copy too
+        meta = result.getexif()
+        assert meta[0x0112] == 1 and meta[0x010F] == "TestCam"
+        assert meta.get_ifd(0x8769)[0x9003] == "2024:05:06 07:08:09"
+
+
+# ---------------------------------------------------------------- the smaller things
+
+
+def test_grow_is_previewed_and_stays_within_its_range(
+    page: Page, live_server: str, photo_path: Path, photo: np.ndarray, tmp_path: Path
+) -> None:
+    """The ring Grow adds shows around the mask, exactly as the server grows it; a value over
+    the server's 64 px is set back to 64 in the field, with a word why, before it is sent."""
+    open_photo(page, live_server, photo_path)
+    h, w = photo.shape[:2]
+    block = np.zeros((h, w), bool)
+    block[200:260, 300:380] = True
+    Image.fromarray(block.astype(np.uint8) * 255).save(tmp_path / "mask.png")
+    page.locator("#mask-input").set_input_files(str(tmp_path / "mask.png"))
+    page.wait_for_function("window.editorState.canUndo")
+    field = page.locator("#grow")
+
+    def preview() -> np.ndarray:
+        left, top, width, height = map(int, page.locator("#grow-canvas").get_attribute("data-region").split(","))
+        ring = np.zeros((h, w), bool)
+        ring[top : top + height, left : left + width] = canvas_rgba(page, "#grow-canvas")[..., 3] > 0
+        return ring
+
+    expect(page.locator("#grow-canvas")).to_be_hidden()
+    field.fill("5")
+    expect(page.locator("#grow-canvas")).to_have_attribute("data-region", "295,195,90,70")
+    assert np.array_equal(preview(), grow_hole(block, 5) & ~block)
+    field.fill("100")
+    field.press("Tab")
+    expect(field).to_have_value("64")
+    expect(page.locator("#status")).to_contain_text("64 px")
+    expect(page.locator("#grow-canvas")).to_have_attribute("data-region", "236,136,208,188")
+    assert np.array_equal(preview(), grow_hole(block, 64) & ~block)
+
+    # Ctrl+Enter straight after typing: the field shows what is sent, and the fill covers it.
+    field.fill("90")
+    page.keyboard.press("Control+Enter")
+    expect(field).to_have_value("64")
+    page.wait_for_function("window.editorState.fills === 1 && !window.editorState.busy", timeout=60_000)
+    changed = np.any(image_canvas(page) != photo, axis=-1)
+    grown = grow_hole(block, 64)
+    assert not (changed & ~grown).any() and changed[grown & ~grow_hole(block, 48)].mean() > 0.5
+    expect(page.locator("#grow-canvas")).to_be_hidden()  # no mask left to grow
+
+
+def test_fill_status_names_the_model_and_undone_fills_are_not_unsaved(
+    page: Page, live_server: str, photo_path: Path
+) -> None:
+    """The status line says which model filled by its title (not its file stem); undoing every
+    fill leaves nothing to lose, so opening another photo does not ask; a downloaded result
+    does not ask either."""
+    models = httpx.get(f"{live_server}/api/models", timeout=10).json()
+    default = next(m for m in models if m["default"])
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    open_photo(page, live_server, photo_path)
+    paint(page, [(0.3, 0.4), (0.4, 0.45)])
+    press_fill_and_wait(page, fills=1)
+    expect(page.locator("#status")).to_contain_text(f"Filled with {default['title']} in")
+    assert default["title"] != default["name"]
+    assert page.evaluate("window.editorState.unsaved")
+    page.keyboard.press("Control+z")
+    assert not page.evaluate("window.editorState.unsaved")
+    other = photo_path.parent / "kodim03.png"
+    page.locator("#file-input").set_input_files(str(other))
+    expect(page.locator("#status")).to_contain_text("kodim03.png ·")
+    assert not asked
+    paint(page, [(0.3, 0.4), (0.4, 0.45)])
+    press_fill_and_wait(page, fills=1)
+    downloaded(page)
+    page.locator("#file-input").set_input_files(str(photo_path))
+    expect(page.locator("#status")).to_contain_text("kodim23.png ·")
+    assert not asked
+
+
+def test_messages_never_move_the_photo(page: Page, live_server: str, photo_path: Path) -> None:
+    """An error of several lines, or a long status line, must not resize the stage: the photo
+    (fitted to the stage) would jump under the brush."""
+    open_photo(page, live_server, photo_path)
+    paint(page, [(0.4, 0.4), (0.5, 0.5)])
+    box = page.locator("#canvas").bounding_box()
+    detail = "The server refused this request for a reason that takes many words to explain. " * 5
+    page.route("**/inpaint", lambda route: route.fulfill(status=422, json={"detail": detail}))
+    page.locator("#fill-btn").click()
+    error = page.locator("#error")
+    expect(error).to_be_visible()
+    assert error.bounding_box()["height"] > 60  # several lines
+    assert page.locator("#canvas").bounding_box() == box
+    page.locator("#error-close").click()
+    page.evaluate("document.getElementById('status').textContent = 'A long status line. '.repeat(30)")
+    assert page.locator("#canvas").bounding_box() == box
+
+
+def test_phone_names_every_action_and_shows_whole_model_descriptions(
+    browser: Browser, live_server: str, photo: np.ndarray, tmp_path: Path
+) -> None:
+    """On a phone, Grow has a visible label, Before, Download and Compare show their names
+    under their icons (the download's format choice beside them, for a JPEG), all within the
+    width, and the model's description wraps instead of being cut (its tooltip holds the
+    whole of it)."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2
+    )
+    page = context.new_page()
+    path = tmp_path / "phone.jpg"
+    Image.fromarray(photo).save(path, quality=90)
+    try:
+        open_photo(page, live_server, path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        named = ("label[for='grow']", "#result-toggle .label", "#download-btn .label", "#compare-btn .label")
+        for selector in (*named, "#download-format"):
+            b = page.locator(selector).bounding_box()
+            assert b is not None and b["width"] > 20 and b["height"] > 8, selector
+            assert b["x"] >= 0 and b["x"] + b["width"] <= 390 + 0.5, selector
+        for button in ("#result-toggle", "#download-btn", "#compare-btn"):
+            inside, label = page.locator(button).bounding_box(), page.locator(f"{button} .label").bounding_box()
+            assert inside["x"] <= label["x"] and label["x"] + label["width"] <= inside["x"] + inside["width"], button
+        info = page.locator("#model-info")
+        described = httpx.get(f"{live_server}/api/models", timeout=10).json()[0]
+        assert described["good_at"] in info.get_attribute("title")
+        assert info.evaluate("e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")
+        expect(info).to_contain_text(described["good_at"])
+    finally:
+        context.close()

@@ -9,10 +9,10 @@
 
 import { els } from './dom.js';
 import * as history from './history.js';
-import { bitmapCanvas, canvasToBlob } from './images.js';
+import { bitmapCanvas, canvasToBlob, drawImage, drawOriented } from './images.js';
 import { safeStorage } from './settings.js';
 
-const MASK_COLOUR = '#ff3d6e'; // painted opaque; the canvas element's CSS opacity tints it
+export const MASK_COLOUR = '#ff3d6e'; // painted opaque; the canvas element's CSS opacity tints it
 const MASK_COLOUR_KEY = 'inpaint.maskColour';
 // the mask is painted in MASK_COLOUR; other colours are a hue rotation of the whole canvas,
 // so what is painted (and sent) never changes, only how it shows over the photo
@@ -31,10 +31,13 @@ export function resize(width, height) {
   els.image.height = els.mask.height = height;
 }
 
+/** Draws ``img`` (an image, see images.js) on the photo canvas; while a photo is still
+ * decoding, its preview (``img.preview``: the JPEG's thumbnail, turned upright) if it has one. */
 export function showImage(img) {
   if (shownImage === img) return;
   imageCtx.clearRect(0, 0, els.image.width, els.image.height);
-  imageCtx.drawImage(img.bitmap, 0, 0);
+  if (img.bitmap) drawImage(imageCtx, img);
+  else if (img.preview) drawOriented(imageCtx, img.preview.bitmap, img.preview.orientation, img.width, img.height);
   shownImage = img;
 }
 
@@ -42,7 +45,7 @@ export function showImage(img) {
 export function setMaskColour(name) {
   const colour = name in MASK_FILTERS ? name : 'pink';
   els.maskColour.value = colour;
-  els.mask.style.filter = MASK_FILTERS[colour];
+  els.mask.style.filter = els.growPreview.style.filter = MASK_FILTERS[colour];
   safeStorage('set', MASK_COLOUR_KEY, colour);
 }
 
@@ -140,8 +143,18 @@ export function cancelStroke() {
 
 // ---------------------------------------------------------------- reading the mask
 
-/** The mask at full image resolution, binarised so the server sees exactly what is shown:
- * opaque white where painted, transparent elsewhere. Null when nothing is painted. */
+/** The mask's pixels in ``region`` [left, top, width, height] as a hole array (one byte a
+ * pixel, 1 = painted: alpha > 127, what the server gets), see holes.js. */
+export function maskHole([left, top, width, height]) {
+  const px = maskCtx.getImageData(left, top, width, height).data;
+  const hole = new Uint8Array(width * height);
+  for (let i = 0; i < hole.length; i += 1) hole[i] = px[i * 4 + 3] > 127 ? 1 : 0;
+  return hole;
+}
+
+/** The mask at full image resolution (or in ``region``), binarised so the server sees
+ * exactly what is shown: opaque white where painted, transparent elsewhere. Null when
+ * nothing is painted there. */
 export async function exportMask(region = [0, 0, els.mask.width, els.mask.height]) {
   const [left, top, width, height] = region;
   const data = maskCtx.getImageData(left, top, width, height);
@@ -160,14 +173,41 @@ export async function exportMask(region = [0, 0, els.mask.width, els.mask.height
   return canvasToBlob(canvas, 'image/png');
 }
 
+/** Where the history's operations may have painted, [x0, y0, x1, y1) (a box that holds the
+ * mask, cheap to know): reading only there keeps a 48 MP photo's mask quick to measure. */
+function paintedBox() {
+  const { width, height } = els.mask;
+  let box = null;
+  const add = (x0, y0, x1, y1) => {
+    if (!box) box = [x0, y0, x1, y1];
+    else box = [Math.min(box[0], x0), Math.min(box[1], y0), Math.max(box[2], x1), Math.max(box[3], y1)];
+  };
+  for (const op of history.maskOperations()) {
+    if (op.type === 'clear') box = null;
+    else if (op.type === 'maskImage') add(0, 0, width, height);
+    else if (op.type === 'stroke' && op.mode === 'paint') {
+      const r = op.size / 2 + 2;
+      for (const [x, y] of op.points) add(x - r, y - r, x + r, y + r);
+    }
+  }
+  if (!box) return null;
+  const [x0, y0] = [Math.max(0, Math.floor(box[0])), Math.max(0, Math.floor(box[1]))];
+  const [x1, y1] = [Math.min(width, Math.ceil(box[2])), Math.min(height, Math.ceil(box[3]))];
+  return x1 > x0 && y1 > y0 ? [x0, y0, x1, y1] : null;
+}
+
 /** Bounding box [x0, y0, x1, y1) of the painted mask, or null. */
 export function maskBounds() {
-  const { width, height } = els.mask;
-  const px = maskCtx.getImageData(0, 0, width, height).data;
+  const box = paintedBox();
+  if (!box) return null;
+  const [left, top] = box;
+  const width = box[2] - left;
+  const height = box[3] - top;
+  const hole = maskHole([left, top, width, height]);
   let x0 = width, y0 = height, x1 = -1, y1 = -1;
   for (let y = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1) {
-      if (px[(y * width + x) * 4 + 3] > 127) {
+      if (hole[y * width + x]) {
         if (x < x0) x0 = x;
         if (x > x1) x1 = x;
         if (y < y0) y0 = y;
@@ -175,7 +215,7 @@ export function maskBounds() {
       }
     }
   }
-  return x1 < 0 ? null : [x0, y0, x1 + 1, y1 + 1];
+  return x1 < 0 ? null : [left + x0, top + y0, left + x1 + 1, top + y1 + 1];
 }
 
 /** A mask file's pixels read by the server's rule (opaque = fill when it has transparency,

@@ -1,5 +1,5 @@
 /* The editor's small commands, shared by the buttons (main.js) and the keys (keyboard.js):
- * undo, redo, clear mask, before/after, download and the shortcut list. Each one checks that
+ * undo, redo, clear mask, before/after and the shortcut list. Each one checks that
  * it applies now (not while busy or mid-stroke) and renders what it changed.
  */
 
@@ -34,11 +34,6 @@ export function toggleCompare(force) {
   if (!history.lastFill() || state.busy) return;
   state.comparing = typeof force === 'boolean' ? force : !state.comparing;
   render();
-}
-
-export function download() {
-  if (els.download.getAttribute('aria-disabled') === 'true') return;
-  els.download.click();
 }
 
 export function openShortcuts() {

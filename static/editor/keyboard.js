@@ -1,17 +1,26 @@
 /* Keyboard shortcuts (listed in the template's #shortcuts dialog): Ctrl/⌘ combinations work
- * everywhere, single keys only outside text fields, and none while a dialog is open. Space
- * held over the photo turns drags into panning (see pointer.js).
+ * everywhere, single keys only outside text fields, and none while a dialog is open. Escape
+ * cancels a running fill or comparison. Space held over the photo turns drags into panning
+ * (see pointer.js).
  */
 
 import * as brush from './brush.js';
-import { clearMask, download, openShortcuts, redo, toggleCompare, undo } from './commands.js';
+import { clearMask, openShortcuts, redo, toggleCompare, undo } from './commands.js';
 import { els, isTypingTarget } from './dom.js';
+import { download } from './download.js';
 import { fill } from './fill.js';
+import { cancelJob } from './job.js';
 import { chooseFile } from './open.js';
 import { isPointerOverStage, isSpaceHeld, setSpaceHeld } from './pointer.js';
+import { state } from './state.js';
 import { fitToStage, zoomActualSize, zoomBy } from './view.js';
 
 export function onKeyDown(e) {
+  if (e.key === 'Escape' && state.busy) {
+    e.preventDefault();
+    cancelJob();
+    return;
+  }
   if (els.shortcuts.open || els.compareDialog.open) return;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
   if (e.ctrlKey || e.metaKey) {

@@ -7,20 +7,28 @@
  *
  *   dom.js       the page's elements and its status and error lines
  *   settings.js  the server's config (models, limits) and remembered choices
- *   images.js    decode, encode, resize, crop and paste bitmaps
+ *   images.js    images as a photo plus filled patches: decode, draw, encode, resize
+ *   jpeg.js      JPEG headers and metadata: read, make upright, splice into a download
+ *   png.js       a photo's colour profile and Exif put into a PNG download
+ *   probe.js     a photo file's size (and thumbnail) before it is decoded
+ *   holes.js     holes as arrays: grow (as the server does), outline, shape
  *   history.js   the operations (strokes, clears, mask files, fills) and the undo cursor
  *   canvas.js    the photo and mask canvases, the live stroke, mask export
  *   brush.js     tool, size and the brush cursor
+ *   grow.js      the Grow field and the preview of the grown ring
  *   view.js      zoom, pan, fit and 1:1
  *   pointer.js   pointer events on the stage: strokes, pan, pinch
  *   state.js     the shared UI state and render()
- *   api.js       the HTTP client for POST /inpaint (crop upload, 503 retries, errors)
- *   fill.js      Fill: busy state, history step, focus
- *   compare.js   Compare: every model on one mask, side by side
+ *   ticker.js    a label with the time since it began
+ *   job.js       a fill or comparison: busy, stages with time, Cancel and Escape
+ *   api.js       the HTTP client for POST /inpaint (file, PNG or crop, stages, retries, errors)
+ *   fill.js      Fill: the job, the history step
+ *   compare.js   Compare: the models that suit the hole, side by side with the original
+ *   download.js  Download: encoded now, in the photo's format, with its metadata
  *   open.js      opening photos and mask files (picker, drop, paste)
- *   commands.js  undo, redo, clear, before/after, download, shortcut list
+ *   commands.js  undo, redo, clear, before/after, shortcut list
  *   keyboard.js  keyboard shortcuts
- *   models.js    the model picker
+ *   models.js    the model picker, model titles, which models suit a hole
  */
 
 import * as brush from './brush.js';
@@ -28,13 +36,16 @@ import * as canvas from './canvas.js';
 import { clearMask, openShortcuts, redo, toggleCompare, undo } from './commands.js';
 import { compareModels } from './compare.js';
 import { clearError, els } from './dom.js';
+import { download } from './download.js';
 import { fill } from './fill.js';
+import { schedulePreview, settleGrow } from './grow.js';
 import * as history from './history.js';
 import { onKeyDown, onKeyUp } from './keyboard.js';
+import { cancelJob } from './job.js';
 import { initModels } from './models.js';
 import { chooseFile, loadMask, onDragEnter, onDragLeave, onDragOver, onDrop, onPaste, openFile } from './open.js';
 import { onPointerDown, onPointerMove, onPointerUp, setPointerOverStage, setSpaceHeld } from './pointer.js';
-import { state, updateControls } from './state.js';
+import { isUnsaved, state, updateControls } from './state.js';
 import * as view from './view.js';
 
 function bind() {
@@ -64,11 +75,16 @@ function bind() {
   els.fill.addEventListener('click', fill);
   els.compare.addEventListener('click', compareModels);
   els.compareClose.addEventListener('click', () => els.compareDialog.close());
-  els.cancel.addEventListener('click', () => state.abort && state.abort.abort());
+  els.compareOutline.addEventListener('change', () =>
+    els.compareGrid.classList.toggle('hide-outline', !els.compareOutline.checked),
+  );
+  els.cancel.addEventListener('click', cancelJob);
   els.toggle.addEventListener('click', () => toggleCompare());
-  els.download.addEventListener('click', (e) => {
-    if (els.download.getAttribute('aria-disabled') === 'true') e.preventDefault();
-    else state.unsaved = false;
+  els.download.addEventListener('click', download);
+  els.grow.addEventListener('input', schedulePreview);
+  els.grow.addEventListener('change', () => {
+    settleGrow();
+    schedulePreview();
   });
   els.errorClose.addEventListener('click', clearError);
   els.shortcutsBtn.addEventListener('click', openShortcuts);
@@ -95,7 +111,7 @@ function bind() {
   window.addEventListener('dragleave', onDragLeave);
   window.addEventListener('drop', onDrop);
   window.addEventListener('beforeunload', (e) => {
-    if (!state.unsaved) return; // only a fill result that was never downloaded is worth a prompt
+    if (!isUnsaved()) return; // only a fill result that was never downloaded is worth a prompt
     e.preventDefault();
     e.returnValue = '';
   });
@@ -107,8 +123,10 @@ function bind() {
 Object.defineProperty(window, 'editorState', {
   get: () =>
     Object.freeze({
-      width: state.base ? state.base.width : 0,
-      height: state.base ? state.base.height : 0,
+      // 0 until the photo is decoded (``opening`` meanwhile): then the canvases hold it
+      width: state.base && state.base.bitmap ? state.base.width : 0,
+      height: state.base && state.base.bitmap ? state.base.height : 0,
+      opening: Boolean(state.opening),
       zoom: view.currentZoom(),
       tool: brush.currentTool(),
       brushSize: brush.currentSize(),
@@ -116,7 +134,7 @@ Object.defineProperty(window, 'editorState', {
       canUndo: history.canUndo(),
       canRedo: history.canRedo(),
       fills: history.fillCount(),
-      unsaved: state.unsaved,
+      unsaved: isUnsaved(),
     }),
 });
 

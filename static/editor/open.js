@@ -1,26 +1,40 @@
 /* Getting images in: the file picker, drag and drop, paste, and mask files.
  *
- * A photo is checked against the server's limits and, when the server could not take it as
- * it is (too many pixels, a format it does not decode), re-encoded as PNG; it then becomes the
- * editor's new base: fresh history, full-resolution canvases, a brush range that suits it, a
- * fitted view. A mask file is added to the painted mask as one undoable step.
+ * A photo is checked against the limits and opened at its full resolution (fills send the
+ * server what it can take: the file, or a crop around the mask). Opening says what it is
+ * doing ("Opening IMG_0042.jpg… 2.1 s"): a 48 MP JPEG takes seconds to decode. When the
+ * file's header gives its size (JPEG, PNG), the photo is laid out at once, on its EXIF
+ * thumbnail when it has one, so strokes painted meanwhile are kept, and a fill asked for
+ * waits for the photo. A mask file is added to the painted mask as one undoable step.
  */
 
 import { adaptBrushRange } from './brush.js';
 import * as canvas from './canvas.js';
 import { clearError, els, isTypingTarget, setStatus, showError } from './dom.js';
+import { offerFormats } from './download.js';
 import * as history from './history.js';
-import { bitmapCanvas, canvasToBlob, decodeImage, resizeBitmap } from './images.js';
+import { decodeImage, resizeBitmap } from './images.js';
+import { probe } from './probe.js';
 import { config, formatMiB, formatMP, maxUploadBytes } from './settings.js';
-import { render, revokeObjectUrls, state } from './state.js';
+import { isUnsaved, render, state, updateControls } from './state.js';
+import { ticker } from './ticker.js';
 import { showPhoto } from './view.js';
 
-const ACCEPTED_TYPES = ['image/png', 'image/jpeg', 'image/webp']; // what the server decodes
+// What a canvas holds in Chromium (area and side); a photo beyond it is scaled down to fit.
+const MAX_CANVAS_PIXELS = 16384 * 16384;
+const MAX_CANVAS_SIDE = 32767;
+
+const EMPTY_TITLE = els.emptyTitle.textContent; // the empty stage's invitation, from the template
+
+let opened = 0; // counts openings: a photo opened after this one makes its decode moot
+let clock = null; // the status line's "Opening …" ticker of the latest opening
+
+const fitsCanvas = (w, h) => w * h <= MAX_CANVAS_PIXELS && Math.max(w, h) <= MAX_CANVAS_SIDE;
 
 export async function openFile(file) {
   if (!file || state.busy) return;
   // the same care as closing the tab: a result that was never downloaded is not dropped silently
-  if (state.unsaved && !window.confirm('The filled photo has not been downloaded. Open another photo and discard it?')) {
+  if (isUnsaved() && !window.confirm('The filled photo has not been downloaded. Open another photo and discard it?')) {
     els.fileInput.value = ''; // so picking that file again later still fires "change"
     return;
   }
@@ -30,65 +44,122 @@ export async function openFile(file) {
     showError(`"${name}" is not an image. Choose a PNG, JPEG or WebP photo.`);
     return;
   }
+  if (!file.size) {
+    showError(`"${name}" is empty (0 bytes): nothing to open. Choose a PNG, JPEG or WebP photo.`);
+    return;
+  }
   if (file.size > maxUploadBytes()) {
     showError(`"${name}" is ${formatMiB(file.size)} MiB; the limit is ${config.max_upload_mb} MiB.`);
     return;
   }
-  let bitmap;
+  const ticket = (opened += 1);
+  if (clock) clock.stop();
+  clock = ticker((label, seconds) => setStatus(`${label}… ${seconds} s`));
+  clock.stage(`Opening ${name}`);
+  let settle;
+  const ready = new Promise((resolve) => {
+    settle = resolve;
+  });
   try {
-    bitmap = await decodeImage(file);
+    await openChecked(file, name, ticket, ready);
+  } finally {
+    if (ticket === opened) clock.stop();
+    settle(ticket === opened && Boolean(state.base) && !state.opening);
+  }
+}
+
+/** Lays the photo out from its header when that gives the size, decodes it, and makes it the
+ * base once decoded (unless another photo was opened meanwhile: ``ticket`` is then old). */
+async function openChecked(file, name, ticket, ready) {
+  const header = probe(new Uint8Array(await file.arrayBuffer()));
+  if (ticket !== opened) return;
+  const early = Boolean(header) && fitsCanvas(header.width, header.height);
+  state.opening = { name, ready, laidOut: early };
+  const fields = { name, type: file.type, file, exif: header ? header.exif : null, icc: header ? header.icc : [] };
+  if (early) {
+    setBase({ ...fields, bitmap: null, preview: null, width: header.width, height: header.height, patches: [] });
+    showThumbnail(header, ticket);
+  } else {
+    closePhoto(`Opening ${name}…`); // nothing to paint on until it is decoded, and the stage says so
+  }
+  let base;
+  try {
+    base = await decodeBase(file, fields);
   } catch {
+    if (ticket !== opened) return;
+    state.opening = null;
+    closePhoto();
     showError(`"${name}" could not be read as an image. Choose a PNG, JPEG or WebP photo.`);
     return;
   }
+  if (ticket !== opened) return;
+  const sizeKept = early && base.width === header.width && base.height === header.height;
+  if (sizeKept) state.base = { ...base, preview: null }; // the strokes painted meanwhile stay
+  else setBase(base);
+  state.opening = null;
+  render();
+  setStatus(
+    `${name} · ${base.width} × ${base.height}. Paint over what should be removed, then press Fill.` +
+      (base.notice ? ` ${base.notice}` : '') +
+      (early && !sizeKept ? ' Its header gave another size, so what was painted while it opened is gone.' : ''),
+  );
+}
+
+/** The photo decoded (EXIF orientation applied by the browser), scaled down only where a
+ * canvas could not hold it: then its file no longer matches the pixels and is not sent. */
+async function decodeBase(file, fields) {
+  let bitmap = await decodeImage(file);
+  const { width, height } = bitmap;
+  if (fitsCanvas(width, height)) return { ...fields, bitmap, width, height, patches: [], notice: '' };
+  const scale = Math.min(Math.sqrt(MAX_CANVAS_PIXELS / (width * height)), MAX_CANVAS_SIDE / Math.max(width, height));
+  const w = Math.max(1, Math.floor(width * scale));
+  const h = Math.max(1, Math.floor(height * scale));
+  bitmap = await resizeBitmap(bitmap, w, h);
+  const notice =
+    `Resized from ${width} × ${height} to ${w} × ${h} (${formatMP(w * h)} MP), ` +
+    'the most a browser canvas holds.';
+  return { ...fields, file: null, bitmap, width: w, height: h, patches: [], notice };
+}
+
+/** The JPEG's own thumbnail, turned upright and stretched over the photo, as something to
+ * paint on while the photo decodes. */
+async function showThumbnail(header, ticket) {
+  if (!header.thumbnail) return;
   try {
-    const prepared = await prepareUpload(file, bitmap);
-    setBase({ ...prepared, name });
-  } catch (err) {
-    showError(err.message);
+    const bitmap = await createImageBitmap(new Blob([header.thumbnail], { type: 'image/jpeg' }));
+    if (ticket !== opened || !state.base || state.base.bitmap) return;
+    state.base = { ...state.base, preview: { bitmap, orientation: header.orientation } };
+    render();
+  } catch {
+    // a damaged thumbnail only means no preview
   }
 }
 
-/** Makes sure what we will upload is something the server accepts: within the pixel limit
- * and in a format it decodes. Otherwise the photo is re-encoded as PNG (and downscaled). */
-async function prepareUpload(file, bitmap) {
-  const pixels = bitmap.width * bitmap.height;
-  const maxPixels = Number(config.max_pixels);
-  let notice = '';
-  if (pixels > maxPixels) {
-    const scale = Math.sqrt(maxPixels / pixels);
-    const w = Math.max(1, Math.floor(bitmap.width * scale));
-    const h = Math.max(1, Math.floor(bitmap.height * scale));
-    notice = `Resized from ${bitmap.width} × ${bitmap.height} to ${w} × ${h} to fit the ${formatMP(maxPixels)} MP limit.`;
-    bitmap = await resizeBitmap(bitmap, w, h);
-  } else if (ACCEPTED_TYPES.includes(file.type)) {
-    return { bitmap, blob: file, width: bitmap.width, height: bitmap.height, notice };
-  }
-  // Lossless, even when larger than the upload limit: fills then send only a crop around the
-  // mask (see api.js), so a phone photo stays fillable, round after round.
-  const blob = await canvasToBlob(bitmapCanvas(bitmap), 'image/png');
-  return { bitmap, blob, width: bitmap.width, height: bitmap.height, notice };
-}
-
+/** A new photo (or one still decoding) becomes the base: fresh history, full-resolution
+ * canvases (every mask pixel is one photo pixel), a brush range that suits it, a fitted view. */
 function setBase(img) {
-  revokeObjectUrls();
   state.base = img;
   history.reset();
   state.comparing = false;
-  state.unsaved = false;
-
-  // Full-resolution canvases: every mask pixel corresponds to exactly one photo pixel.
   canvas.resize(img.width, img.height);
   els.dropzone.hidden = true;
   els.wrap.hidden = false;
-
   adaptBrushRange(img.width, img.height);
+  offerFormats(img.type);
   showPhoto(img.width, img.height);
   render();
-  setStatus(
-    `${img.name} · ${img.width} × ${img.height}. Paint over what should be removed, then press Fill.` +
-      (img.notice ? ` ${img.notice}` : ''),
-  );
+}
+
+/** Back to the empty stage (a photo that could not be read, or one opening without a size,
+ * with ``title`` saying so). */
+function closePhoto(title = EMPTY_TITLE) {
+  state.base = null;
+  history.reset();
+  state.comparing = false;
+  els.wrap.hidden = true;
+  els.dropzone.hidden = false;
+  els.emptyTitle.textContent = title;
+  updateControls();
 }
 
 export function chooseFile() {

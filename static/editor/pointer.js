@@ -8,6 +8,7 @@
 import { currentSize, currentTool, hideBrushCursor, showCursorAt } from './brush.js';
 import * as canvas from './canvas.js';
 import { els } from './dom.js';
+import { schedulePreview } from './grow.js';
 import * as history from './history.js';
 import { render, state, updateControls } from './state.js';
 import { currentZoom, imagePointAt, panBy, zoomAt } from './view.js';
@@ -90,6 +91,7 @@ export function onPointerUp(e) {
 function commitStroke() {
   history.push(canvas.endStroke());
   updateControls();
+  schedulePreview();
 }
 
 function startPan() {
