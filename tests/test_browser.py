@@ -29,7 +29,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from model.export import GeneratorMeta, export_generator
-from model.masks import grow_hole
+from model.holes import grow_hole
 from model.networks import Generator
 from tests.devserver import CHROMIUM, CHROMIUM_ARGS, serve
 

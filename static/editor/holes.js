@@ -1,6 +1,6 @@
 /* Holes as plain arrays (a Uint8Array of width x height, 1 = hole), read the way the server
  * reads them: grown with OpenCV's elliptical kernel (what POST /inpaint's ``grow`` does, see
- * model.masks.grow_hole), outlined for Compare, and classified by shape, which says which
+ * model.holes.grow_hole), outlined for Compare, and classified by shape, which says which
  * models suit them. No DOM.
  */
 
