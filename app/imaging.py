@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import ApiError
+from app.settings import Settings
 from model.baselines import erased
 from model.holes import grow_hole
 from model.mask_images import mask_from_image, transparent_hole
@@ -97,7 +98,42 @@ class UploadBytes:
     mask_at: tuple[int, int] | None = None  # (left, top) of a mask smaller than the image
 
 
-def read_upload(upload: UploadBytes, max_pixels: int) -> Upload:
+@dataclass(frozen=True)
+class DecodeLimits:
+    """What an upload may decode to (the settings of the same names)."""
+
+    max_pixels: int
+    bomb_check_pixels: int
+    bomb_pixels_per_byte: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> DecodeLimits:
+        return cls(settings.max_pixels, settings.bomb_check_pixels, settings.bomb_pixels_per_byte)
+
+
+def header_pixels(data: bytes) -> int:
+    """The image's pixel count from its header alone (0 if unreadable: decoding says why)."""
+    try:
+        width, height = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS).size
+    except Exception:
+        return 0
+    return width * height
+
+
+def check_density(image: Image.Image, size: int, limits: DecodeLimits) -> None:
+    """Refuse a big image whose file is far too small for its pixels: a decompression bomb costs
+    an attacker kilobytes and the server a big photo's memory and time."""
+    pixels = image.width * image.height
+    if pixels > limits.bomb_check_pixels and size * limits.bomb_pixels_per_byte < pixels:
+        raise ApiError(
+            413,
+            f"image is {image.width}x{image.height} in a file of {size:,} bytes: refused as a decompression "
+            f"bomb (an image over {limits.bomb_check_pixels:,} pixels needs at least one byte per "
+            f"{limits.bomb_pixels_per_byte} pixels)",
+        )
+
+
+def read_upload(upload: UploadBytes, limits: DecodeLimits) -> Upload:
     """Validate and decode a request's image and optional mask.
 
     Both headers are checked before either is decoded. Without a mask file the image's own
@@ -106,8 +142,9 @@ def read_upload(upload: UploadBytes, max_pixels: int) -> Upload:
     hole), so a client sends the painted area of a 48-megapixel photo, not a 48-megapixel
     mask. The pixels under the (grown) hole are blanked here, before anything else sees them.
     """
-    image = open_checked(upload.image, "image", max_pixels)
-    mask = open_checked(upload.mask, "mask", max_pixels) if upload.mask is not None else None
+    image = open_checked(upload.image, "image", limits.max_pixels)
+    check_density(image, len(upload.image), limits)
+    mask = open_checked(upload.mask, "mask", limits.max_pixels) if upload.mask is not None else None
     image = decode(image, "image")
     if mask is None:
         hole = transparent_hole(image)

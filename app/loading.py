@@ -55,7 +55,7 @@ def load_server(settings: Settings) -> ServerState:
         raise
     log.info("serving %s on %s (default %s)", ", ".join(models), device, default)
     steps = CpuSteps(settings.heavy_nice)
-    admission = Admission(settings.max_inflight, settings.retry_after_s)
+    admission = Admission(settings.max_inflight, settings.retry_after_s, settings.max_inflight_pixels)
     return ServerState(settings, device, models, default, compute, steps, admission, skipped)
 
 

@@ -128,7 +128,9 @@ class Health(BaseModel):
     )
     admission: dict[str, int] = Field(
         description="Inpainting requests in progress now (`inflight`), the most at once (`max_inflight`, "
-        "CE_MAX_INFLIGHT) and how many were answered 503 because that many were in progress (`refused`)."
+        "CE_MAX_INFLIGHT) and how many were answered 503 because that many were in progress (`refused`); "
+        "their photos' pixels (`inflight_pixels`), the most at once (`max_inflight_pixels`, "
+        "CE_MAX_INFLIGHT_PIXELS) and the requests refused for that (`refused_pixels`)."
     )
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from app.batching import Refused
 from app.errors import ApiError
-from app.imaging import Upload, UploadBytes, encode, read_upload
+from app.imaging import DecodeLimits, Upload, UploadBytes, encode, header_pixels, read_upload
 from app.scheduling import Booking, ServedModel
 from app.state import ServerState
 from model.fillers import Filler
@@ -74,9 +74,9 @@ async def filled(booking: Booking, work: Any) -> Any:
 async def fill_request(server: ServerState, model: ServedModel, request: UploadBytes, deliver: Deliver[T]) -> Filled[T]:
     """Validate and fill one request and make its answer with ``deliver``; an empty mask
     delivers the photo unchanged (no inference)."""
-    steps, filler = server.steps, model.filler
-    with server.admission.admit(model) as booking:
-        upload = await steps.run(read_upload, request, server.settings.max_pixels)
+    steps, filler, settings = server.steps, model.filler, server.settings
+    with server.admission.admit(model, header_pixels(request.image)) as booking:
+        upload = await steps.run(read_upload, request, DecodeLimits.of(settings))
         booking.weigh_photo(upload.hole.size)
         hole, pixels, profile = upload.hole, int(upload.hole.sum()), upload.icc_profile
         shape = hole.shape

@@ -39,11 +39,33 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, description="TCP port for ce-serve.")
     max_upload_mb: float = Field(20.0, gt=0, description="Largest request body in MiB (image + mask + form).")
     max_pixels: int = Field(
-        4096 * 4096,
+        8192 * 6144,
         ge=1,
         description=(
             "Largest image in pixels (width x height), checked from the header before decoding: "
-            "16.7 MP keeps one request's working memory under ~0.5 GB and admits 4096x4096."
+            "50 MP admits 48 MP phone photos (8000x6000) whole; such a fill peaks at about 1.2 GB."
+        ),
+    )
+    max_inflight_pixels: int = Field(
+        2 * 8192 * 6144,
+        ge=1,
+        description=(
+            "Pixels of the photos being filled at once, summed from their headers before decoding: "
+            "a request beyond it is answered 503 with Retry-After unless it is the only one, so a "
+            "burst of big photos cannot exhaust memory (two 48 MP fills need about 2.4 GB)."
+        ),
+    )
+    bomb_check_pixels: int = Field(
+        4096 * 4096,
+        ge=1,
+        description="An image over this many pixels must pass the density check of bomb_pixels_per_byte.",
+    )
+    bomb_pixels_per_byte: int = Field(
+        256,
+        ge=1,
+        description=(
+            "An image over bomb_check_pixels whose file holds fewer than one byte per this many pixels "
+            "is refused (413) as a decompression bomb: a 48 MP photo takes megabytes, a bomb kilobytes."
         ),
     )
     max_holes: int = Field(

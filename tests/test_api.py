@@ -30,7 +30,8 @@ from PIL import Image
 from app import scheduling
 from app.batching import Batcher, BatcherClosed, QueueFull
 from app.compute import ComputeClosed, ComputeThread, Priority
-from app.imaging import UploadBytes, read_upload
+from app.errors import ApiError
+from app.imaging import DecodeLimits, UploadBytes, check_density, read_upload
 from app.loading import StartupError
 from app.main import create_app
 from app.presentation import measurements, training_summary
@@ -229,7 +230,7 @@ async def test_nothing_erased_reaches_any_served_models_fill(shared_data):
 
 
 def test_the_hole_is_blanked_where_the_upload_is_decoded(photo_bytes, hole):
-    upload = read_upload(UploadBytes(photo_bytes, mask_png(hole)), max_pixels=4096 * 4096)
+    upload = read_upload(UploadBytes(photo_bytes, mask_png(hole)), DecodeLimits(4096 * 4096, 4096 * 4096, 256))
     assert (upload.rgb[hole] == 0).all() and (upload.rgb[~hole] != 0).any()
     np.testing.assert_array_equal(upload.rgb[~hole], decode(photo_bytes)[~hole])
 
@@ -409,12 +410,12 @@ async def test_unsupported_format(client, photo_bytes, hole):
 
 
 async def test_decompression_bomb_over_the_pixel_limit(client):
-    """25 MB of pixels in a 25 kB file: refused from the header, before anything is inflated."""
-    side = 5000
+    """81 MB of pixels in a 80 kB file: refused from the header, before anything is inflated."""
+    side = 9000
     bomb = png_with_size(side, side, zlib.compress(b"\x00" * ((side + 1) * side), 9))
     assert len(bomb) < 100_000
     response = await post(client, bomb, bomb)
-    assert_error(response, 413, "5000x5000", "16,777,216 pixels")
+    assert_error(response, 413, "9000x9000", "over the limit of 50,331,648 pixels")
 
 
 async def test_decompression_bomb_beyond_pillows_own_limit(client):
@@ -438,8 +439,42 @@ async def test_admission_answers_a_fast_503_beyond_max_inflight(tiny_weights, ph
         busy = next(r for r in responses if r.status_code == 503)
         assert busy.headers["Retry-After"] == "1" and "busy" in busy.json()["detail"]
         admission = (await client.get("/healthz")).json()["admission"]
-        assert admission == {"inflight": 0, "max_inflight": 1, "refused": codes.count(503)}
+        assert admission["refused"] == codes.count(503) and admission["refused_pixels"] == 0
+        assert {admission[key] for key in ("inflight", "inflight_pixels")} == {0}
         assert (await post(client, photo_bytes, mask_png(hole))).status_code == 200  # recovered
+
+
+async def test_admission_bounds_the_photo_pixels_in_flight(tiny_weights, photo_bytes, hole):
+    """A burst of big photos cannot exhaust memory: beyond CE_MAX_INFLIGHT_PIXELS (read from the
+    headers), a fast 503; a photo bigger than the budget alone is still filled."""
+    async with serve(settings_for(tiny_weights, max_inflight_pixels=768 * 512 + 1)) as (_, client):
+        responses = await asyncio.gather(*(post(client, photo_bytes, mask_png(hole)) for _ in range(4)))
+        codes = sorted(r.status_code for r in responses)
+        assert codes[0] == 200 and codes[-1] == 503, codes
+        busy = next(r for r in responses if r.status_code == 503)
+        assert busy.headers["Retry-After"] == "1" and "big photos" in busy.json()["detail"]
+        admission = (await client.get("/healthz")).json()["admission"]
+        assert admission["refused_pixels"] == codes.count(503) and admission["inflight_pixels"] == 0
+    async with serve(settings_for(tiny_weights, max_inflight_pixels=1000)) as (_, client):
+        assert (await post(client, photo_bytes, mask_png(hole))).status_code == 200
+
+
+async def test_a_phone_sized_bomb_within_the_pixel_limit_is_refused_by_its_density(client):
+    """48 MP of pixels in a few kB: within CE_MAX_PIXELS, refused before decoding because no real
+    photo of that size is so small (one byte per 256 pixels at least)."""
+    bomb = png_with_size(6000, 8000, zlib.compress(b"\x00" * ((6000 + 1) * 8000), 9))
+    assert_error(await post(client, bomb, bomb), 413, "6000x8000", "decompression bomb")
+
+
+def test_the_density_check_lets_a_real_big_photo_through() -> None:
+    """The check reads only the header and the file's size: a 48 MP JPEG of a few megabytes
+    passes, the same header in a 100 kB file does not."""
+    header = Image.new("1", (6000, 8000))
+    limits = DecodeLimits(8192 * 6144, 4096 * 4096, 256)
+    check_density(header, 3_000_000, limits)
+    with pytest.raises(ApiError) as refused:
+        check_density(header, 100_000, limits)
+    assert refused.value.status_code == 413
 
 
 async def test_low_pixel_limit_from_settings(tiny_weights, photo_bytes, hole):
@@ -534,7 +569,7 @@ async def test_healthz(client):
     assert health["default_model"] == "ce-test"
     assert health["models"] == ["ce-test", "telea", "ns"]
     assert health["device"] == "cpu"
-    assert health["limits"] == {"max_upload_mb": UPLOAD_MB, "max_pixels": 4096 * 4096, "max_holes": 256}
+    assert health["limits"] == {"max_upload_mb": UPLOAD_MB, "max_pixels": 8192 * 6144, "max_holes": 256}
     assert 0 < health["memory"]["rss_mib"] <= health["memory"]["peak_rss_mib"]
     lanes = {f"{name}{lane}" for name in health["models"] for lane in ("", ":heavy")}
     assert set(health["queues"]) == lanes
