@@ -134,7 +134,8 @@ def editor_seconds(url: str, photo_file: Path, mask_file: Path) -> dict[str, flo
         "open": opened,
         "fill": filled,
         "download": downloaded,
-        "file": f"{result.format} {result.width}x{result.height}, {len(data) / 2**20:.1f} MiB, EXIF {'kept' if kept else 'LOST'}",
+        "file": f"{result.format} {result.width}x{result.height}, {len(data) / 2**20:.1f} MiB, "
+        f"EXIF {'kept' if kept else 'LOST'}",
     }
 
 
@@ -142,7 +143,8 @@ def main() -> None:
     args = parse_args()
     cases = CASES if args.case == "all" else (args.case,)
     photo = phone_jpeg(args.photo)
-    print(f"{platform.processor() or platform.machine()}, {len(photo) / 2**20:.1f} MiB JPEG, shown {SHOWN[0]}x{SHOWN[1]}")
+    cpu = platform.processor() or platform.machine()
+    print(f"{cpu}, {len(photo) / 2**20:.1f} MiB JPEG, shown {SHOWN[0]}x{SHOWN[1]}")
     rows = []
     with tempfile.TemporaryDirectory() as folder, serve(args.weights) as url:
         photo_file = Path(folder) / "phone.jpg"
@@ -155,7 +157,8 @@ def main() -> None:
             peak = httpx.get(f"{url}/healthz", timeout=30).json()["memory"]["peak_rss_mib"]
             editor = editor_seconds(url, photo_file, mask_file)
             rows.append((case, mask.mean(), server, peak, editor))
-    print("\n| hole | share | server fill | server peak memory | editor: open | fill | ratio to server | download | downloaded |")
+    print("\n| hole | share | server fill | server peak memory | editor: open | fill | ratio to server ", end="")
+    print("| download | downloaded |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for case, share, server, peak, e in rows:
         print(
