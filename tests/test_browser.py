@@ -37,6 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 800}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+FILL_URL = "**/inpaint/regions"  # where the editor posts a fill
 # createImageBitmap made slow for some sources, as a 48 MP photo's decode is: a page script that
 # wraps the browser's own function (``kind`` picks the sources: files opened, or blobs fetched)
 SLOW_DECODE = """([kind, ms]) => {
@@ -45,6 +46,20 @@ SLOW_DECODE = """([kind, ms]) => {
         const slow = kind === 'file' ? source instanceof File : source instanceof Blob && !(source instanceof File);
         const wait = slow ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
         return wait.then(() => decode.call(window, source, ...rest));
+    };
+}"""
+# every form the page posts, kept with the path it goes to: what a fill sends, the photo's file
+# included (Chromium's request interception leaves a File's bytes out of the body it reports)
+RECORD_FORMS = """() => {
+    window.sentForms = [];
+    const { open, send } = XMLHttpRequest.prototype;
+    XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+        this.path = new URL(url, location.href).pathname;
+        return open.call(this, method, url, ...rest);
+    };
+    XMLHttpRequest.prototype.send = function (body) {
+        if (body instanceof FormData) window.sentForms.push({ path: this.path, form: body });
+        return send.call(this, body);
     };
 }"""
 PHONE_CONTROLS = (
@@ -154,7 +169,7 @@ def downloaded(page: Page) -> tuple[str, bytes]:
 
 def downloaded_rgb(page: Page) -> np.ndarray:
     """The downloaded result's pixels, RGB."""
-    return np.asarray(Image.open(io.BytesIO(downloaded(page)[1])).convert("RGB"))
+    return decoded_rgb(downloaded(page)[1])
 
 
 def press_fill_and_wait(page: Page, fills: int) -> dict:
@@ -170,6 +185,36 @@ def press_fill_and_wait(page: Page, fills: int) -> dict:
     )
     page.wait_for_function(f"window.editorState.fills === {fills} && !window.editorState.busy", timeout=60_000)
     return busy
+
+
+def sent_forms(page: Page) -> list[tuple[str, dict[str, tuple[str | None, bytes]]]]:
+    """The forms posted since ``RECORD_FORMS`` ran: each one's path, and its parts by name as
+    (file name, or None for a plain field; bytes)."""
+    sent = page.evaluate(
+        """() => Promise.all(window.sentForms.map(async ({ path, form }) => {
+            const parts = await Promise.all([...form.entries()].map(async ([name, value]) => {
+                if (!(value instanceof Blob)) return [name, null, btoa(value)];
+                const url = await new Promise((resolve) => {
+                    const reader = new FileReader();
+                    reader.onload = () => resolve(reader.result);
+                    reader.readAsDataURL(value);
+                });
+                return [name, value.name ?? null, url.slice(url.indexOf(',') + 1)];
+            }));
+            return [path, parts];
+        }))"""
+    )
+    return [(path, {name: (file, base64.b64decode(data)) for name, file, data in parts}) for path, parts in sent]
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def decoded_rgb(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
 def canvas_rgba(page: Page, selector: str) -> np.ndarray:
@@ -551,15 +596,13 @@ def test_compare_every_model_on_one_mask_and_keep_one(
     expect(dialog).to_be_hidden()
     assert page.evaluate("window.editorState.fills") == 1
     kept = downloaded_rgb(page)
-    buffer = io.BytesIO()
-    Image.fromarray(painted.astype(np.uint8) * 255).save(buffer, "PNG")
     direct = httpx.post(
         f"{live_server}/inpaint",
-        files={"image": photo_path.read_bytes(), "mask": buffer.getvalue()},
+        files={"image": photo_path.read_bytes(), "mask": png_bytes(painted.astype(np.uint8) * 255)},
         data={"model": "ns"},
         timeout=60,
     )
-    assert np.array_equal(kept, np.asarray(Image.open(io.BytesIO(direct.content)).convert("RGB")))
+    assert np.array_equal(kept, decoded_rgb(direct.content))
     assert not mask(page).any()
 
 
@@ -639,6 +682,81 @@ def test_a_photo_over_the_server_limits_keeps_its_full_resolution_round_after_ro
         assert np.array_equal(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")), shown)
 
 
+def test_a_fill_sends_the_photo_file_or_a_crop_and_only_the_painted_rectangle(
+    page: Page, live_server: str, photo_path: Path, photo: np.ndarray
+) -> None:
+    """POST /inpaint/regions gets the painted rectangle of the mask, placed by mask_left and
+    mask_top, and the photo's own file while no earlier fill lies in the area the fill reads
+    (the crop around the mask with its full context); next to an earlier fill it gets a PNG
+    crop of the current image, and the tiles come back in the crop's coordinates. Either way
+    the editor shows exactly what the server fills, and nothing outside the grown hole."""
+    open_photo(page, live_server, photo_path)
+    page.evaluate(RECORD_FORMS)
+    h, w = photo.shape[:2]
+    page.locator("#brush-size").fill("20")
+    page.locator("#grow").fill("3")
+
+    def fill_stroke(stroke: list[tuple[float, float]], fills: int) -> tuple[np.ndarray, dict, np.ndarray]:
+        """Paints ``stroke`` and fills it: the mask, what was posted and the image before."""
+        paint(page, stroke)
+        painted, before = mask(page), image_canvas(page)
+        press_fill_and_wait(page, fills=fills)
+        expect(page.locator("#error")).to_be_hidden()
+        posts = sent_forms(page)
+        assert [path for path, _ in posts] == ["/inpaint/regions"] * fills
+        form = posts[-1][1]
+        y0, y1, x0, x1 = bbox(painted)
+        sent = np.asarray(Image.open(io.BytesIO(form["mask"][1])).convert("RGBA"))[..., 3] > 127
+        assert np.array_equal(sent, painted[y0 : y1 + 1, x0 : x1 + 1])  # the painted rectangle alone
+        return painted, form, before
+
+    def fields(form: dict) -> list[str]:
+        return [form[name][1].decode() for name in ("mask_left", "mask_top", "grow")]
+
+    # unchanged photo: its file, and exactly POST /inpaint's fill of the whole photo
+    first, form, _ = fill_stroke([(0.10, 0.15), (0.20, 0.20)], fills=1)
+    y0, _, x0, _ = bbox(first)
+    assert form["image"] == ("kodim23.png", photo_path.read_bytes())
+    assert fields(form) == [str(x0), str(y0), "3"]
+    whole = httpx.post(
+        f"{live_server}/inpaint",
+        files={"image": photo_path.read_bytes(), "mask": png_bytes(first.astype(np.uint8) * 255)},
+        data={"grow": "3"},
+        timeout=60,
+    )
+    assert np.array_equal(image_canvas(page), decoded_rgb(whole.content))
+
+    # next to it: a PNG crop of the filled image around the mask, 3 + 128 px of context each side
+    second, form, before = fill_stroke([(0.30, 0.30), (0.36, 0.34)], fills=2)
+    y0, y1, x0, x1 = bbox(second)
+    left, top = max(0, x0 - 131), max(0, y0 - 131)
+    right, bottom = min(w, x1 + 1 + 131), min(h, y1 + 1 + 131)
+    name, crop = form["image"]
+    assert name == "kodim23-region.png" and np.array_equal(decoded_rgb(crop), before[top:bottom, left:right])
+    assert fields(form) == [str(x0 - left), str(y0 - top), "3"]
+    filled = httpx.post(
+        f"{live_server}/inpaint",
+        files={"image": crop, "mask": png_bytes(second[top:bottom, left:right].astype(np.uint8) * 255)},
+        data={"grow": "3"},
+        timeout=60,
+    )
+    expected = before.copy()
+    expected[top:bottom, left:right] = decoded_rgb(filled.content)
+    assert np.array_equal(image_canvas(page), expected)
+
+    # far from both: the file again; only the grown hole changes, to what the server fills
+    third, form, before = fill_stroke([(0.80, 0.80), (0.88, 0.85)], fills=3)
+    assert form["image"] == ("kodim23.png", photo_path.read_bytes())
+    filled = httpx.post(
+        f"{live_server}/inpaint",
+        files={"image": photo_path.read_bytes(), "mask": png_bytes(third.astype(np.uint8) * 255)},
+        data={"grow": "3"},
+        timeout=60,
+    )
+    hole = grow_hole(third, 3)
+    assert np.array_equal(image_canvas(page), np.where(hole[..., None], decoded_rgb(filled.content), before))
+
+
 def test_a_busy_server_is_retried_after_its_retry_after(page: Page, live_server: str, photo_path: Path) -> None:
     """503 + Retry-After (admission under overload): the editor says so, waits and retries."""
     refused = []
@@ -650,7 +768,7 @@ def test_a_busy_server_is_retried_after_its_retry_after(page: Page, live_server:
         else:
             route.continue_()
 
-    page.route("**/inpaint", busy_once)
+    page.route(FILL_URL, busy_once)
     open_photo(page, live_server, photo_path)
     paint(page, [(0.3, 0.4), (0.4, 0.45)])
     page.locator("#fill-btn").click()
@@ -770,7 +888,7 @@ def test_server_errors_are_shown(page: Page, live_server: str, photo_path: Path)
 
     # A 503 with FastAPI's {"detail": ...}, and a dropped connection.
     page.route(
-        "**/inpaint",
+        FILL_URL,
         lambda route: route.fulfill(
             status=503, content_type="application/json", body=json.dumps({"detail": "Server busy: try again soon"})
         ),
@@ -778,16 +896,16 @@ def test_server_errors_are_shown(page: Page, live_server: str, photo_path: Path)
     page.locator("#fill-btn").click()
     expect(error).to_contain_text("Server busy: try again soon")
     expect(error).to_contain_text("503")
-    page.unroute("**/inpaint")
-    page.route("**/inpaint", lambda route: route.abort("connectionfailed"))
+    page.unroute(FILL_URL)
+    page.route(FILL_URL, lambda route: route.abort("connectionfailed"))
     page.locator("#fill-btn").click()
     expect(error).to_contain_text("could not reach the server")
     assert page.evaluate("window.editorState.fills") == 0
-    page.unroute("**/inpaint")
+    page.unroute(FILL_URL)
 
     # A slow answer shows the spinner and can be cancelled; nothing changes.
     held = []
-    page.route("**/inpaint", lambda route: held.append(route))
+    page.route(FILL_URL, lambda route: held.append(route))
     page.locator("#fill-btn").click()
     expect(page.locator("#spinner")).to_be_visible()
     expect(page.locator("#fill-btn")).to_be_disabled()
@@ -1022,7 +1140,7 @@ def test_a_fill_says_what_it_is_doing_and_cancel_drops_it_even_after_the_answer(
     paint(page, [(0.4, 0.4), (0.5, 0.5)])
     spinner, status = page.locator("#spinner"), page.locator("#status")
     held = []
-    page.route("**/inpaint", lambda route: held.append(route))
+    page.route(FILL_URL, lambda route: held.append(route))
     page.locator("#fill-btn").click()
     expect(spinner).to_contain_text(re.compile(r"Uploading… \d+\.\d s"))
     first = float(page.locator("#busy-time").inner_text().split()[0])
@@ -1034,7 +1152,7 @@ def test_a_fill_says_what_it_is_doing_and_cancel_drops_it_even_after_the_answer(
     expect(page.locator("#fill-btn")).to_be_enabled()
     with contextlib.suppress(PlaywrightError):
         held[0].continue_()  # the request was aborted: nothing may come of it
-    page.unroute("**/inpaint")
+    page.unroute(FILL_URL)
     page.wait_for_timeout(500)
     assert page.evaluate("window.editorState.fills") == 0
 
@@ -1176,7 +1294,7 @@ def test_messages_never_move_the_photo(page: Page, live_server: str, photo_path:
     paint(page, [(0.4, 0.4), (0.5, 0.5)])
     box = page.locator("#canvas").bounding_box()
     detail = "The server refused this request for a reason that takes many words to explain. " * 5
-    page.route("**/inpaint", lambda route: route.fulfill(status=422, json={"detail": detail}))
+    page.route(FILL_URL, lambda route: route.fulfill(status=422, json={"detail": detail}))
     page.locator("#fill-btn").click()
     error = page.locator("#error")
     expect(error).to_be_visible()

@@ -2,10 +2,11 @@
  * management, encoding, resizing and drawing through offscreen canvases. No state.
  *
  * An "image" in the editor is {bitmap, width, height, patches}: the photo as decoded, and the
- * filled regions pasted over it in the order they were filled, each {bitmap, left, top}. A
- * fill adds a patch (a new image object; the one before stays for undo), so results stay
- * bitmaps: nothing is encoded until a crop is uploaded or the result is downloaded, and a
- * fill on a 48 MP photo costs the memory of its patch, not of another photo.
+ * filled regions pasted over it in the order they were filled, each {bitmap, left, top}
+ * (opaque on the filled hole, transparent around it). A fill adds a patch (a new image object;
+ * the one before stays for undo), so results stay bitmaps: nothing is encoded until a crop is
+ * uploaded or the result is downloaded, and a fill on a 48 MP photo costs the memory of its
+ * patch, not of another photo.
  */
 
 /** Decodes without colour management: the server works on the stored pixel values and

@@ -1,4 +1,5 @@
-/* Inpainting editor: open a photo, paint a mask, send both to POST /inpaint, iterate.
+/* Inpainting editor: open a photo, paint a mask, send both to POST /inpaint/regions,
+ * paste the filled pixels it answers, iterate.
  *
  * The entry point, loaded by the template as the page's one <script type="module">; the other
  * modules are its imports. This file wires the page's controls, the stage's pointer events,
@@ -21,7 +22,8 @@
  *   state.js     the shared UI state and render()
  *   ticker.js    a label with the time since it began
  *   job.js       a fill or comparison: busy, stages with time, Cancel and Escape
- *   api.js       the HTTP client for POST /inpaint (file, PNG or crop, stages, retries, errors)
+ *   upload.js    what a fill sends: the photo's file or a crop around the mask, the painted mask
+ *   api.js       the HTTP client for POST /inpaint/regions (stages, retries, errors, tiles to a patch)
  *   fill.js      Fill: the job, the history step
  *   compare.js   Compare: the models that suit the hole, side by side with the original
  *   download.js  Download: encoded now, in the photo's format, with its metadata
