@@ -6,7 +6,7 @@
 export const config = readConfig();
 
 function readConfig() {
-  const fallback = { models: [], default_model: '', max_upload_mb: 20, max_pixels: 16777216 };
+  const fallback = { models: [], default_model: '', max_upload_mb: 20, max_pixels: 50331648, max_grow: 64 };
   try {
     return { ...fallback, ...JSON.parse(document.getElementById('editor-config').textContent) };
   } catch {
