@@ -35,7 +35,7 @@ MASK_TYPES = ("center", "block", "region", "freeform", "strokes", "irregular", "
 HOLE_KINDS = tuple(k for k in MASK_TYPES if k != "none")  # every type that has a hole to measure
 CONSTANT_KINDS = ("center", "none")  # the same mask at every draw
 # kinds drawn from object silhouettes when a folder of them is given ("objects" is the
-# full-resolution protocol of model.tools.fullres); the others never read it
+# full-resolution protocol of model.eval.holes); the others never read it
 SILHOUETTE_KINDS = ("region", "mixed", "objects")
 MAX_REGION_COVERAGE = 0.25
 MAX_FREEFORM_COVERAGE = 0.40
