@@ -894,7 +894,8 @@ def test_server_errors_are_shown(page: Page, live_server: str, photo_path: Path)
         ),
     )
     page.locator("#fill-btn").click()
-    expect(error).to_contain_text("Server busy: try again soon")
+    # the editor first retries a busy server, waiting 1 s between five attempts
+    expect(error).to_contain_text("Server busy: try again soon", timeout=30_000)
     expect(error).to_contain_text("503")
     page.unroute(FILL_URL)
     page.route(FILL_URL, lambda route: route.abort("connectionfailed"))
