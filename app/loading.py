@@ -15,6 +15,7 @@ import torch
 
 from app.admission import Admission
 from app.compute import ComputeThread
+from app.memory import limit_arenas
 from app.presentation import classical_info, generator_info
 from app.scheduling import CpuSteps, ServedModel, cpu_count
 from app.settings import Settings
@@ -43,6 +44,7 @@ def load_server(settings: Settings) -> ServerState:
     """Load every model once and start its lanes; raise ``StartupError`` if the default weights
     (or the settings) cannot be used. Call it from the event loop (the lifespan): the CPU
     limiter belongs to that loop."""
+    limit_arenas(settings.malloc_arenas)
     try:
         device = pick_device(settings.device)
     except ValueError as exc:

@@ -15,6 +15,7 @@ import numpy as np
 from app.batching import Refused
 from app.errors import ApiError
 from app.imaging import DecodeLimits, Upload, UploadBytes, encode, header_pixels, read_upload
+from app.memory import give_back
 from app.scheduling import Booking, ServedModel
 from app.state import ServerState
 from model.fillers import Filler
@@ -89,4 +90,7 @@ async def fill_request(server: ServerState, model: ServedModel, request: UploadB
         booking.weigh_work(work)
         output = await filled(booking, work)
         answer = await steps.run(finish_and_deliver, filler, work, output, hole, profile, deliver, heavy=booking.heavy)
+        del work, output
+        if booking.heavy:
+            await steps.run(give_back, heavy=True)  # a big photo's freed pages go back to the system
     return Filled(answer, shape, holes, pixels)

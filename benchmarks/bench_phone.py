@@ -74,7 +74,7 @@ def hole(case: str) -> np.ndarray:
     if case == "stroke":
         cv2.line(mask, (1200, 1500), (1200 + 1800, 1500 + 2400), 255, 24)  # 3,000 px
     else:
-        axes = (int(width * 0.30), int(height * 0.283))  # pi * a * b = 20 % of the photo
+        axes = (int(width * 0.26), int(height * 0.245))  # pi * a * b = 20 % of the photo
         cv2.ellipse(mask, (width // 2, height // 2), axes, 0, 0, 360, 255, -1)
     return mask > 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 
@@ -19,17 +18,28 @@ router = APIRouter(tags=["service"])
 
 def memory_mib() -> dict[str, float | None]:
     """The server process's resident memory now and at its peak (MiB): what a load test or an
-    operator watches to see that memory stays bounded."""
+    operator watches to see that memory stays bounded.
+
+    On Linux both come from ``/proc/self/status`` (VmRSS, VmHWM): ``getrusage``'s peak is
+    inherited from the process that started the server (a fork copies its resident set, and
+    exec keeps the larger peak), so a big launcher would be reported as the server's own peak.
+    """
+    status = proc_status_kib(("VmRSS", "VmHWM"))
+    if status is not None:
+        return {"rss_mib": round(status["VmRSS"] / 1024, 1), "peak_rss_mib": round(status["VmHWM"] / 1024, 1)}
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     peak = peak_kib / MIB if sys.platform == "darwin" else peak_kib / 1024
+    return {"rss_mib": None, "peak_rss_mib": round(peak, 1)}
+
+
+def proc_status_kib(keys: tuple[str, ...]) -> dict[str, int] | None:
+    """The ``kB`` fields ``keys`` of ``/proc/self/status``; None where there is no procfs."""
     try:
-        with open("/proc/self/statm") as statm:
-            rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
-    except OSError:
-        rss = None
-    if rss is None:
-        return {"rss_mib": None, "peak_rss_mib": round(peak, 1)}
-    return {"rss_mib": round(rss, 1), "peak_rss_mib": round(max(peak, rss), 1)}
+        with open("/proc/self/status") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+        return {key: int(fields[key].split()[0]) for key in keys}
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness and loaded models", responses=error_responses(503))
