@@ -1258,6 +1258,17 @@ def test_grow_is_previewed_and_stays_within_its_range(
     expect(page.locator("#grow-canvas")).to_be_hidden()  # no mask left to grow
 
 
+def test_grow_stays_within_the_servers_own_limit(page: Page, tiny_weights: Path, photo_path: Path) -> None:
+    """The editor takes Grow's limit from the server (CE_MAX_GROW), not from a number of its own."""
+    with serve(tiny_weights, env={"CE_MAX_GROW": "8"}, timeout=60) as url:
+        open_photo(page, url, photo_path)
+        field = page.locator("#grow")
+        field.fill("20")
+        field.press("Tab")
+        expect(field).to_have_value("8")
+        expect(page.locator("#status")).to_contain_text("8 px")
+
+
 def test_fill_status_names_the_model_and_undone_fills_are_not_unsaved(
     page: Page, live_server: str, photo_path: Path
 ) -> None:
