@@ -22,7 +22,16 @@ from model.networks import Generator, GeneratorConfig
 from model.tools import distributed
 from model.tools.checkpoint import optimiser_state_grown
 from model.tools.schedule import apply_cosine, cosine_factor, resumed_rates
-from model.tools.train import main, parse_config, run_meta, save_samples, setup, train_step, validate
+from model.tools.train import (
+    main,
+    parse_config,
+    run_meta,
+    save_samples,
+    setup,
+    train_step,
+    validate,
+    warm_up_discriminator,
+)
 from model.tools.train_config import TrainConfig
 from model.tools.train_data import MaskPool, sample_batch
 
@@ -82,6 +91,29 @@ def test_patch_adversary_with_feature_matching_trains_both_networks(photo_folder
     assert 0 < scores["val_mixed_texture"] < 5 and 0 < scores["val_mixed_grid"] < 5
     assert any(not torch.equal(a, b) for a, b in zip(g_before, nets.G.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(d_before, nets.D.parameters(), strict=True))
+
+
+def test_the_discriminator_warms_up_and_takes_extra_updates_alone(photo_folder: Path, tmp_path: Path) -> None:
+    """``--d-warmup`` and ``--d-steps`` move the discriminator only, and its ranking of the
+    validation holes (photograph over completion) is logged with them and with validation."""
+    flags = ["--mask", "mixed", "--d-arch", "patch", "--d-width", "8", "--adv", "0.5", "--rec", "1",
+             "--image-size", "128", "--d-warmup", "3", "--d-steps", "2", "--steps", "1", "--log-every", "2"]  # fmt: skip
+    config = _config(photo_folder, tmp_path / "parts", *flags)
+    data, nets, progress = setup(config, CPU)
+    g_before = [p.detach().clone() for p in nets.G.parameters()]
+    d_before = [p.detach().clone() for p in nets.D.parameters()]
+    warm_up_discriminator(nets, config, data, progress, tmp_path / "warmup.jsonl")
+    assert all(torch.equal(a, b) for a, b in zip(g_before, nets.G.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, nets.D.parameters(), strict=True))
+    logged = [json.loads(line) for line in (tmp_path / "warmup.jsonl").read_text().splitlines()]
+    assert [r["d_updates"] for r in logged] == [2, 3] and all(r["event"] == "d_warmup" for r in logged)
+    ranks = {k: v for k, v in logged[-1].items() if k.endswith("_d_rank")}
+    assert ranks and all(0 <= v <= 1 for v in ranks.values())
+
+    main([*_argv(photo_folder, tmp_path / "run"), *flags])
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r.get("event") for r in records if r.get("event") == "d_warmup"] == ["d_warmup"] * 2
+    assert 0 <= records[-1]["val_mixed_d_rank"] <= 1
 
 
 def test_feature_matching_needs_the_patch_discriminator(photo_folder: Path, tmp_path: Path) -> None:
@@ -388,7 +420,7 @@ def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_ch
              "device": "cpu", "precision": "auto", "threads": None, "seed": 0, "split_seed": 0, "resume": False,
              "retarget": False, "init_from": None, "log_every": 50, "sample_every": 500, "ckpt_every": 500,
              "no_progress": True}  # fmt: skip
-    assert state["args"] == flags
+    assert state["args"] == flags | {"d_steps": 1, "d_warmup": 0}  # flags added since are stored too
     torch.save({**state, "args": flags}, out / "checkpoint.pt")  # the record a Namespace-era checkpoint holds
     main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "2", "--resume"])
     assert read_export(out / "generator.pt")["training"]["steps"] == 2
@@ -434,6 +466,9 @@ def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path
         (["--lr-decay", "cosine", "--warmup", "-1"], "--warmup -1 must not be negative"),
         (["--mask", "center", "--mix", "freeform=1"], "it needs --mask mixed, not --mask center"),
         (["--mix", "triangle=1"], "'triangle' is not a kind of mixed holes"),
+        (["--d-steps", "2"], "they need --d-arch patch"),
+        (["--d-arch", "patch", "--adv", "0", "--d-warmup", "5"], "they need --d-arch patch and --adv or --fm"),
+        (["--d-arch", "patch", "--d-steps", "0"], "--d-steps 0 must be at least 1"),
         (["--mix", "freeform=0,region=0"], "must not all be zero"),
         (["--mix", "freeform=-1"], "a share must be a finite number >= 0"),
         (["--mix", "freeform"], "expected KIND=SHARE with a number"),

@@ -139,6 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--d-width", type=int, help="patch discriminator's first width (then 2x, 4x, 8x)")
     p.add_argument(
+        "--d-steps",
+        type=int,
+        help="patch discriminator updates per generator update, each extra one on a fresh batch: "
+        "a discriminator that falls behind judges nothing",
+    )
+    p.add_argument(
+        "--d-warmup",
+        type=int,
+        help="patch discriminator updates against the starting generator before the joint steps "
+        "(with --init-from: a fresh discriminator must first learn what the fills look like)",
+    )
+    p.add_argument(
         "--fm",
         type=float,
         help="weight of feature matching on the patch discriminator's activations (0 = off; needs --d-arch patch)",
@@ -346,18 +358,16 @@ def _shifted(
     return parts, moved_hole.detach()
 
 
-def patch_adversarial_loss(
+def patch_discriminator_step(
     nets: Networks,
     config: TrainConfig,
     real: torch.Tensor,
-    fake: torch.Tensor,
+    completed: torch.Tensor,
     hole: torch.Tensor,
-    rec: torch.Tensor,
     gen: torch.Generator,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """The patch discriminator's step (hinge, hole-weighted patches), then the generator's loss:
-    reconstruction, hinge adversarial term and feature matching. Returns that loss and the stats."""
-    completed = real * (1 - hole) + fake.float() * hole
+) -> float:
+    """One update of the patch discriminator: photographs against completed ones (hinge, each
+    patch weighted by its hole share), both shifted at random. Returns its loss."""
     share = unwrap(nets.D).hole_share
     nets.opt_d.zero_grad(set_to_none=True)
     (real_in,), real_hole = _shifted([real], hole, config.d_shift, gen)
@@ -367,15 +377,47 @@ def patch_adversarial_loss(
     d_loss = hinge_discriminator_loss(d_real, d_fake, share(real_hole), share(fake_hole))
     d_loss.backward()
     nets.opt_d.step()
+    return d_loss.item()
+
+
+def discriminator_only_step(
+    nets: Networks,
+    config: TrainConfig,
+    real: torch.Tensor,
+    hole: torch.Tensor,
+    mean: torch.Tensor,
+    gen: torch.Generator,
+) -> float:
+    """A patch discriminator update on a batch the generator (unchanged) completes: the extra
+    updates of ``--d-steps`` and the warm-up of ``--d-warmup``."""
+    with torch.no_grad(), autocast(real.device, config.precision):
+        fake = nets.G(generator_inputs(real, hole, nets.generator.config, mean)).float()
+    return patch_discriminator_step(nets, config, real, real * (1 - hole) + fake * hole, hole, gen)
+
+
+def patch_adversarial_loss(
+    nets: Networks,
+    config: TrainConfig,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    hole: torch.Tensor,
+    rec: torch.Tensor,
+    gen: torch.Generator,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The patch discriminator's step, then the generator's loss: reconstruction, hinge
+    adversarial term and feature matching. Returns that loss and the stats."""
+    completed = real * (1 - hole) + fake.float() * hole
+    d_loss = patch_discriminator_step(nets, config, real, completed, hole, gen)
     # the generator's side: the same shift for the completion and the photograph, so their
     # features line up for feature matching
+    share = unwrap(nets.D).hole_share
     d_plain = unwrap(nets.D).requires_grad_(False)
     (fake_in, real_in), shifted_hole = _shifted([completed, real], hole, config.d_shift, gen)
     with autocast(real.device, config.precision):
         logits, fake_feats = d_plain.features(fake_in, shifted_hole)
         adv = hinge_generator_loss(logits, share(shifted_hole))
         loss = joint_loss(rec, adv, rec_weight(config), config.adv)
-        stats = {"adv": adv.item(), "d": d_loss.item(), "d_real": d_real.float().mean().item()}
+        stats = {"adv": adv.item(), "d": d_loss}
         if config.fm > 0:
             with torch.no_grad():
                 _, real_feats = d_plain.features(real_in, shifted_hole)
@@ -422,6 +464,34 @@ def validate(nets: Networks, data: TrainingData) -> dict[str, float]:
         textures = texture_ratios(fills, truth_hwc, hole[:, 0].bool().cpu().numpy())
         out[f"val_{name}_texture"] = float(np.nanmean(textures))
         out[f"val_{name}_grid"] = float(hole_grid(pred, hole).nanmean())
+    return out | discriminator_ranks(nets, data)
+
+
+@torch.no_grad()
+def discriminator_ranks(nets: Networks, data: TrainingData) -> dict[str, float]:
+    """For each validation hole kind, the share of hole patches the patch discriminator scores
+    higher on the photograph than on its completion (hole-weighted; 0.5 = it cannot tell): a
+    discriminator near 0.5 gives the generator nothing to learn from."""
+    if nets.D is None or not isinstance(unwrap(nets.D), PatchDiscriminator):
+        return {}
+    d, g = unwrap(nets.D), nets.exported
+    was_training = d.training
+    d.eval()
+    out = {}
+    for name, hole in data.val_holes.items():
+        real, inputs = data.val_images, data.val_inputs[name]
+        wins = weights = 0.0
+        for i in range(0, len(inputs), VALIDATION_CHUNK):
+            part = slice(i, i + VALIDATION_CHUNK)
+            with autocast(inputs.device):
+                fake = g.eval()(inputs[part]).float().clamp(-1, 1)
+                completed = real[part] * (1 - hole[part]) + fake * hole[part]
+                d_real, d_fake = d(real[part], hole[part]).float(), d(completed, hole[part]).float()
+            share = d.hole_share(hole[part])
+            wins += float(((d_real > d_fake).float() * share).sum())
+            weights += float(share.sum())
+        out[f"val_{name}_d_rank"] = wins / weights if weights else float("nan")
+    d.train(was_training)
     return out
 
 
@@ -548,6 +618,8 @@ def train(config: TrainConfig) -> Path:
             dynamic_ncols=True,
             file=sys.stderr,
         )
+        if progress.step == 0 and config.d_warmup:
+            warm_up_discriminator(nets, config, data, progress, metrics if rt.is_main else None)
         window_start, window_images = time.perf_counter(), 0
         while progress.step < steps:
             t0 = time.perf_counter()
@@ -557,6 +629,11 @@ def train(config: TrainConfig) -> Path:
                 data, config.batch_size, config.image_size, progress.gen, config.min_crop, config.smooth_share
             )
             stats = train_step(nets, config, real, hole, data.mean_input, progress.gen)
+            for _ in range(config.d_steps - 1):  # the discriminator's extra updates, on fresh batches
+                extra = sample_batch(
+                    data, config.batch_size, config.image_size, progress.gen, config.min_crop, config.smooth_share
+                )
+                discriminator_only_step(nets, config, *extra, data.mean_input, progress.gen)
             progress.train_seconds += time.perf_counter() - t0
             progress.step += 1
             progress.images_seen += images_per_step
@@ -580,6 +657,24 @@ def train(config: TrainConfig) -> Path:
                 window_start, window_images = time.perf_counter(), 0
         bar.close()
     return out / EXPORT
+
+
+def warm_up_discriminator(
+    nets: Networks, config: TrainConfig, data: TrainingData, progress: Progress, metrics: Path | None
+) -> None:
+    """``--d-warmup`` discriminator updates against the starting generator, so that the joint
+    steps begin with a judge that already tells its fills from photographs; logged with how
+    well it ranks the validation holes."""
+    losses = []
+    for i in range(1, config.d_warmup + 1):
+        real, hole = sample_batch(
+            data, config.batch_size, config.image_size, progress.gen, config.min_crop, config.smooth_share
+        )
+        losses.append(discriminator_only_step(nets, config, real, hole, data.mean_input, progress.gen))
+        if metrics is not None and (i % config.log_every == 0 or i == config.d_warmup):
+            record = {"step": 0, "event": "d_warmup", "d_updates": i, "d": float(np.mean(losses))}
+            append_metrics(metrics, record | discriminator_ranks(nets, data))
+            losses = []
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -46,6 +46,8 @@ class TrainConfig:
     adv: float = 0.001
     d_arch: str = "global"
     d_width: int = 64
+    d_steps: int = 1  # patch discriminator updates per generator update
+    d_warmup: int = 0  # patch discriminator updates before the first joint step
     fm: float = 0.0
     d_norm: str = "batch"
     d_shift: int = 0
@@ -87,6 +89,12 @@ class TrainConfig:
             raise ValueError(f"--min-crop {self.min_crop} is a share of the photo's side: above 0, at most 1")
         if self.fm > 0 and self.d_arch != "patch":
             raise ValueError("--fm matches the patch discriminator's features: it needs --d-arch patch")
+        if self.d_steps < 1 or self.d_warmup < 0:
+            raise ValueError(f"--d-steps {self.d_steps} must be at least 1 and --d-warmup {self.d_warmup} not negative")
+        if (self.d_steps > 1 or self.d_warmup) and (self.d_arch != "patch" or not (self.adv > 0 or self.fm > 0)):
+            raise ValueError(
+                "--d-steps and --d-warmup train the patch discriminator: they need --d-arch patch and --adv or --fm"
+            )
         if self.mix is not None and self.mask != "mixed":
             raise ValueError(f"--mix reweights mixed holes: it needs --mask mixed, not --mask {self.mask}")
 
