@@ -38,6 +38,11 @@ the masked pixels differ (bit-exact elsewhere).
   `CE_MAX_GROW` (422). When the model's queue is full the answer is 503 with `Retry-After`.
 """
 
+SERVER_TIMING = (
+    "Milliseconds per step of the request (decode, prepare, fill including the queue, finish, release), "
+    "as a browser's developer tools show them."
+)
+
 REGIONS_DESCRIPTION = """
 The same fill as `POST /inpaint`, answered as JSON with the **filled pixels only**: the cells
 of a 1,024 px grid that hold hole pixels, each cropped to them and sent as a base64 RGBA PNG,
@@ -50,6 +55,7 @@ re-encoding and downloading a 48-megapixel photo for a hole that covers a thousa
   Without them the mask must be the photo's size, as for `POST /inpaint`.
 * The tiles carry the photo's colour profile, so a browser colour-manages them as it does the
   photo. Limits and errors are those of `POST /inpaint`.
+* The `Server-Timing` header says where the server's time went, as for `POST /inpaint`.
 """
 
 _ERROR_TEXT = {
@@ -83,6 +89,7 @@ INPAINT_RESPONSES: dict[int | str, dict[str, Any]] = {
                 "schema": {"type": "integer"},
             },
             "X-Inpaint-Pixels": {"description": "Pixels filled.", "schema": {"type": "integer"}},
+            "Server-Timing": {"description": SERVER_TIMING, "schema": {"type": "string"}},
         },
     },
     **error_responses(400, 413, 415, 422, 500, 503),

@@ -52,23 +52,32 @@ class ComputeRunner(Runner):
 
 
 class PacedRunner(Runner):
-    """The heavy lane's runner: torch work in pieces of ``piece`` windows, queued behind ordinary
-    work one at a time, so an ordinary request waits for at most one small piece. While ordinary
-    requests are being prepared or queued (``ordinary.busy``), each piece is followed by a pause
-    as long as itself, so heavy work takes at most half the cores from them (the compute thread
-    cannot run it at a lower OS priority)."""
+    """The heavy lane's runner: torch work in pieces, queued behind ordinary work one at a time.
+    While ordinary requests are being prepared or queued (``ordinary.busy``), pieces are small
+    (``piece`` windows), so an ordinary request waits for at most one small piece, and each is
+    followed by a pause as long as itself, so heavy work takes at most half the cores from them
+    (the compute thread cannot run it at a lower OS priority). With nobody else around, pieces
+    of ``idle_piece`` windows waste less on each forward pass."""
 
-    def __init__(self, compute: ComputeThread, piece: int, ordinary: Batcher | None = None) -> None:
+    def __init__(self, compute: ComputeThread, piece: int, idle_piece: int, ordinary: Batcher | None = None) -> None:
         self.compute = compute
-        self.piece = piece
+        self.busy_piece = piece
+        self.idle_piece = idle_piece
         self.ordinary = ordinary
+
+    @property
+    def piece(self) -> int:  # read before each piece: ordinary requests may come and go meanwhile
+        return self.busy_piece if self._others_waiting() else self.idle_piece
 
     def __call__(self, work: Callable[[], T]) -> T:
         start = time.monotonic()
         result = self.compute.call(work, priority=Priority.HEAVY)
-        if self.ordinary is not None and self.ordinary.busy:
+        if self._others_waiting():
             time.sleep(time.monotonic() - start)
         return result
+
+    def _others_waiting(self) -> bool:
+        return self.ordinary is not None and self.ordinary.busy
 
 
 def start_lane(filler: Filler, runner: Runner, settings: Settings, suffix: str = "", nice: int = 0) -> Batcher:
@@ -105,7 +114,7 @@ class ServedModel:
         """The model with both lanes started."""
         ordinary = start_lane(filler, ComputeRunner(compute), settings)
         try:
-            paced = PacedRunner(compute, settings.heavy_piece, ordinary)
+            paced = PacedRunner(compute, settings.heavy_piece, settings.heavy_piece_idle, ordinary)
             heavy = start_lane(filler, paced, settings, HEAVY_LANE, settings.heavy_nice)
         except BaseException:
             ordinary.close(timeout=1.0)

@@ -6,8 +6,9 @@ admission -> decode -> ``filler.prepare`` -> the model's lane (``filler.run``) -
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -26,11 +27,31 @@ T = TypeVar("T")
 
 
 @dataclass
+class StepTimes:
+    """Wall time of each step of one request, sent as its ``Server-Timing`` header: a browser's
+    developer tools and the benchmarks read where a slow fill spent its time from it."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    _last: float = field(default_factory=time.perf_counter)
+
+    def lap(self, step: str) -> None:
+        """``step`` took the time since the previous lap (or since the request began)."""
+        now = time.perf_counter()
+        self.seconds[step] = self.seconds.get(step, 0.0) + now - self._last
+        self._last = now
+
+    def header(self) -> str:
+        """The Server-Timing value: ``decode;dur=812.4, prepare;dur=150.2, ...`` (milliseconds)."""
+        return ", ".join(f"{step};dur={seconds * 1000:.1f}" for step, seconds in self.seconds.items())
+
+
+@dataclass
 class Filled(Generic[T]):
     answer: T  # what ``deliver`` made of the filled photo
     shape: tuple[int, int]  # the photo's height and width, EXIF orientation applied
     holes: int  # separate holes in the mask
     pixels: int  # pixels filled
+    times: StepTimes  # where the request's time went
 
 
 def prepare_checked(filler: Filler, upload: Upload) -> tuple[Any, int]:
@@ -76,21 +97,28 @@ async def fill_request(server: ServerState, model: ServedModel, request: UploadB
     """Validate and fill one request and make its answer with ``deliver``; an empty mask
     delivers the photo unchanged (no inference)."""
     steps, filler, settings = server.steps, model.filler, server.settings
+    times = StepTimes()
     with server.admission.admit(model, header_pixels(request.image)) as booking:
         upload = await steps.run(read_upload, request, DecodeLimits.of(settings))
+        times.lap("decode")
         booking.weigh_photo(upload.hole.size)
         hole, pixels, profile = upload.hole, int(upload.hole.sum()), upload.icc_profile
         shape = hole.shape
         if pixels == 0:
             booking.withdraw()
             answer = await steps.run(deliver, upload.rgb, hole, profile, heavy=booking.heavy)
-            return Filled(answer, shape, 0, 0)
+            times.lap("encode")
+            return Filled(answer, shape, 0, 0, times)
         work, holes = await steps.run(prepare_checked, filler, upload, heavy=booking.heavy)
+        times.lap("prepare")
         del upload  # the work keeps what it needs while it waits in the queue
         booking.weigh_work(work)
         output = await filled(booking, work)
+        times.lap("fill")  # waiting in the model's queue included
         answer = await steps.run(finish_and_deliver, filler, work, output, hole, profile, deliver, heavy=booking.heavy)
+        times.lap("finish")  # blending the windows in and encoding the answer
         del work, output
         if booking.heavy:
             await steps.run(give_back, heavy=True)  # a big photo's freed pages go back to the system
-    return Filled(answer, shape, holes, pixels)
+            times.lap("release")
+    return Filled(answer, shape, holes, pixels, times)

@@ -130,7 +130,16 @@ class Settings(BaseSettings):
         ),
     )
     heavy_piece: int = Field(
-        2, ge=1, description="Windows per compute-thread job of a heavy request (an ordinary one waits for one)."
+        2,
+        ge=1,
+        description="Windows per compute-thread job of a heavy request while ordinary requests are being "
+        "prepared or queued (an ordinary one waits for one).",
+    )
+    heavy_piece_idle: int = Field(
+        8,
+        ge=1,
+        description="Windows per compute-thread job of a heavy request while no ordinary request is around: "
+        "fewer, larger passes fill a big photo sooner; one that arrives meanwhile waits for one.",
     )
     heavy_nice: int = Field(
         10, ge=0, le=19, description="OS niceness of the heavy lanes' threads: ordinary requests come first."

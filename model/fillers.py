@@ -45,7 +45,7 @@ class Runner:
     model's own chunks. The server passes runners that hand each piece to its one compute
     thread (``app.scheduling``); a ``piece`` caps the windows of one forward pass."""
 
-    piece: int | None = None  # most generator windows per call (None: the model's chunk)
+    piece: int | None = None  # most generator windows per call (None: the model's chunk), read before each call
 
     def __call__(self, work: Callable[[], T]) -> T:
         return work()
@@ -118,12 +118,12 @@ class GeneratorFiller(Filler[InpaintJob]):
         if not works:
             return []
         windows, holes = np.concatenate([w.inputs for w in works]), np.concatenate([w.holes for w in works])
-        if len(windows) == 0:
-            outputs = windows.copy()
-        else:
-            chunks = self.model.chunks(windows, holes, runner.piece)
-            outputs = np.concatenate([runner(partial(self.model.fill_chunk, *chunk)) for chunk in chunks])
-        return np.split(outputs, np.cumsum([len(w.inputs) for w in works])[:-1])
+        pieces, start = [windows[:0]], 0
+        while start < len(windows):  # the runner may change its piece size between calls
+            end = start + self.model.chunk_size(runner.piece)
+            pieces.append(runner(partial(self.model.fill_chunk, windows[start:end], holes[start:end])))
+            start = end
+        return np.split(np.concatenate(pieces), np.cumsum([len(w.inputs) for w in works])[:-1])
 
     def finish(self, work: InpaintJob, output: np.ndarray) -> np.ndarray:
         return inference.finish(work, output)

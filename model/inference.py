@@ -90,12 +90,16 @@ class InpaintModel:
             return windows.copy()
         return np.concatenate([self.fill_chunk(pixels, hole) for pixels, hole in self.chunks(windows, holes)])
 
+    def chunk_size(self, most: int | None = None) -> int:
+        """Windows in one forward pass: ``chunk``, or ``most`` when that is smaller (a caller
+        that wants shorter passes)."""
+        return min(self.chunk, most or self.chunk)
+
     def chunks(
         self, windows: np.ndarray, holes: np.ndarray, most: int | None = None
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The windows and holes cut into forward passes of ``chunk`` windows, or of ``most``
-        when that is smaller (a caller that wants shorter passes)."""
-        size = min(self.chunk, most or self.chunk)
+        """The windows and holes cut into forward passes of ``chunk_size(most)`` windows."""
+        size = self.chunk_size(most)
         return [(windows[i : i + size], holes[i : i + size]) for i in range(0, len(windows), size)]
 
     @torch.inference_mode()

@@ -185,6 +185,17 @@ async def test_round_trip_on_real_photo(client, photo, photo_bytes, hole):
     assert response.headers["x-inpaint-model"] == "ce-test"
     assert response.headers["x-inpaint-holes"] == "2"
     assert response.headers["x-inpaint-pixels"] == str(int(hole.sum()))
+    assert server_timing(response) == ["decode", "prepare", "fill", "finish"]
+
+
+def server_timing(response: httpx.Response) -> list[str]:
+    """The steps a Server-Timing header names, each checked to carry a duration in ms."""
+    steps = []
+    for entry in response.headers["server-timing"].split(", "):
+        name, duration = entry.split(";dur=")
+        assert float(duration) >= 0
+        steps.append(name)
+    return steps
 
 
 async def test_jpeg_output(client, photo, photo_bytes, hole):
@@ -324,6 +335,7 @@ async def test_empty_mask_returns_the_image_unchanged(client, photo, photo_bytes
     assert response.status_code == 200, response.text
     assert response.headers["x-inpaint-holes"] == "0"
     assert response.headers["x-inpaint-pixels"] == "0"
+    assert server_timing(response) == ["decode", "encode"]
     np.testing.assert_array_equal(decode(response.content), np.asarray(photo))
 
 
@@ -919,9 +931,10 @@ def test_the_compute_thread_runs_ordinary_chunks_before_queued_heavy_ones():
 
 
 def test_a_heavy_request_runs_in_small_pieces_queued_behind_ordinary_work(tiny_weights, photo, monkeypatch):
-    """The heavy lane's runner hands the generator's windows to the compute thread two at a
-    time, behind ordinary work, and pauses after each piece as long as it took, but only while
-    ordinary requests are on their way; the pieces fill what one call fills."""
+    """The heavy lane's runner hands the generator's windows to the compute thread behind
+    ordinary work: three at a time while no ordinary request is around, two at a time with a
+    pause as long as the piece after each while some are on their way, switching as they come
+    and go; the pieces fill what one call fills."""
     priorities: list[int] = []
     pauses: list[float] = []
 
@@ -955,14 +968,29 @@ def test_a_heavy_request_runs_in_small_pieces_queued_behind_ordinary_work(tiny_w
         filler.model, "fill_chunk", lambda pixels, holes: pieces.append(len(pixels)) or fill_chunk(pixels, holes)
     )
     ordinary = Ordinary()
-    (paced,) = filler.run([work], PacedRunner(Compute(), piece=2, ordinary=ordinary))
-    assert windows > 2 and pieces == [2] * (windows // 2) + [1] * (windows % 2)
+    (paced,) = filler.run([work], PacedRunner(Compute(), piece=2, idle_piece=3, ordinary=ordinary))
+    assert windows > 6 and pieces == [3] * (windows // 3) + [windows % 3] * (windows % 3 > 0)
     assert priorities == [Priority.HEAVY] * len(pieces) and pauses == []  # nobody waiting: no pause
+    pieces.clear()
     ordinary.busy = True
-    filler.run([work], PacedRunner(Compute(), piece=2, ordinary=ordinary))
-    assert pauses == [1.0] * (len(pieces) // 2)  # after each piece of the second run
+    filler.run([work], PacedRunner(Compute(), piece=2, idle_piece=3, ordinary=ordinary))
+    assert pieces == [2] * (windows // 2) + [1] * (windows % 2)
+    assert pauses == [1.0] * len(pieces)  # after each piece
+    pieces.clear()
+    pauses.clear()
+
+    def arrives_during_the_first_piece(pixels, holes):
+        ordinary.busy = True
+        pieces.append(len(pixels))
+        return fill_chunk(pixels, holes)
+
+    ordinary.busy = False
+    monkeypatch.setattr(filler.model, "fill_chunk", arrives_during_the_first_piece)
+    (switched,) = filler.run([work], PacedRunner(Compute(), piece=2, idle_piece=3, ordinary=ordinary))
+    assert pieces[:3] == [3, 2, 2] and sum(pieces) == windows
     (alone,) = filler.run([work])  # in place, the model's own chunks
     np.testing.assert_array_equal(paced, alone)
+    np.testing.assert_array_equal(switched, alone)
 
 
 # --------------------------------------------------------------------------- the batcher itself
@@ -1177,6 +1205,7 @@ async def test_pasted_tiles_are_exactly_the_whole_photo_answer(client, rotated_j
     assert (body["width"], body["height"]) == (shown.shape[1], shown.shape[0])
     assert body["holes"] == 2 and body["pixels"] == int(hole.sum())
     assert body["model"] == whole.headers["X-Inpaint-Model"]
+    assert server_timing(answer) == ["decode", "prepare", "fill", "finish"]
     # the photo as the client holds it (the erased pixels are whatever it shows)
     np.testing.assert_array_equal(pasted(shown, body), np.where(hole[..., None], decode(whole.content), shown))
 

@@ -96,8 +96,8 @@ def test_patch_adversary_with_feature_matching_trains_both_networks(photo_folder
 def test_the_discriminator_warms_up_and_takes_extra_updates_alone(photo_folder: Path, tmp_path: Path) -> None:
     """``--d-warmup`` and ``--d-steps`` move the discriminator only, and its ranking of the
     validation holes (photograph over completion) is logged with them and with validation."""
-    flags = ["--mask", "mixed", "--d-arch", "patch", "--d-width", "8", "--adv", "0.5", "--rec", "1",
-             "--image-size", "128", "--d-warmup", "3", "--d-steps", "2", "--steps", "1", "--log-every", "2"]  # fmt: skip
+    flags = ["--mask", "mixed", "--d-arch", "patch", "--d-width", "8", "--adv", "0.5", "--rec", "1", "--image-size",
+             "128", "--d-warmup", "3", "--d-steps", "2", "--steps", "1", "--log-every", "2"]  # fmt: skip
     config = _config(photo_folder, tmp_path / "parts", *flags)
     data, nets, progress = setup(config, CPU)
     g_before = [p.detach().clone() for p in nets.G.parameters()]

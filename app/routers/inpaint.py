@@ -85,6 +85,7 @@ async def inpaint(
             "X-Inpaint-Model": quote(served.name, safe=SAFE_HEADER_CHARS),  # file stems may be non-ASCII
             "X-Inpaint-Holes": str(result.holes),
             "X-Inpaint-Pixels": str(result.pixels),
+            "Server-Timing": result.times.header(),
             "Content-Disposition": f'inline; filename="inpainted.{extension}"',
             "Cache-Control": "no-store",
         },
@@ -100,6 +101,7 @@ async def inpaint(
 )
 async def inpaint_regions(
     server: ServerDep,
+    response: Response,
     image: PhotoField,
     mask: Annotated[
         UploadFile,
@@ -121,6 +123,7 @@ async def inpaint_regions(
     placed = None if mask_left is None or mask_top is None else (mask_left, mask_top)
     upload = UploadBytes(await image.read(), await mask_bytes(mask), grow, placed)
     result = await fill_request(server, served, upload, filled_tiles)
+    response.headers["Server-Timing"] = result.times.header()
     height, width = result.shape
     return FilledRegions(
         model=served.name,
