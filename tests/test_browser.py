@@ -525,12 +525,15 @@ def test_a_stroke_may_start_in_the_margin_beside_the_photo(page: Page, live_serv
 def test_mask_upload_and_grow(
     page: Page, live_server: str, photo_path: Path, photo: np.ndarray, tmp_path: Path
 ) -> None:
-    """A mask file (same rules as the API) becomes the mask in one undoable step; Grow dilates
-    it before filling, so the fill also covers a ring around what was painted."""
+    """A mask file (same rules as the API) becomes the mask in one undoable step, and a fill
+    sends the box it marks (here out to the photo's corner); Grow dilates it before filling, so
+    the fill also covers a ring around what was painted."""
     open_photo(page, live_server, photo_path)
+    page.evaluate(RECORD_FORMS)
     h, w = photo.shape[:2]
     block = np.zeros((h, w), bool)
     block[200:260, 300:380] = True
+    block[h - 9 :, w - 12 :] = True
     opaque = np.zeros((h, w, 4), np.uint8)  # what painting programs export: opaque, white strokes
     opaque[..., 3] = 255
     opaque[block] = 255
@@ -540,6 +543,10 @@ def test_mask_upload_and_grow(
     assert np.array_equal(mask(page), block)
     page.locator("#grow").fill("5")
     press_fill_and_wait(page, fills=1)
+    (form,) = [form for _, form in sent_forms(page)]
+    sent = np.asarray(Image.open(io.BytesIO(form["mask"][1])).convert("RGBA"))[..., 3] > 127
+    assert np.array_equal(sent, block[200:, 300:])
+    assert (form["mask_left"][1], form["mask_top"][1]) == (b"300", b"200")
     result = downloaded_rgb(page)
     changed = np.any(result != photo, axis=-1)
     ring = grow(block, 5) & ~block
@@ -1167,6 +1174,48 @@ def test_a_fill_says_what_it_is_doing_and_cancel_drops_it_even_after_the_answer(
     page.wait_for_timeout(2_500)
     assert page.evaluate("window.editorState.fills") == 0
     assert np.array_equal(image_canvas(page), photo) and mask(page).any()
+
+
+STILL_STATE = """() => {
+    const still = document.querySelector('#canvas-wrap canvas.still');
+    const wrap = document.getElementById('canvas-wrap');
+    const visibility = (id) => getComputedStyle(document.getElementById(id)).visibility;
+    const hidden = ['image-canvas', 'canvas'].map(visibility);
+    if (!still) return { hidden };
+    const px = still.getContext('2d').getImageData(0, 0, still.width, still.height).data;
+    const mean = [0, 1, 2].map((c) => {
+        let sum = 0;
+        for (let i = c; i < px.length; i += 4) sum += px[i];
+        return sum / (px.length / 4);
+    });
+    return { hidden, width: still.width, shown: Math.round(wrap.clientWidth * devicePixelRatio), mean };
+}"""
+
+
+def test_a_busy_editor_shows_a_still_in_place_of_the_full_size_canvases(
+    page: Page, live_server: str, photo: np.ndarray, tmp_path: Path
+) -> None:
+    """Without GPU compositing a browser scales the full-size photo and mask canvases again for
+    every frame of the spinner: while a fill runs, one still at the size shown (the photo with
+    its mask) stands in for them, and they are back, filled, when it ends."""
+    big = np.asarray(Image.fromarray(photo).resize((photo.shape[1] * 4, photo.shape[0] * 4)))
+    Image.fromarray(big).save(tmp_path / "big.png")
+    open_photo(page, live_server, tmp_path / "big.png")
+    paint(page, [(0.4, 0.4), (0.5, 0.5)])
+    held = []
+    page.route(FILL_URL, lambda route: held.append(route))
+    page.locator("#fill-btn").click()
+    expect(page.locator("#spinner")).to_contain_text("Uploading")
+    still = page.evaluate(STILL_STATE)
+    assert still["hidden"] == ["hidden", "hidden"] and "width" in still, still
+    assert still["width"] == still["shown"] < big.shape[1]
+    assert np.allclose(still["mean"], big.reshape(-1, 3).mean(0), atol=12)  # the photo (the mask tints it a little)
+    held[0].continue_()
+    page.wait_for_function("window.editorState.fills === 1 && !window.editorState.busy")
+    assert page.locator("#canvas-wrap canvas.still").count() == 0
+    visibility = "(id) => getComputedStyle(document.getElementById(id)).visibility"
+    assert [page.evaluate(visibility, name) for name in ("image-canvas", "canvas")] == ["visible", "visible"]
+    page.unroute(FILL_URL)
 
 
 def test_a_jpeg_downloads_as_a_jpeg_with_its_camera_data_and_colour_profile(

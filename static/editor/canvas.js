@@ -35,11 +35,26 @@ export function resize(width, height) {
  * decoding, its preview (``img.preview``: the JPEG's thumbnail, turned upright) if it has one. */
 export function showImage(img) {
   if (shownImage === img) return;
-  imageCtx.clearRect(0, 0, els.image.width, els.image.height);
-  if (img.bitmap) drawImage(imageCtx, img);
-  else if (img.preview) drawOriented(imageCtx, img.preview.bitmap, img.preview.orientation, img.width, img.height);
+  if (addsPatches(img, shownImage)) {
+    // a fill of what is shown: paste its patch (opaque on the hole only) instead of redrawing
+    // a 48 MP photo and every earlier patch
+    for (const patch of img.patches.slice(shownImage.patches.length)) {
+      imageCtx.drawImage(patch.bitmap, patch.left, patch.top);
+    }
+  } else {
+    imageCtx.clearRect(0, 0, els.image.width, els.image.height);
+    if (img.bitmap) drawImage(imageCtx, img);
+    else if (img.preview) drawOriented(imageCtx, img.preview.bitmap, img.preview.orientation, img.width, img.height);
+  }
   shownImage = img;
 }
+
+/** Whether ``img`` is ``shown`` with more patches pasted over it. */
+const addsPatches = (img, shown) =>
+  Boolean(shown && shown.bitmap) &&
+  img.bitmap === shown.bitmap &&
+  img.patches.length > shown.patches.length &&
+  shown.patches.every((patch, i) => img.patches[i] === patch);
 
 /** Shows the mask in the colour called ``name`` (pink, cyan or lime) and remembers it. */
 export function setMaskColour(name) {
@@ -184,7 +199,7 @@ function paintedBox() {
   };
   for (const op of history.maskOperations()) {
     if (op.type === 'clear') box = null;
-    else if (op.type === 'maskImage') add(0, 0, width, height);
+    else if (op.type === 'maskImage') add(...op.box);
     else if (op.type === 'stroke' && op.mode === 'paint') {
       const r = op.size / 2 + 2;
       for (const [x, y] of op.points) add(x - r, y - r, x + r, y + r);
@@ -220,7 +235,8 @@ export function maskBounds() {
 
 /** A mask file's pixels read by the server's rule (opaque = fill when it has transparency,
  * else white, luminance > 127), as a bitmap painted like the brush paints, ready to draw as a
- * 'maskImage' operation; null when it marks nothing. */
+ * 'maskImage' operation, with the box [x0, y0, x1, y1) of what it marks (so a fill reads only
+ * that box of a 48 MP mask); null when it marks nothing. */
 export async function maskBitmapFrom(bitmap) {
   const { width, height } = bitmap;
   const canvas = bitmapCanvas(bitmap);
@@ -229,14 +245,22 @@ export async function maskBitmapFrom(bitmap) {
   let transparent = false;
   for (let i = 3; i < px.length; i += 4) if (px[i] <= 127) { transparent = true; break; }
   const [r, g, b] = [1, 3, 5].map((i) => parseInt(MASK_COLOUR.slice(i, i + 2), 16));
-  let painted = 0;
+  let [x0, y0, x1, y1] = [width, height, 0, 0];
   for (let i = 0; i < px.length; i += 4) {
     const luminance = 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
     const on = transparent ? px[i + 3] > 127 : luminance > 127;
     px[i] = r; px[i + 1] = g; px[i + 2] = b; px[i + 3] = on ? 255 : 0;
-    painted += on ? 1 : 0;
+    if (on) {
+      const pixel = i / 4;
+      const x = pixel % width;
+      const y = (pixel - x) / width;
+      if (x < x0) x0 = x;
+      if (x >= x1) x1 = x + 1;
+      if (y < y0) y0 = y;
+      y1 = y + 1;
+    }
   }
-  if (!painted) return null;
+  if (x1 === 0) return null;
   canvas.getContext('2d').putImageData(data, 0, 0);
-  return createImageBitmap(canvas);
+  return { bitmap: await createImageBitmap(canvas), box: [x0, y0, x1, y1] };
 }

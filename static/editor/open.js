@@ -190,7 +190,7 @@ export async function loadMask(file) {
     showError(`"${file.name}" marks nothing to fill (white, or opaque where it has transparency, = fill).`);
     return;
   }
-  history.push({ type: 'maskImage', bitmap: mask });
+  history.push({ type: 'maskImage', ...mask });
   render();
   setStatus(`Mask loaded from "${file.name}". Fill, or paint to change it.`);
 }

@@ -10,6 +10,7 @@ import * as canvas from './canvas.js';
 import { els } from './dom.js';
 import { schedulePreview } from './grow.js';
 import * as history from './history.js';
+import { hideStill, showStill } from './still.js';
 
 export const state = {
   // the photo as opened: an image (images.js) plus what its file said: {name, type, file (the
@@ -74,13 +75,16 @@ export function updateControls() {
 }
 
 /** Busy while a fill or comparison runs (job.js starts and ends it): the spinner with its
- * Cancel button shows and takes the focus. */
+ * Cancel button shows and takes the focus, and a still stands in for the canvases. */
 export function setBusy(busy) {
   state.busy = busy;
   els.spinner.hidden = !busy;
   if (busy) {
+    showStill();
     hideBrushCursor();
     els.cancel.focus({ preventScroll: true });
+  } else {
+    hideStill();
   }
   updateControls();
 }

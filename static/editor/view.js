@@ -5,6 +5,7 @@
 
 import { updateCursorShape } from './brush.js';
 import { els } from './dom.js';
+import { hideStill } from './still.js';
 
 const MIN_ZOOM = 0.02;
 const MAX_ZOOM = 16;
@@ -33,6 +34,7 @@ function fitZoom() {
 
 function applyZoom() {
   if (!photo) return;
+  hideStill();
   els.wrap.style.width = `${photo.width * zoom}px`;
   els.wrap.style.height = `${photo.height * zoom}px`;
   els.zoomLevel.textContent = `${Math.round(zoom * 100)}%`;
