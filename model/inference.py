@@ -12,6 +12,8 @@ only as much as its thickness needs.
   the windows around it with trapezoid weights, normalised, so tiles meet without seams.
   Windows the others already cover are dropped (a wire then costs one window per 3/4 window
   of its length). A thin stroke is therefore filled at native resolution.
+- A hole whose surroundings are one smooth surface (flat, a ramp, a vignette) gets no window:
+  it is filled with that surface (``model.smooth_holes``).
 
 All windows of one or several images go through the generator as one batch. Only hole pixels
 are written, and only from the generator's output: nothing of the erased pixels survives
@@ -39,6 +41,7 @@ from model.export import GeneratorMeta, build_generator, read_export
 from model.fused import InferenceGenerator, fuse_for_inference
 from model.holes import count_holes, hole_box
 from model.networks import count_parameters, generator_input
+from model.smooth_holes import SmoothHole, smooth_surface
 
 CLUSTER_GAP = 8  # holes closer than this (px) count as one when limiting holes per request
 THICKNESS = 32.0  # deepest hole pixel, in network pixels, a window is shrunk to at most (the central square)
@@ -179,6 +182,7 @@ class InpaintJob:
     inputs: np.ndarray  # (N, S, S, 3) uint8
     holes: np.ndarray  # (N, S, S) bool
     separate_holes: int  # 8-connected holes in ``mask``, counted by the planner's labelling
+    smooth: list[SmoothHole] = field(default_factory=list)  # holes in smooth surroundings: no window
 
 
 def _clipped_box(top: int, left: int, side: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -204,14 +208,17 @@ def plan_windows(
     return _plan(mask, size, max_windows, max_holes)[0]
 
 
-def _plan(mask: np.ndarray, size: int, max_windows: int, max_holes: int | None) -> tuple[list[Window], int]:
-    """``plan_windows``'s windows and the number of separate holes its labelling found, so that
-    nothing labels the mask a second time to count them."""
+def _plan(
+    mask: np.ndarray, size: int, max_windows: int, max_holes: int | None, image: np.ndarray | None = None
+) -> tuple[list[Window], int, list[SmoothHole]]:
+    """``plan_windows``'s windows, the number of separate holes its labelling found (so that
+    nothing labels the mask a second time to count them) and, given the ``image``, the holes in
+    smooth surroundings, which get no window (``model.smooth_holes``)."""
     # label and measure depth only around the holes (1 px of known ring keeps depths exact):
     # a wire across a photo touches a sixth of its rows
     crop = hole_box(mask, margin=1)
     if crop is None:
-        return [], 0
+        return [], 0, []
     h, w = mask.shape
     if max(h, w) > MAX_ASPECT * min(h, w):
         raise PlanningError(f"image is {w}x{h}: sides more than {MAX_ASPECT}:1 apart cannot be inpainted")
@@ -228,13 +235,18 @@ def _plan(mask: np.ndarray, size: int, max_windows: int, max_holes: int | None) 
     depth = np.zeros(mask.shape, np.float32)
     depth[crop] = cv2.distanceTransform(binary, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     windows: list[Window] = []
+    smooth: list[SmoothHole] = []
     tiled: dict[int, list[int]] = {}  # grid side -> labels of elongated holes tiled at it
     for index in range(1, count):
         x, y, bw, bh = (int(v) for v in stats[index, :4])
         box = (slice(y, y + bh), slice(x, x + bw))
-        radius = float(depth[box][labels[box] == index].max())
+        component = labels[box] == index
+        radius = float(depth[box][component].max())
         if radius <= HAIRLINE_DEPTH:
             continue  # finish fills it with Telea
+        if image is not None and (surface := smooth_surface(image, mask, component, (y, y + bh, x, x + bw))):
+            smooth.append(surface)
+            continue
         # shrink until the deepest pixel is THICKNESS network px from the context (at 128 px)
         thick_side = max(size, radius * 128 / THICKNESS)
         extent = max(bw, bh)
@@ -250,7 +262,7 @@ def _plan(mask: np.ndarray, size: int, max_windows: int, max_holes: int | None) 
             tiled.setdefault(min(grid, _pow2_at_least(longest, size)), []).append(index)
     for grid, members in sorted(tiled.items()):
         windows += _prune(_tile(labels, stats, members, grid, longest, max_windows - len(windows)))
-    return windows, count - 1
+    return windows, count - 1, smooth
 
 
 def _prune(windows: list[Window]) -> list[Window]:
@@ -363,14 +375,14 @@ def prepare(
     rgb = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.uint8)
     if mask.shape != rgb.shape[:2]:
         raise PlanningError(f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {rgb.shape[1]}x{rgb.shape[0]}")
-    windows, separate_holes = _plan(mask, size, MAX_WINDOWS, max_holes)
+    windows, separate_holes, smooth = _plan(mask, size, MAX_WINDOWS, max_holes, rgb)
     inputs = np.zeros((len(windows), size, size, 3), np.uint8)
     holes = np.zeros((len(windows), size, size), bool)
     for i, win in enumerate(windows):
         inputs[i] = _to_network(rgb, win, size, cv2.INTER_AREA)
         # a network pixel even partly over any hole is hole: no erased colour reaches the input
         holes[i] = _to_network(mask, win, size, cv2.INTER_AREA, np.float32) > 0
-    return InpaintJob(rgb, mask, windows, inputs, holes, separate_holes)
+    return InpaintJob(rgb, mask, windows, inputs, holes, separate_holes, smooth)
 
 
 def _from_network(out: np.ndarray, win: Window, part: tuple[int, int, int, int]) -> np.ndarray:
@@ -405,8 +417,9 @@ def _telea_at(job: InpaintJob, ys: np.ndarray, xs: np.ndarray, margin: int = 8) 
 def finish(job: InpaintJob, outputs: np.ndarray) -> np.ndarray:
     """Blend the windows' outputs into the hole pixels; (H, W, 3) uint8, exact outside the mask.
 
-    Hole pixels no window took (hairlines and specks) get Telea's fill. Working memory is the
-    hole's pixels plus one band of ``BLEND_BAND`` pixels of a window at a time.
+    Holes in smooth surroundings get their surface; hole pixels nothing else took (hairlines
+    and specks) get Telea's fill. Working memory is the hole's pixels plus one band of
+    ``BLEND_BAND`` pixels of a window at a time.
     """
     width = job.mask.shape[1]
     flat = np.flatnonzero(job.mask)  # hole pixels in row-major order
@@ -425,6 +438,10 @@ def finish(job: InpaintJob, outputs: np.ndarray) -> np.ndarray:
             w = band[wy, wx]
             total[idx] += _from_network(out, win, (r0, r1, px0, px1))[wy, wx] * w[:, None]
             weights[idx] += w
+    for surface in job.smooth:
+        idx = np.searchsorted(flat, surface.pixels(width))
+        total[idx] = surface.values()
+        weights[idx] = 1.0
     total /= np.maximum(weights, 1e-6)[:, None]
     np.clip(np.rint(total, out=total), 0, 255, out=total)
     result = job.image.copy()

@@ -147,7 +147,7 @@ def test_dropping_grid_windows_leaves_the_fill_seamless() -> None:
     wire = np.zeros((512, 1536), bool)
     for x in range(1536):
         wire[int(200 + 80 * np.sin(x / 200)) : int(200 + 80 * np.sin(x / 200)) + 10, x] = True
-    image = np.zeros((512, 1536, 3), np.uint8)
+    image = np.random.default_rng(0).integers(0, 256, (512, 1536, 3), dtype=np.uint8)  # texture: windows
     job = prepare(image, wire)
     outputs = np.stack([np.full((128, 128, 3), 100, np.uint8) for _ in job.windows])
     assert (finish(job, outputs)[wire] == 100).all()
