@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import io
 import re
 import shutil
@@ -13,6 +14,7 @@ import struct
 import threading
 import time
 import tomllib
+import weakref
 import zlib
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -1016,6 +1018,27 @@ def test_batcher_failed_batch_fails_only_the_bad_job():
         batcher.close()
     assert ran[0] == [1, -1, 3]  # tried together first, then one by one
     assert batcher.stats.failed_jobs == 1
+
+
+def test_batcher_lets_go_of_a_finished_batch_while_it_waits_for_the_next():
+    """A big photo's work (hundreds of MB) must not stay alive in an idle worker thread."""
+
+    class Work:
+        pass
+
+    batcher = Batcher("t", lambda payloads: [1 for _ in payloads], max_batch=8, wait_s=0, queue_size=8).start()
+    try:
+        work = Work()
+        done = weakref.ref(work)
+        assert batcher.submit(work).result(SAFETY_S) == 1
+        del work
+        deadline = time.monotonic() + SAFETY_S
+        while done() is not None and time.monotonic() < deadline:  # the thread returns to waiting
+            gc.collect()
+            time.sleep(0.01)
+        assert done() is None
+    finally:
+        batcher.close()
 
 
 def test_batcher_respects_max_batch_and_queue_bound():
