@@ -34,6 +34,7 @@ from model import inference
 from model.baselines import INPAINT_RADIUS, OPENCV_BASELINES, opencv_fill
 from model.holes import count_holes
 from model.inference import InpaintJob, InpaintModel, PlanningError, load_generator
+from model.refine import refine
 
 Work = TypeVar("Work")
 T = TypeVar("T")
@@ -127,6 +128,18 @@ class GeneratorFiller(Filler[InpaintJob]):
 
     def finish(self, work: InpaintJob, output: np.ndarray) -> np.ndarray:
         return inference.finish(work, output)
+
+
+@dataclass
+class RefinedFiller(GeneratorFiller):
+    """A generator whose fills from windows shrunk by more than 1.5x are painted again at the
+    photo's own scale by a native-scale refiner (``model.refine``), in ``finish``."""
+
+    refiner: InpaintModel | None = None
+
+    def finish(self, work: InpaintJob, output: np.ndarray) -> np.ndarray:
+        coarse = inference.finish(work, output)
+        return coarse if self.refiner is None else refine(work, coarse, self.refiner)
 
 
 CLASSICAL_TITLES = {"telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}

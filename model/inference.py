@@ -82,6 +82,12 @@ class InpaintModel:
     def size(self) -> int:
         return self.generator.config.image_size
 
+    @property
+    def refines(self) -> bool:
+        """A native-scale refiner (``model.refine``): its windows arrive with the hole already
+        filled by a coarse generator, so they are not pre-filled by Telea."""
+        return self.meta.training.get("input") == "coarse"
+
     def fill(self, windows: np.ndarray, holes: np.ndarray) -> np.ndarray:
         """Run the generator on (N, S, S, 3) uint8 windows with (N, S, S) bool holes, chunk by
         chunk in this thread.
@@ -117,7 +123,8 @@ class InpaintModel:
             # light request beside two heavy ones (p50 62-69 vs 61-62 ms, 130-153 vs 127-129 ms
             # at 4 clients): on 2 cores that thread steals a core from the forward pass's OpenMP
             # team, and the heavy lane's pauses no longer cover its pre-fill
-            inp = torch.cat([_to_unit(telea_prefill(pixels, hole), self.device), h], dim=1)
+            filled = pixels if self.refines else telea_prefill(pixels, hole)
+            inp = torch.cat([_to_unit(filled, self.device), h], dim=1)
         else:
             mean = torch.tensor(self.meta.mean_colour, device=self.device) * 2 - 1
             inp = generator_input(_to_unit(pixels, self.device), h, cfg, mean, None)

@@ -58,7 +58,7 @@ def _config(photo_folder: Path, out: Path, *extra: str) -> TrainConfig:
 
 def _step(config: TrainConfig, data, nets, progress) -> dict[str, float]:
     """One pass of the training loop's body: a batch, then the optimisation step."""
-    real, hole = sample_batch(data, config.batch_size, config.image_size, progress.gen)
+    real, hole, _ = sample_batch(data, config.batch_size, config.image_size, progress.gen)
     return train_step(nets, config, real, hole, data.mean_input, progress.gen)
 
 
@@ -420,7 +420,7 @@ def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_ch
              "device": "cpu", "precision": "auto", "threads": None, "seed": 0, "split_seed": 0, "resume": False,
              "retarget": False, "init_from": None, "log_every": 50, "sample_every": 500, "ckpt_every": 500,
              "no_progress": True}  # fmt: skip
-    assert state["args"] == flags | {"d_steps": 1, "d_warmup": 0}  # flags added since are stored too
+    assert state["args"] == flags | {"d_steps": 1, "d_warmup": 0, "coarse": None}  # flags added since are stored too
     torch.save({**state, "args": flags}, out / "checkpoint.pt")  # the record a Namespace-era checkpoint holds
     main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "2", "--resume"])
     assert read_export(out / "generator.pt")["training"]["steps"] == 2
@@ -505,7 +505,7 @@ def test_min_crop_bounds_how_much_of_the_photo_each_crop_keeps_and_is_recorded(t
         config = _config(folder, tmp_path / share, "--min-crop", share)
         data, nets, progress = setup(config, CPU)
         assert run_meta(config, CPU, data, nets, progress).training["min_crop"] == float(share)
-        images, _ = sample_batch(data, 64, config.image_size, progress.gen, config.min_crop)
+        images, _, _ = sample_batch(data, 64, config.image_size, progress.gen, config.min_crop)
         red = (images[:, 0] + 1) / 2  # [0, 1] along the photo's width
         widths[share] = (red.amax(dim=(1, 2)) - red.amin(dim=(1, 2))).numpy()
     # aspect jitter (3/4 to 4/3) narrows one side to at least sqrt(3/4) of the crop's
@@ -520,7 +520,7 @@ def test_smooth_share_mixes_flat_and_graded_images_into_the_batch(photo_folder: 
     config = _config(photo_folder, tmp_path, "--adv", "0", "--smooth-share", "1")
     data, nets, progress = setup(config, CPU)
     assert run_meta(config, CPU, data, nets, progress).training["smooth_share"] == 1.0
-    images, _ = sample_batch(data, 32, config.image_size, progress.gen, smooth_share=1.0)
+    images, _, _ = sample_batch(data, 32, config.image_size, progress.gen, smooth_share=1.0)
     assert images.shape == (32, 3, 64, 64) and images.min() >= -1 and images.max() <= 1
     # every image is a plane plus faint noise: a least-squares plane leaves ~nothing
     yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
@@ -530,6 +530,6 @@ def test_smooth_share_mixes_flat_and_graded_images_into_the_batch(photo_folder: 
     assert (pixels - fit).std(dim=0).max() < 0.025
     slopes = torch.linalg.lstsq(design, pixels).solution[1:].abs().amax(dim=0)
     assert (slopes < 1e-3).any() and (slopes > 2e-3).any()  # flat ones and ramps
-    photos, _ = sample_batch(data, 32, config.image_size, progress.gen)
+    photos, _, _ = sample_batch(data, 32, config.image_size, progress.gen)
     photo_pixels = photos.permute(1, 0, 2, 3).reshape(3 * 32, -1).T
     assert (photo_pixels - design @ torch.linalg.lstsq(design, photo_pixels).solution).std(dim=0).mean() > 0.05

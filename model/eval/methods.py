@@ -19,7 +19,7 @@ import torch
 from model.baselines import BASELINES, OPENCV_BASELINES, REFERENCES, run_baseline
 from model.eval.schema import MethodKind
 from model.eval.sets import unique_names
-from model.fillers import ClassicalFiller, Filler, GeneratorFiller
+from model.fillers import ClassicalFiller, Filler, GeneratorFiller, RefinedFiller
 from model.inference import InpaintModel, load_generator
 
 log = logging.getLogger(__name__)
@@ -108,8 +108,15 @@ class Methods:
 def build_methods(models: dict[str, InpaintModel], baselines: list[str], references: Sequence[str] = ()) -> Methods:
     """The models first, then the baselines, which use the first model's mean colour, then the
     references (the truth degraded, kept apart from the baselines: no filler could make them)."""
-    first = next(iter(models.values()))
-    fillers = {name: GeneratorFiller(name, m) for name, m in models.items()}
+    coarse = {name: m for name, m in models.items() if not m.refines}
+    if not coarse:
+        raise ValueError("a native-scale refiner needs a generator to refine: give one in --weights too")
+    first_name, first = next(iter(coarse.items()))
+    # a refiner repaints the first generator's shrunk-window fills at native scale
+    fillers = {
+        name: GeneratorFiller(name, m) if not m.refines else RefinedFiller(name, first, refiner=m)
+        for name, m in models.items()
+    }
     others = [*baselines, *references]
     images: dict[str, Method] = {name: model_method(f) for name, f in fillers.items()}
     images |= {b: baseline_method(b, first.meta.mean_colour) for b in others}
@@ -117,6 +124,6 @@ def build_methods(models: dict[str, InpaintModel], baselines: list[str], referen
     photos |= {b: baseline_photo_method(b, first.meta.mean_colour) for b in others}
     kinds: dict[str, MethodKind] = {name: "model" for name in models} | {b: "baseline" for b in baselines}
     kinds |= {r: "reference" for r in references}
-    if "mean" in baselines and any(m.meta.mean_colour != first.meta.mean_colour for m in models.values()):
-        log.warning("the generators differ in mean colour; the mean baseline uses that of %s", next(iter(models)))
+    if "mean" in baselines and any(m.meta.mean_colour != first.meta.mean_colour for m in coarse.values()):
+        log.warning("the generators differ in mean colour; the mean baseline uses that of %s", first_name)
     return Methods(images, photos, kinds)

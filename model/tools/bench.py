@@ -139,7 +139,7 @@ def bench_training(
     for i in range(warmup + steps):
         _sync(device)
         t0 = time.perf_counter()
-        real, hole = sample_batch(data, config.batch_size, config.image_size, gen)
+        real, hole, _ = sample_batch(data, config.batch_size, config.image_size, gen)
         train_step(nets, config, real, hole, data.mean_input, gen)
         _sync(device)
         if i >= warmup:

@@ -90,9 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-d", type=float, help="discriminator learning rate (default: lr / 10, as in the paper)")
     p.add_argument(
         "--input",
-        choices=("telea", "mean"),
+        choices=("telea", "mean", "coarse"),
         help="generator input: hole pre-filled by Telea + mask channel, predicting a correction "
-        "(default), or the paper's mean-colour hole and a whole-image output",
+        "(default), the paper's mean-colour hole and a whole-image output, or (a native-scale "
+        "refiner, with --coarse) the upsampled fill of a generator that filled it in a shrunk window",
+    )
+    p.add_argument(
+        "--coarse",
+        type=Path,
+        help="with --input coarse: the generator export whose shrunk-window fills the refiner repaints "
+        "at native scale (--data: photographs at their own resolution; model.refine)",
     )
     p.add_argument(
         "--skips",
@@ -244,8 +251,9 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
 
 # ------------------------------------------------------------------ networks
 def generator_config(config: TrainConfig) -> GeneratorConfig:
-    """``--input telea`` (default): a Telea pre-fill plus the mask channel in, a correction out."""
-    correction = config.input == "telea"
+    """``--input telea`` (default) or ``coarse``: a pre-fill plus the mask channel in, a
+    correction out; ``mean``: the paper's mean-colour hole in, the whole image out."""
+    correction = config.input in ("telea", "coarse")
     return GeneratorConfig(
         image_size=config.image_size,
         in_channels=4 if correction else 3,
@@ -307,11 +315,12 @@ def train_step(
     hole: torch.Tensor,
     mean: torch.Tensor,
     gen: torch.Generator,
+    prefilled: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """One optimisation step on a batch: D on real against completed photographs (joint loss
     only), then G on the masked reconstruction plus fooling D. Returns the losses."""
     nets.G.train()
-    inputs = generator_inputs(real, hole, nets.generator.config, mean)
+    inputs = generator_inputs(real, hole, nets.generator.config, mean, prefilled)
     with autocast(real.device, config.precision):
         fake = nets.G(inputs)
     rec = masked_reconstruction(
@@ -387,11 +396,12 @@ def discriminator_only_step(
     hole: torch.Tensor,
     mean: torch.Tensor,
     gen: torch.Generator,
+    prefilled: torch.Tensor | None = None,
 ) -> float:
     """A patch discriminator update on a batch the generator (unchanged) completes: the extra
     updates of ``--d-steps`` and the warm-up of ``--d-warmup``."""
     with torch.no_grad(), autocast(real.device, config.precision):
-        fake = nets.G(generator_inputs(real, hole, nets.generator.config, mean)).float()
+        fake = nets.G(generator_inputs(real, hole, nets.generator.config, mean, prefilled)).float()
     return patch_discriminator_step(nets, config, real, real * (1 - hole) + fake * hole, hole, gen)
 
 
@@ -500,8 +510,8 @@ def save_samples(nets: Networks, data: TrainingData, path: Path) -> Path:
     """A picture of (input | completed | truth) rows on fixed validation images."""
     g = nets.exported.eval()
     real = data.val_images[:8]
-    hole = data.sample_holes[: len(real)]
-    inputs = generator_inputs(real, hole, g.config, data.mean_input)
+    hole = data.val_holes[data.sample_kind][: len(real)]
+    inputs = data.val_inputs[data.sample_kind][: len(real)]
     with autocast(real.device):
         fake = g(inputs).float().clamp(-1, 1)
     completed = real * (1 - hole) + fake * hole
@@ -538,6 +548,7 @@ def run_meta(
             "warmup_steps": config.warmup if config.lr_decay == "cosine" else 0,
             "ema": config.ema,
             "input": config.input,
+            "coarse": str(config.coarse) if config.coarse else None,
             "lambda_rec": rec_weight(config),
             "lambda_adv": config.adv if joint else 0.0,
             "lambda_fm": config.fm if joint else 0.0,
@@ -625,15 +636,15 @@ def train(config: TrainConfig) -> Path:
             t0 = time.perf_counter()
             if config.lr_decay == "cosine":
                 apply_cosine(nets.opt_g, nets.opt_d, config, progress.step, steps)
-            real, hole = sample_batch(
+            real, hole, prefilled = sample_batch(
                 data, config.batch_size, config.image_size, progress.gen, config.min_crop, config.smooth_share
             )
-            stats = train_step(nets, config, real, hole, data.mean_input, progress.gen)
+            stats = train_step(nets, config, real, hole, data.mean_input, progress.gen, prefilled)
             for _ in range(config.d_steps - 1):  # the discriminator's extra updates, on fresh batches
-                extra = sample_batch(
+                real, hole, prefilled = sample_batch(
                     data, config.batch_size, config.image_size, progress.gen, config.min_crop, config.smooth_share
                 )
-                discriminator_only_step(nets, config, *extra, data.mean_input, progress.gen)
+                discriminator_only_step(nets, config, real, hole, data.mean_input, progress.gen, prefilled)
             progress.train_seconds += time.perf_counter() - t0
             progress.step += 1
             progress.images_seen += images_per_step
@@ -667,10 +678,10 @@ def warm_up_discriminator(
     well it ranks the validation holes."""
     losses = []
     for i in range(1, config.d_warmup + 1):
-        real, hole = sample_batch(
+        real, hole, prefilled = sample_batch(
             data, config.batch_size, config.image_size, progress.gen, config.min_crop, config.smooth_share
         )
-        losses.append(discriminator_only_step(nets, config, real, hole, data.mean_input, progress.gen))
+        losses.append(discriminator_only_step(nets, config, real, hole, data.mean_input, progress.gen, prefilled))
         if metrics is not None and (i % config.log_every == 0 or i == config.d_warmup):
             record = {"step": 0, "event": "d_warmup", "d_updates": i, "d": float(np.mean(losses))}
             append_metrics(metrics, record | discriminator_ranks(nets, data))

@@ -34,6 +34,7 @@ class TrainConfig:
     lr_d: float | None = None  # None: lr / 10
     # the generator's design
     input: str = "telea"
+    coarse: Path | None = None  # with input "coarse": the export whose shrunk-window fills are refined
     skips: bool = False
     refine: bool = False
     upsample: str = "nearest"
@@ -95,6 +96,8 @@ class TrainConfig:
             raise ValueError(
                 "--d-steps and --d-warmup train the patch discriminator: they need --d-arch patch and --adv or --fm"
             )
+        if (self.input == "coarse") != (self.coarse is not None):
+            raise ValueError("--input coarse trains a refiner of --coarse EXPORT's fills: give both or neither")
         if self.mix is not None and self.mask != "mixed":
             raise ValueError(f"--mix reweights mixed holes: it needs --mask mixed, not --mask {self.mask}")
 

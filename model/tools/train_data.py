@@ -22,8 +22,10 @@ from model.data import (
     to_unit_range,
 )
 from model.hole_samplers import CONSTANT_KINDS, ShapeBank, center_mask, mask_batch, mask_fn, silhouettes_for
+from model.inference import load_generator
 from model.networks import GeneratorConfig, generator_input
 from model.tools import distributed
+from model.tools.refine_data import cached_refinement_examples
 from model.tools.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -69,14 +71,17 @@ class MaskPool:
 class TrainingData:
     """The training pixels, the mask pool and the fixed validation set, all on the run's device."""
 
-    pixels: torch.Tensor  # (N, S, S, 3) uint8 training photographs
+    pixels: torch.Tensor  # (N, S, S, 3) uint8 training photographs (a refiner's: native tiles)
     skipped: int  # unreadable training files
     mean: list[float]  # the dataset's mean colour in [0, 1]: the paper's hole fill, recorded in the export
-    masks: MaskPool
+    masks: MaskPool | None  # drawn holes; None for a refiner, whose holes come with its tiles
     val_images: torch.Tensor  # (V, 3, S, S) in [-1, 1]
     val_holes: dict[str, torch.Tensor] = field(default_factory=dict)  # hole kind -> (V, 1, S, S)
     val_inputs: dict[str, torch.Tensor] = field(default_factory=dict)  # the generator's input for each
-    sample_holes: torch.Tensor | None = None  # the holes of the sample grids
+    sample_kind: str = "mixed"  # the validation holes the sample grids show
+    # a refiner's (--input coarse): each tile's hole to repaint and the coarse fill it starts from
+    holes: torch.Tensor | None = None  # (N, S, S) bool
+    prefills: torch.Tensor | None = None  # (N, S, S, 3) uint8
     mean_input: torch.Tensor = field(init=False)  # ``mean`` in the network's [-1, 1] range
 
     def __post_init__(self) -> None:
@@ -110,6 +115,8 @@ def load_data(config: TrainConfig, rt: distributed.Runtime, g_config: GeneratorC
     if rt.is_main:
         (config.out / "val_files.txt").write_text("".join(f"{f}\n" for f in val_files))
     cache_dir = config.cache or (config.out.parent / ".cache")
+    if config.input == "coarse":
+        return load_refinement_data(config, rt, g_config, train_files, val_files, cache_dir)
     # rank 0 decodes first; the others then read its cache instead of decoding again
     if not rt.is_main:
         distributed.barrier(rt)
@@ -139,7 +146,47 @@ def load_data(config: TrainConfig, rt: distributed.Runtime, g_config: GeneratorC
         kind: generator_inputs(data.val_images, hole, g_config, data.mean_input)
         for kind, hole in data.val_holes.items()
     }
-    data.sample_holes = data.val_holes["center" if config.mask in CONSTANT_KINDS else "mixed"][:8]
+    data.sample_kind = "center" if config.mask in CONSTANT_KINDS else "mixed"
+    return data
+
+
+REFINE_KIND = "native"  # a refiner's validation holes: its held-out photographs' tiles
+
+
+def load_refinement_data(
+    config: TrainConfig,
+    rt: distributed.Runtime,
+    g_config: GeneratorConfig,
+    train_files: list[Path],
+    val_files: list[Path],
+    cache_dir: Path,
+) -> TrainingData:
+    """A refiner's tiles (``model.tools.refine_data``): the training photographs' and, for
+    validation, the held-out ones', each with its hole and the coarse fill it starts from."""
+    coarse = load_generator(config.coarse, rt.device)
+    shapes = silhouettes_for(["region"], config.masks, config.seed)
+    train = cached_refinement_examples(train_files, coarse, shapes, config.seed, cache_dir)
+    val = cached_refinement_examples(val_files, coarse, shapes, config.seed + 1, cache_dir) if val_files else train
+    if not len(train):
+        raise ValueError(f"no hole in {config.data} was filled in a shrunk window: nothing to refine")
+    device = rt.device
+    val_images = to_unit_range(torch.from_numpy(val.truth[:256]).to(device))
+    val_hole = torch.from_numpy(val.hole[:256]).to(device).unsqueeze(1).float()
+    val_prefill = to_unit_range(torch.from_numpy(val.coarse[:256]).to(device))
+    data = TrainingData(
+        pixels=torch.from_numpy(train.truth).to(device),
+        skipped=0,
+        mean=mean_colour(train.truth, seed=config.seed),
+        masks=None,
+        val_images=val_images,
+        val_holes={REFINE_KIND: val_hole},
+        val_inputs={
+            REFINE_KIND: generator_input(val_images, val_hole, g_config, torch.zeros(3, device=device), val_prefill)
+        },
+        sample_kind=REFINE_KIND,
+        holes=torch.from_numpy(train.hole).to(device),
+        prefills=torch.from_numpy(train.coarse).to(device),
+    )
     return data
 
 
@@ -184,11 +231,14 @@ def sample_batch(
     gen: torch.Generator,
     min_crop: float = DEFAULT_MIN_CROP,
     smooth_share: float = 0.0,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """A random augmented batch (B, 3, S, S) in [-1, 1] and its holes (B, 1, S, S); the crops'
-    side is ``min_crop``-1 of the cached photo's; each image is a synthetic smooth one
-    (``smooth_images``) with probability ``smooth_share``."""
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """A random augmented batch (B, 3, S, S) in [-1, 1], its holes (B, 1, S, S) and, for a
+    refiner, the coarse fills it starts from (else None: Telea's, made by ``generator_inputs``).
+    The crops' side is ``min_crop``-1 of the cached photo's; each image is a synthetic smooth
+    one (``smooth_images``) with probability ``smooth_share``."""
     idx = torch.randint(data.n_train, (batch_size,), generator=gen).to(data.pixels.device)
+    if data.prefills is not None:
+        return refinement_batch(data, idx, gen)
     images = augment(to_unit_range(data.pixels[idx]), image_size, gen, min_scale=min_crop)
     if smooth_share > 0:
         chosen = (torch.rand(batch_size, generator=gen) < smooth_share).nonzero().flatten()
@@ -196,7 +246,24 @@ def sample_batch(
             smooth = smooth_images(len(chosen), image_size, gen).to(images.device, images.dtype)
             images[chosen.to(images.device)] = smooth
     hole = data.masks.sample(batch_size, gen)
-    return images.contiguous(memory_format=torch.channels_last), hole
+    return images.contiguous(memory_format=torch.channels_last), hole, None
+
+
+def refinement_batch(
+    data: TrainingData, idx: torch.Tensor, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The refiner's tiles ``idx``: truth, hole and coarse fill, flipped and turned alike (the
+    tiles are native pixels: no rescaling, which would soften the detail it must learn)."""
+    stacked = torch.cat(
+        [to_unit_range(data.pixels[idx]), data.holes[idx].unsqueeze(1).float(), to_unit_range(data.prefills[idx])],
+        dim=1,
+    )
+    turns = int(torch.randint(4, (1,), generator=gen))
+    stacked = torch.rot90(stacked, turns, dims=(2, 3))
+    if bool(torch.randint(2, (1,), generator=gen)):
+        stacked = stacked.flip(3)
+    images, hole, prefill = (t.contiguous(memory_format=torch.channels_last) for t in stacked.split([3, 1, 3], dim=1))
+    return images, hole, prefill
 
 
 def prefill(images: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
@@ -209,8 +276,13 @@ def prefill(images: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
 
 
 def generator_inputs(
-    images: torch.Tensor, hole: torch.Tensor, config: GeneratorConfig, mean: torch.Tensor
+    images: torch.Tensor,
+    hole: torch.Tensor,
+    config: GeneratorConfig,
+    mean: torch.Tensor,
+    prefilled: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """The generator's input for a batch (pre-filled by Telea when the design asks for it)."""
-    filled = prefill(images, hole) if config.in_channels == 4 else None
+    """The generator's input for a batch: pre-filled by ``prefilled`` (a refiner's coarse
+    fills) or, when the design asks for a pre-fill, by Telea."""
+    filled = prefilled if prefilled is not None or config.in_channels != 4 else prefill(images, hole)
     return generator_input(images, hole, config, mean, filled).contiguous(memory_format=torch.channels_last)

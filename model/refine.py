@@ -1,0 +1,66 @@
+"""A second pass at the photo's own scale over the parts of holes filled in shrunk windows.
+
+A big hole is filled in a window shrunk by up to several times and scaled back, so even a sharp
+generator returns a soft interior at 100 % zoom. The refiner, a generator of the same design
+trained on native-resolution tiles (``model.tools.refine_data``), takes the upsampled coarse
+fill as its pre-fill instead of Telea's and paints the detail the shrunk window could not hold.
+
+Only hole pixels whose fill came mostly from windows shrunk by more than ``SHRINK`` are
+refined, with native ``size`` px windows tiled over them (``model.inference``'s tiling and
+blending); pixels outside that part of the hole keep the coarse fill, pixels outside the hole
+never change, and the refiner sees nothing of what was erased, only the coarse fill.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from model.inference import MAX_WINDOWS, InpaintJob, InpaintModel, Window, _prune, _tile, _to_network, finish
+
+SHRINK = 1.5  # windows shrunk by more than this fill their holes too coarsely for 100 % zoom
+
+
+def coarse_share(job: InpaintJob, shrink: float = SHRINK) -> np.ndarray:
+    """(H, W) bool: hole pixels whose blend weight came mostly from windows whose side is more
+    than ``shrink`` times the network size (``job.inputs``' side)."""
+    size = job.inputs.shape[1] if len(job.inputs) else 0
+    coarse = np.zeros(job.mask.shape, np.float32)
+    total = np.zeros(job.mask.shape, np.float32)
+    for win in job.windows:
+        y0, y1, x0, x1 = win.part
+        total[y0:y1, x0:x1] += win.weight
+        if win.side > shrink * size:
+            coarse[y0:y1, x0:x1] += win.weight
+    return (coarse > 0.5 * total) & (total > 0) & job.mask
+
+
+def plan_refinement(region: np.ndarray, size: int, max_windows: int = MAX_WINDOWS) -> list[Window]:
+    """Native ``size`` px windows tiled over ``region`` (bool), blended with trapezoid weights
+    (``model.inference._tile``); coarser only when more than ``max_windows`` are needed."""
+    if not region.any():
+        return []
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(region.astype(np.uint8), connectivity=8)
+    longest = max(region.shape)
+    return _prune(_tile(labels, stats, list(range(1, count)), size, longest, max_windows))
+
+
+def refinement_job(coarse: np.ndarray, region: np.ndarray, size: int, max_windows: int = MAX_WINDOWS) -> InpaintJob:
+    """The refiner's windows over ``region`` of the coarse result ``coarse`` ((H, W, 3) uint8)."""
+    windows = plan_refinement(region, size, max_windows)
+    inputs = np.zeros((len(windows), size, size, 3), np.uint8)
+    holes = np.zeros((len(windows), size, size), bool)
+    for i, win in enumerate(windows):
+        inputs[i] = _to_network(coarse, win, size, cv2.INTER_AREA)
+        holes[i] = _to_network(region, win, size, cv2.INTER_AREA, np.float32) > 0
+    return InpaintJob(coarse, region, windows, inputs, holes, separate_holes=0)
+
+
+def refine(job: InpaintJob, coarse: np.ndarray, refiner: InpaintModel) -> np.ndarray:
+    """``coarse`` (``finish(job, ...)``'s result) with the coarsely filled part of its holes
+    painted again at native scale by ``refiner``; everything else unchanged."""
+    region = coarse_share(job)
+    if not region.any():
+        return coarse
+    second = refinement_job(coarse, region, refiner.size)
+    return finish(second, refiner.fill(second.inputs, second.holes))
