@@ -119,27 +119,44 @@ class GeneratorFiller(Filler[InpaintJob]):
         if not works:
             return []
         windows, holes = np.concatenate([w.inputs for w in works]), np.concatenate([w.holes for w in works])
-        pieces, start = [windows[:0]], 0
-        while start < len(windows):  # the runner may change its piece size between calls
-            end = start + self.model.chunk_size(runner.piece)
-            pieces.append(runner(partial(self.model.fill_chunk, windows[start:end], holes[start:end])))
-            start = end
-        return np.split(np.concatenate(pieces), np.cumsum([len(w.inputs) for w in works])[:-1])
+        outputs = fill_through(self.model, windows, holes, runner)
+        return np.split(outputs, np.cumsum([len(w.inputs) for w in works])[:-1])
 
     def finish(self, work: InpaintJob, output: np.ndarray) -> np.ndarray:
         return inference.finish(work, output)
 
 
+def fill_through(model: InpaintModel, windows: np.ndarray, holes: np.ndarray, runner: Runner) -> np.ndarray:
+    """``model.fill`` with each forward pass handed to ``runner``, in pieces of the size it asks
+    for before each call."""
+    pieces, start = [windows[:0]], 0
+    while start < len(windows):
+        end = start + model.chunk_size(runner.piece)
+        pieces.append(runner(partial(model.fill_chunk, windows[start:end], holes[start:end])))
+        start = end
+    return np.concatenate(pieces)
+
+
 @dataclass
 class RefinedFiller(GeneratorFiller):
     """A generator whose fills from windows shrunk by more than 1.5x are painted again at the
-    photo's own scale by a native-scale refiner (``model.refine``), in ``finish``."""
+    photo's own scale by a native-scale refiner (``model.refine``). The second pass needs the
+    first one's blended result, so ``run`` does both (each forward pass through the runner)
+    and ``finish`` has nothing left to do."""
 
     refiner: InpaintModel | None = None
 
+    def run(self, works: list[InpaintJob], runner: Runner = IN_PLACE) -> list[np.ndarray]:
+        refiner = self.refiner
+        if refiner is None:
+            return [inference.finish(w, out) for w, out in zip(works, super().run(works, runner), strict=True)]
+        return [
+            refine(w, inference.finish(w, out), refiner, partial(fill_through, refiner, runner=runner))
+            for w, out in zip(works, super().run(works, runner), strict=True)
+        ]
+
     def finish(self, work: InpaintJob, output: np.ndarray) -> np.ndarray:
-        coarse = inference.finish(work, output)
-        return coarse if self.refiner is None else refine(work, coarse, self.refiner)
+        return output
 
 
 CLASSICAL_TITLES = {"telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}

@@ -13,9 +13,12 @@ never change, and the refiner sees nothing of what was erased, only the coarse f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
+from model.holes import hole_box
 from model.inference import MAX_WINDOWS, InpaintJob, InpaintModel, Window, _prune, _tile, _to_network, finish
 
 SHRINK = 1.5  # windows shrunk by more than this fill their holes too coarsely for 100 % zoom
@@ -23,26 +26,40 @@ SHRINK = 1.5  # windows shrunk by more than this fill their holes too coarsely f
 
 def coarse_share(job: InpaintJob, shrink: float = SHRINK) -> np.ndarray:
     """(H, W) bool: hole pixels whose blend weight came mostly from windows whose side is more
-    than ``shrink`` times the network size (``job.inputs``' side)."""
-    size = job.inputs.shape[1] if len(job.inputs) else 0
-    coarse = np.zeros(job.mask.shape, np.float32)
-    total = np.zeros(job.mask.shape, np.float32)
+    than ``shrink`` times the network size (``job.inputs``' side). Weights are summed only over
+    the windows' parts, not over the whole photo."""
+    region = np.zeros(job.mask.shape, bool)
+    if not job.windows:
+        return region
+    size = job.inputs.shape[1]
+    oy, ox = min(w.part[0] for w in job.windows), min(w.part[2] for w in job.windows)
+    shape = (max(w.part[1] for w in job.windows) - oy, max(w.part[3] for w in job.windows) - ox)
+    coarse, total = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
     for win in job.windows:
         y0, y1, x0, x1 = win.part
-        total[y0:y1, x0:x1] += win.weight
+        total[y0 - oy : y1 - oy, x0 - ox : x1 - ox] += win.weight
         if win.side > shrink * size:
-            coarse[y0:y1, x0:x1] += win.weight
-    return (coarse > 0.5 * total) & (total > 0) & job.mask
+            coarse[y0 - oy : y1 - oy, x0 - ox : x1 - ox] += win.weight
+    box = (slice(oy, oy + shape[0]), slice(ox, ox + shape[1]))
+    region[box] = (coarse > 0.5 * total) & (total > 0) & job.mask[box]
+    return region
 
 
 def plan_refinement(region: np.ndarray, size: int, max_windows: int = MAX_WINDOWS) -> list[Window]:
     """Native ``size`` px windows tiled over ``region`` (bool), blended with trapezoid weights
-    (``model.inference._tile``); coarser only when more than ``max_windows`` are needed."""
-    if not region.any():
+    (``model.inference._tile``); coarser only when more than ``max_windows`` are needed. The
+    region is labelled only inside its bounding box."""
+    crop = hole_box(region)
+    if crop is None:
         return []
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(region.astype(np.uint8), connectivity=8)
-    longest = max(region.shape)
-    return _prune(_tile(labels, stats, list(range(1, count)), size, longest, max_windows))
+    count, labels_crop, stats, _ = cv2.connectedComponentsWithStats(
+        region[crop].astype(np.uint8), connectivity=8, ltype=cv2.CV_32S
+    )
+    stats[:, 0] += crop[1].start
+    stats[:, 1] += crop[0].start
+    labels = np.zeros(region.shape, np.int32)  # calloc: pages away from the region are never touched
+    labels[crop] = labels_crop
+    return _prune(_tile(labels, stats, list(range(1, count)), size, max(region.shape), max_windows))
 
 
 def refinement_job(coarse: np.ndarray, region: np.ndarray, size: int, max_windows: int = MAX_WINDOWS) -> InpaintJob:
@@ -56,11 +73,17 @@ def refinement_job(coarse: np.ndarray, region: np.ndarray, size: int, max_window
     return InpaintJob(coarse, region, windows, inputs, holes, separate_holes=0)
 
 
-def refine(job: InpaintJob, coarse: np.ndarray, refiner: InpaintModel) -> np.ndarray:
+def refine(
+    job: InpaintJob,
+    coarse: np.ndarray,
+    refiner: InpaintModel,
+    fill: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
     """``coarse`` (``finish(job, ...)``'s result) with the coarsely filled part of its holes
-    painted again at native scale by ``refiner``; everything else unchanged."""
+    painted again at native scale by ``refiner``; everything else unchanged. ``fill`` runs the
+    refiner's windows (default ``refiner.fill``, here; a server hands them to its compute thread)."""
     region = coarse_share(job)
     if not region.any():
         return coarse
     second = refinement_job(coarse, region, refiner.size)
-    return finish(second, refiner.fill(second.inputs, second.holes))
+    return finish(second, (fill or refiner.fill)(second.inputs, second.holes))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
@@ -13,12 +15,14 @@ from PIL import Image
 
 from model.eval.methods import build_methods
 from model.export import DEFAULT_WEIGHTS, read_export
+from model.fillers import RefinedFiller, Runner
 from model.inference import MIN_COVER, InpaintModel, finish, load_generator, prepare
-from model.refine import coarse_share, plan_refinement, refine
+from model.refine import coarse_share, plan_refinement, refine, refinement_job
 from model.tools.refine_data import photo_examples
 from model.tools.train import main
 
 SIZE = 128
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +122,27 @@ def test_a_refiner_joins_the_evaluation_as_a_second_pass_of_the_first_generator(
 def test_a_refiner_needs_a_generator_to_refine(refiner: InpaintModel) -> None:
     with pytest.raises(ValueError, match="needs a generator"):
         build_methods({"r": refiner}, [])
+
+
+class CountingRunner(Runner):
+    """Runs each piece in place and counts the pieces."""
+
+    def __init__(self) -> None:
+        self.pieces = 0
+
+    def __call__(self, work: Callable[[], T]) -> T:
+        self.pieces += 1
+        return work()
+
+
+def test_a_refined_filler_runs_both_passes_through_its_runner(photo: np.ndarray, refiner: InpaintModel) -> None:
+    coarse = load_generator(DEFAULT_WEIGHTS)
+    filler = RefinedFiller("sharp", coarse, refiner=refiner)
+    hole = _blob(photo.shape[:2], (250, 380), 150)
+    job = filler.prepare(photo, hole)
+    runner = CountingRunner()
+    [output] = filler.run([job], runner)
+    second = refinement_job(finish(job, coarse.fill(job.inputs, job.holes)), coarse_share(job), SIZE)
+    assert runner.pieces == len(coarse.chunks(job.inputs, job.holes)) + len(refiner.chunks(second.inputs, second.holes))
+    expected = refine(job, finish(job, coarse.fill(job.inputs, job.holes)), refiner)
+    assert np.array_equal(filler.finish(job, output), expected)
