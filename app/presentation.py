@@ -14,7 +14,7 @@ import torch
 
 from app.schemas import Measurement, ModelInfo, TrainingSummary
 from model.eval.schema import ReleasedEvaluation
-from model.fillers import ClassicalFiller, GeneratorFiller
+from model.fillers import ClassicalFiller, GeneratorFiller, RefinedFiller
 
 SETTING = re.compile(r"[a-z0-9_.-]{1,24}")  # a setting's value (l2, bf16, kodak24), never a sentence
 MEASURED = ("psnr", "l1", "l2", "ssim", "sharpness", "truth_sharpness")
@@ -115,7 +115,8 @@ CARD_BY_MASK_TYPE = {
 
 
 def generator_info(filler: GeneratorFiller, default: bool) -> ModelInfo:
-    model = filler.model
+    # a refined filler is described by its refiner's export: its card, training and measurements
+    model = filler.refiner if isinstance(filler, RefinedFiller) and filler.refiner else filler.model
     meta = model.meta
     card = meta.card
     title, good_at = CARD_BY_MASK_TYPE.get(
@@ -128,7 +129,12 @@ def generator_info(filler: GeneratorFiller, default: bool) -> ModelInfo:
         headline=headline(meta.evaluation),
         kind=filler.kind,
         default=default,
-        description=f"Context Encoder generator trained on {meta.mask_type} holes ({model.path.name}).",
+        description=(
+            f"Context Encoder generator ({filler.model.path.name}) whose fills of big holes are painted "
+            f"again at the photo's own scale by a refiner ({model.path.name})."
+            if model is not filler.model
+            else f"Context Encoder generator trained on {meta.mask_type} holes ({model.path.name})."
+        ),
         mask_type=meta.mask_type,
         input_size=model.size,
         parameters=model.parameters,

@@ -32,6 +32,7 @@ import torch
 
 from model import inference
 from model.baselines import INPAINT_RADIUS, OPENCV_BASELINES, opencv_fill
+from model.export import WeightsError
 from model.holes import count_holes
 from model.inference import InpaintJob, InpaintModel, PlanningError, load_generator
 from model.refine import refine
@@ -221,6 +222,15 @@ def load_filler(
     max_batch: int = 16,
     max_holes: int | None = None,
 ) -> GeneratorFiller:
-    """A generator export loaded once as a filler (named after its file unless ``name``)."""
+    """A generator export loaded once as a filler (named after its file unless ``name``). A
+    native-scale refiner (``ce-train --input coarse``) comes with the generator it refines,
+    the file of that name beside it: the two passes make one filler."""
     model = load_generator(weights, device, max_batch=max_batch)
-    return GeneratorFiller(name or Path(weights).stem, model, max_holes)
+    name = name or Path(weights).stem
+    if not model.refines:
+        return GeneratorFiller(name, model, max_holes)
+    coarse_path = Path(weights).parent / Path(str(model.meta.training.get("coarse"))).name
+    coarse = load_generator(coarse_path, device, max_batch=max_batch)
+    if coarse.refines or coarse.size != model.size:
+        raise WeightsError(f"{coarse_path} is not a {model.size} px generator that {Path(weights).name} can refine")
+    return RefinedFiller(name, coarse, max_holes, refiner=model)

@@ -1173,6 +1173,35 @@ async def test_extra_exports_are_served_and_broken_ones_skipped(tiny_weights, tm
         assert response.headers["x-inpaint-model"] == "%D0%BC%D0%BE%D0%B4%D0%B5%D0%BB%D1%8C"
 
 
+def _refiner_export(source: Path, path: Path, coarse: str) -> Path:
+    """``source``'s weights recorded as a native-scale refiner of ``coarse`` (what
+    ``ce-train --input coarse --coarse runs/.../COARSE.pt`` writes)."""
+    payload = torch.load(source, weights_only=True)
+    payload["training"] = {**payload["training"], "input": "coarse", "coarse": coarse}
+    torch.save(payload, path)
+    return path
+
+
+async def test_a_refiner_is_served_with_the_generator_it_refines(tiny_weights, tmp_path, photo):
+    weights = Path(shutil.copy(DEFAULT_WEIGHTS, tmp_path / "ce-region.pt"))
+    refiner = _refiner_export(tiny_weights, tmp_path / "ce-sharp.pt", "runs/somewhere/ce-region.pt")
+    _refiner_export(tiny_weights, tmp_path / "ce-orphan.pt", "runs/somewhere/ce-missing.pt")
+    source = np.asarray(photo)
+    ys, xs = np.ogrid[: photo.height, : photo.width]
+    big = (ys - 250) ** 2 + (xs - 380) ** 2 <= 150**2  # filled in a window shrunk ~4.7x
+    async with serve(settings_for(weights, max_upload_mb=4.0)) as (_, client):
+        health = (await client.get("/healthz")).json()
+        assert "ce-sharp" in health["models"]
+        assert any("ce-orphan.pt" in line and "ce-missing.pt" in line for line in health["skipped"])
+        info = {m["name"]: m for m in (await client.get("/api/models")).json()}["ce-sharp"]
+        assert "ce-region.pt" in info["description"] and "ce-sharp.pt" in info["description"]
+        sharp = assert_filled(await post(client, png(source), mask_png(big), model="ce-sharp"), source, big)
+        plain = assert_filled(await post(client, png(source), mask_png(big), model="ce-region"), source, big)
+    expected = load_filler(refiner).fill(source, big)  # in process: other threads, last bits may differ
+    assert np.abs(sharp.astype(int) - expected).max() <= 2
+    assert np.abs(sharp[big].astype(int) - plain[big]).mean() > 10, "the second pass repainted the big hole"
+
+
 def test_settings_from_environment(monkeypatch):
     monkeypatch.setenv("CE_MAX_UPLOAD_MB", "5")
     monkeypatch.setenv("CE_BATCH_WAIT_MS", "2.5")
