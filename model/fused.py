@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from model.networks import UPSAMPLE_MODES, ChannelWiseFC, Generator, GeneratorConfig
+from model.networks import UPSAMPLE_MODES, ChannelWiseFC, Generator, GeneratorConfig, with_hole_noise
 
 # For output phase p (0: even row, 1: odd row) of a 3x3 convolution over a nearest-2x-upsampled
 # map, the source rows (offsets -1, 0, +1 around the phase's source pixel) each 3x3 row lands on.
@@ -128,6 +128,7 @@ class InferenceGenerator(nn.Module):
         self.refine = copy.deepcopy(generator.refine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = with_hole_noise(x, self.config.hole_noise, fresh=False)
         features = []
         h = x
         for conv in self.encoder:

@@ -46,6 +46,10 @@ class GeneratorConfig:
     # four phase kernels, so an adversary can teach the stages a fixed pattern with the period of
     # the total upsampling (an 8 px grid at 128 px). bilinear: no phase to exploit.
     upsample: str = "nearest"
+    # standard deviation of Gaussian noise added to the hole of the pre-filled input (4 channels):
+    # a deterministic network has nothing to draw sand or foliage from but its context, and
+    # paints streaks continuing it; noise gives an adversary a source of variation to shape
+    hole_noise: float = 0.0
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -62,6 +66,7 @@ class GeneratorConfig:
             skips=bool(data.get("skips", False)),
             refine=bool(data.get("refine", False)),
             upsample=str(data.get("upsample", "nearest")),
+            hole_noise=float(data.get("hole_noise", 0.0)),
         )
 
     @property
@@ -218,6 +223,7 @@ class Generator(nn.Module):
         A residual generator's output is not clamped here (so the loss keeps its gradient
         everywhere); inference clamps it to [-1, 1].
         """
+        x = with_hole_noise(x, self.config.hole_noise, self.training)
         if self.skips is None:
             delta = self.decoder(self.channel_mix(self.channel_fc(self.encoder(x))))
         else:
@@ -235,6 +241,23 @@ class Generator(nn.Module):
         if self.config.residual:
             return x[:, :3] + delta
         return torch.tanh(delta)
+
+
+NOISE_SEED = 0  # every inference window gets the same noise: a fill does not depend on the batching
+
+
+def with_hole_noise(x: torch.Tensor, std: float, fresh: bool) -> torch.Tensor:
+    """``x`` (B, 4, S, S: pre-filled photo and hole) with Gaussian noise of ``std`` added to the
+    photo's hole pixels: drawn afresh when ``fresh`` (training), else one seeded pattern for
+    every window, so the same photo and mask always give the same fill."""
+    if std <= 0 or x.shape[1] != 4:
+        return x
+    if fresh:
+        noise = torch.randn_like(x[:, :3])
+    else:
+        seeded = torch.Generator(device=x.device).manual_seed(NOISE_SEED)
+        noise = torch.randn((1, 3, *x.shape[2:]), generator=seeded, device=x.device, dtype=x.dtype)
+    return torch.cat([x[:, :3] + std * noise * x[:, 3:], x[:, 3:]], dim=1)
 
 
 def generator_input(

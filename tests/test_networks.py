@@ -186,6 +186,7 @@ def test_the_inference_form_computes_what_the_trained_generator_computes() -> No
         GeneratorConfig(in_channels=4, residual=True, skips=True),
         GeneratorConfig(in_channels=4, residual=True, skips=True, refine=True),
         GeneratorConfig(in_channels=4, residual=True, skips=True, upsample="bilinear"),
+        GeneratorConfig(in_channels=4, residual=True, skips=True, upsample="bilinear", hole_noise=0.1),
     ):
         trained = randomised_generator(config)
         fused = fuse_for_inference(trained)
@@ -240,3 +241,23 @@ def test_bilinear_upsampling_is_part_of_the_config_and_changes_the_function() ->
     assert all(m.mode == "bilinear" for m in bilinear.modules() if isinstance(m, torch.nn.Upsample))
     with pytest.raises(ValueError, match="upsample"):
         Generator(GeneratorConfig(upsample="bicubic"))
+
+
+def test_hole_noise_is_fresh_in_training_seeded_at_inference_and_only_in_the_hole() -> None:
+    """Noise of ``hole_noise`` on the hole's pre-fill: an untrained correction generator returns
+    its noisy pre-fill, the context untouched; at inference every window, in any batch, gets the
+    same pattern, so a fill never depends on how windows were batched."""
+    cfg = GeneratorConfig(in_channels=4, residual=True, hole_noise=0.1)
+    assert GeneratorConfig.from_dict(cfg.to_dict()) == cfg
+    g = Generator(cfg).eval()
+    hole = torch.zeros(3, 1, 128, 128)
+    hole[..., 40:90, 30:100] = 1
+    x = torch.cat([torch.rand(3, 3, 128, 128) * 2 - 1, hole], dim=1)
+    with torch.no_grad():
+        out = g(x)
+        assert torch.equal(out * (1 - hole), x[:, :3] * (1 - hole))
+        noise = (out - x[:, :3])[hole.expand(-1, 3, -1, -1).bool()]
+        assert 0.09 < float(noise.std()) < 0.11
+        assert torch.equal(g(x[1:2]), out[1:2]) and torch.allclose(out[0] - x[0, :3], out[2] - x[2, :3], atol=1e-6)
+        g.train()
+        assert not torch.equal(g(x), g(x))

@@ -420,7 +420,7 @@ def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_ch
              "device": "cpu", "precision": "auto", "threads": None, "seed": 0, "split_seed": 0, "resume": False,
              "retarget": False, "init_from": None, "log_every": 50, "sample_every": 500, "ckpt_every": 500,
              "no_progress": True}  # fmt: skip
-    assert state["args"] == flags | {"d_steps": 1, "d_warmup": 0, "coarse": None}  # flags added since are stored too
+    assert state["args"] == flags | {"d_steps": 1, "d_warmup": 0, "coarse": None, "hole_noise": 0.0}  # added since
     torch.save({**state, "args": flags}, out / "checkpoint.pt")  # the record a Namespace-era checkpoint holds
     main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "2", "--resume"])
     assert read_export(out / "generator.pt")["training"]["steps"] == 2

@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
         "leaves an adversary no pixel phase to paint an 8 px grid on (--init-from a nearest export works)",
     )
     p.add_argument(
+        "--hole-noise",
+        type=float,
+        help="std of Gaussian noise added to the hole of the pre-fill (training: fresh; inference: one seeded "
+        "pattern): a source of variation an adversary can shape into texture (0 = off)",
+    )
+    p.add_argument(
         "--lr-decay",
         choices=("none", "cosine"),
         help="cosine: the learning rates fall along a half cosine to 2%% of --lr at --steps",
@@ -261,6 +267,7 @@ def generator_config(config: TrainConfig) -> GeneratorConfig:
         skips=config.skips,
         refine=config.refine,
         upsample=config.upsample,
+        hole_noise=config.hole_noise,
     )
 
 

@@ -38,6 +38,7 @@ class TrainConfig:
     skips: bool = False
     refine: bool = False
     upsample: str = "nearest"
+    hole_noise: float = 0.0
     # the schedule and the moving average
     lr_decay: str = "none"
     cosine_from: int = 0
