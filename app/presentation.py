@@ -14,7 +14,7 @@ import torch
 
 from app.schemas import Measurement, ModelInfo, TrainingSummary
 from model.eval.schema import ReleasedEvaluation
-from model.fillers import ClassicalFiller, GeneratorFiller, RefinedFiller
+from model.fillers import ClassicalFiller, GeneratorFiller
 
 SETTING = re.compile(r"[a-z0-9_.-]{1,24}")  # a setting's value (l2, bf16, kodak24), never a sentence
 MEASURED = ("psnr", "l1", "l2", "ssim", "sharpness", "truth_sharpness")
@@ -115,8 +115,7 @@ CARD_BY_MASK_TYPE = {
 
 
 def generator_info(filler: GeneratorFiller, default: bool) -> ModelInfo:
-    # a refined filler is described by its refiner's export: its card, training and measurements
-    model = filler.refiner if isinstance(filler, RefinedFiller) and filler.refiner else filler.model
+    model = filler.export  # a refined filler: its refiner's export
     meta = model.meta
     card = meta.card
     title, good_at = CARD_BY_MASK_TYPE.get(

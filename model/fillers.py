@@ -109,6 +109,11 @@ class GeneratorFiller(Filler[InpaintJob]):
     def prepare(self, image: np.ndarray, hole: np.ndarray) -> InpaintJob:
         return inference.prepare(image, hole, self.model.size, self.max_holes)
 
+    @property
+    def export(self) -> InpaintModel:
+        """The export that describes this filler (its card, training and measurements)."""
+        return self.model
+
     def cost(self, work: InpaintJob) -> int:
         return len(work.inputs)
 
@@ -146,6 +151,10 @@ class RefinedFiller(GeneratorFiller):
     and ``finish`` has nothing left to do."""
 
     refiner: InpaintModel | None = None
+
+    @property
+    def export(self) -> InpaintModel:
+        return self.refiner or self.model
 
     def run(self, works: list[InpaintJob], runner: Runner = IN_PLACE) -> list[np.ndarray]:
         refiner = self.refiner
