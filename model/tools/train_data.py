@@ -170,10 +170,12 @@ def load_refinement_data(
     if not len(train):
         raise ValueError(f"no hole in {config.data} was filled in a shrunk window: nothing to refine")
     device = rt.device
-    val_images = to_unit_range(torch.from_numpy(val.truth[:256]).to(device))
-    val_hole = torch.from_numpy(val.hole[:256]).to(device).unsqueeze(1).float()
-    val_prefill = to_unit_range(torch.from_numpy(val.coarse[:256]).to(device))
-    data = TrainingData(
+    # 256 tiles spread over the held-out photographs (they come photograph by photograph)
+    pick = np.sort(np.random.default_rng(config.seed).permutation(len(val))[:256])
+    val_images = to_unit_range(torch.from_numpy(val.truth[pick]).to(device))
+    val_hole = torch.from_numpy(val.hole[pick]).to(device).unsqueeze(1).float()
+    val_prefill = to_unit_range(torch.from_numpy(val.coarse[pick]).to(device))
+    return TrainingData(
         pixels=torch.from_numpy(train.truth).to(device),
         skipped=0,
         mean=mean_colour(train.truth, seed=config.seed),
@@ -187,7 +189,6 @@ def load_refinement_data(
         holes=torch.from_numpy(train.hole).to(device),
         prefills=torch.from_numpy(train.coarse).to(device),
     )
-    return data
 
 
 def validation_holes(
