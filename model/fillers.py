@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -150,20 +150,16 @@ class RefinedFiller(GeneratorFiller):
     first one's blended result, so ``run`` does both (each forward pass through the runner)
     and ``finish`` has nothing left to do."""
 
-    refiner: InpaintModel | None = None
+    refiner: InpaintModel = field(kw_only=True)
 
     @property
     def export(self) -> InpaintModel:
-        return self.refiner or self.model
+        return self.refiner
 
     def run(self, works: list[InpaintJob], runner: Runner = IN_PLACE) -> list[np.ndarray]:
-        refiner = self.refiner
-        if refiner is None:
-            return [inference.finish(w, out) for w, out in zip(works, super().run(works, runner), strict=True)]
-        return [
-            refine(w, inference.finish(w, out), refiner, partial(fill_through, refiner, runner=runner))
-            for w, out in zip(works, super().run(works, runner), strict=True)
-        ]
+        fill = partial(fill_through, self.refiner, runner=runner)
+        outputs = super().run(works, runner)
+        return [refine(w, inference.finish(w, out), self.refiner, fill) for w, out in zip(works, outputs, strict=True)]
 
     def finish(self, work: InpaintJob, output: np.ndarray) -> np.ndarray:
         return output

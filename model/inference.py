@@ -229,15 +229,10 @@ def _plan(
     h, w = mask.shape
     if max(h, w) > MAX_ASPECT * min(h, w):
         raise PlanningError(f"image is {w}x{h}: sides more than {MAX_ASPECT}:1 apart cannot be inpainted")
-    oy, ox = crop[0].start, crop[1].start
     binary = mask[crop].astype(np.uint8)
-    count, labels_crop, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)
+    count, labels, stats = label_in_box(binary, crop, mask.shape)
     if max_holes is not None and count - 1 > max_holes:
         _refuse_scattered(mask, count - 1, max_holes)
-    stats[:, 0] += ox
-    stats[:, 1] += oy
-    labels = np.zeros(mask.shape, np.int32)  # calloc: pages far from the holes are never touched
-    labels[crop] = labels_crop
     longest = max(h, w, size)
     depth = np.zeros(mask.shape, np.float32)
     depth[crop] = cv2.distanceTransform(binary, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
@@ -270,6 +265,20 @@ def _plan(
     for grid, members in sorted(tiled.items()):
         windows += _prune(_tile(labels, stats, members, grid, longest, max_windows - len(windows)))
     return windows, count - 1, smooth
+
+
+def label_in_box(
+    binary: np.ndarray, crop: tuple[slice, slice], shape: tuple[int, int]
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """8-connected components of ``binary``, the uint8 holes inside ``crop`` of an image of
+    ``shape``: their count (background included), (H, W) int32 labels (calloc: pages far from
+    the holes are never touched) and cv2's stats in image coordinates."""
+    count, labels_crop, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)
+    stats[:, 0] += crop[1].start
+    stats[:, 1] += crop[0].start
+    labels = np.zeros(shape, np.int32)
+    labels[crop] = labels_crop
+    return count, labels, stats
 
 
 def _prune(windows: list[Window]) -> list[Window]:

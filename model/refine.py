@@ -19,7 +19,17 @@ import cv2
 import numpy as np
 
 from model.holes import hole_box
-from model.inference import MAX_WINDOWS, InpaintJob, InpaintModel, Window, _prune, _tile, _to_network, finish
+from model.inference import (
+    MAX_WINDOWS,
+    InpaintJob,
+    InpaintModel,
+    Window,
+    _prune,
+    _tile,
+    _to_network,
+    finish,
+    label_in_box,
+)
 
 SHRINK = 1.5  # windows shrunk by more than this fill their holes too coarsely for 100 % zoom
 
@@ -52,13 +62,7 @@ def plan_refinement(region: np.ndarray, size: int, max_windows: int = MAX_WINDOW
     crop = hole_box(region)
     if crop is None:
         return []
-    count, labels_crop, stats, _ = cv2.connectedComponentsWithStats(
-        region[crop].astype(np.uint8), connectivity=8, ltype=cv2.CV_32S
-    )
-    stats[:, 0] += crop[1].start
-    stats[:, 1] += crop[0].start
-    labels = np.zeros(region.shape, np.int32)  # calloc: pages away from the region are never touched
-    labels[crop] = labels_crop
+    count, labels, stats = label_in_box(region[crop].astype(np.uint8), crop, region.shape)
     return _prune(_tile(labels, stats, list(range(1, count)), size, max(region.shape), max_windows))
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from model.eval.holes import blobs_mask, objects_mask
-from model.files import atomic_open
+from model.files import atomic_open, sha256_of
 from model.hole_samplers import ShapeBank
 from model.inference import InpaintModel, _to_network, finish, prepare
 from model.refine import coarse_share, refinement_job
@@ -86,9 +86,11 @@ def refinement_examples(
 
 
 def _cache_key(files: Sequence[Path], coarse: InpaintModel, seed: int) -> str:
-    digest = hashlib.sha256(coarse.path.read_bytes())
+    """The coarse export's content, and every photograph's path and content (as the photo
+    cache's key: ``model.data``), with the draw's settings."""
+    digest = hashlib.sha256(sha256_of(coarse.path).encode())
     for f in files:
-        digest.update(f"{f.resolve()}\n".encode())
+        digest.update(f"{f.resolve()}|{sha256_of(f)}\n".encode())
     digest.update(f"{seed} {HOLES_PER_PHOTO} {TILES_PER_HOLE}".encode())
     return digest.hexdigest()[:16]
 
