@@ -85,12 +85,13 @@ def png(mask: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def server_seconds(url: str, photo: bytes, mask: np.ndarray, rounds: int) -> float:
-    """Median wall time of POST /inpaint/regions with the photo and the mask's rectangle."""
+def server_seconds(url: str, photo: bytes, mask: np.ndarray, rounds: int) -> tuple[float, dict[str, float]]:
+    """Median wall time of POST /inpaint/regions with the photo and the mask's rectangle, and
+    the median of each of its Server-Timing steps."""
     ys, xs = np.nonzero(mask)
     top, left = int(ys.min()), int(xs.min())
     painted = png(mask[top : int(ys.max()) + 1, left : int(xs.max()) + 1])
-    times = []
+    times, steps = [], []
     for _ in range(rounds):
         start = time.perf_counter()
         response = httpx.post(
@@ -101,7 +102,8 @@ def server_seconds(url: str, photo: bytes, mask: np.ndarray, rounds: int) -> flo
         )
         times.append(time.perf_counter() - start)
         response.raise_for_status()
-    return statistics.median(times)
+        steps.append(server_steps(response.headers.get("server-timing", "")))
+    return statistics.median(times), {name: statistics.median(s[name] for s in steps) for name in steps[0]}
 
 
 def editor_seconds(url: str, photo_file: Path, mask_file: Path) -> dict[str, float | str]:
@@ -140,16 +142,30 @@ def editor_seconds(url: str, photo_file: Path, mask_file: Path) -> dict[str, flo
     return {
         "open": opened,
         "fill": filled,
-        "server_part": sum(server_timing(header) for header in timings),
+        "server_steps": summed([server_steps(header) for header in timings]),
         "download": downloaded,
         "file": f"{result.format} {result.width}x{result.height}, {len(data) / 2**20:.1f} MiB, "
         f"EXIF {'kept' if kept else 'LOST'}",
     }
 
 
-def server_timing(header: str) -> float:
-    """Seconds in a Server-Timing header's steps (``decode;dur=812.4, ...``, milliseconds)."""
-    return sum(float(step.split(";dur=")[1]) for step in header.split(", ") if ";dur=" in step) / 1000
+def server_steps(header: str) -> dict[str, float]:
+    """Seconds of each step of a Server-Timing header (``decode;dur=812.4, ...``, milliseconds)."""
+    pairs = (step.split(";dur=") for step in header.split(", ") if ";dur=" in step)
+    return {name: float(ms) / 1000 for name, ms in pairs}
+
+
+def summed(steps: list[dict[str, float]]) -> dict[str, float]:
+    """The steps of several requests (a fill the editor sent in parts), added up by name."""
+    total: dict[str, float] = {}
+    for one in steps:
+        for name, seconds in one.items():
+            total[name] = total.get(name, 0.0) + seconds
+    return total
+
+
+def steps_text(steps: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds:.2f}" for name, seconds in steps.items())
 
 
 def main() -> None:
@@ -166,18 +182,22 @@ def main() -> None:
             mask = hole(case)
             mask_file = Path(folder) / f"{case}.png"
             mask_file.write_bytes(png(mask))
-            server = server_seconds(url, photo, mask, args.rounds)
+            server, steps = server_seconds(url, photo, mask, args.rounds)
             peak = httpx.get(f"{url}/healthz", timeout=30).json()["memory"]["peak_rss_mib"]
             editor = editor_seconds(url, photo_file, mask_file)
-            rows.append((case, mask.mean(), server, peak, editor))
+            rows.append((case, mask.mean(), server, steps, peak, editor))
     print("\n| hole | share | server fill | server peak memory | editor: open | fill (server's part) ", end="")
     print("| ratio to server | download | downloaded |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for case, share, server, peak, e in rows:
+    for case, share, server, _, peak, e in rows:
+        part = sum(e["server_steps"].values())
         print(
             f"| {case} | {share:.1%} | {server:.2f} s | {peak:,.0f} MiB | {e['open']:.2f} s | {e['fill']:.2f} s "
-            f"({e['server_part']:.2f} s) | {e['fill'] / server:.2f}x | {e['download']:.2f} s | {e['file']} |"
+            f"({part:.2f} s) | {e['fill'] / server:.2f}x | {e['download']:.2f} s | {e['file']} |"
         )
+    print("\nServer-Timing steps, seconds: the server alone (median) / the editor's fill")
+    for case, _, _, steps, _, e in rows:
+        print(f"- {case}: {steps_text(steps)} / {steps_text(e['server_steps'])}")
 
 
 if __name__ == "__main__":

@@ -27,13 +27,13 @@ import numpy as np
 import pytest
 import torch
 from fastapi import FastAPI
-from PIL import Image
+from PIL import Image, ImageOps
 
 from app import scheduling
 from app.batching import Batcher, BatcherClosed, QueueFull
 from app.compute import ComputeClosed, ComputeThread, Priority
 from app.errors import ApiError
-from app.imaging import DecodeLimits, UploadBytes, check_density, read_upload
+from app.imaging import DecodeLimits, UploadBytes, check_density, decode_jpeg, read_upload
 from app.loading import StartupError
 from app.main import create_app
 from app.presentation import measurements, training_summary
@@ -307,6 +307,30 @@ async def test_exif_orientation_is_applied_before_matching_the_mask(client, phot
     assert_filled(await post(client, data, mask_png(hole)), shown, hole)
     raw_sized = painted_mask(photo.height, photo.width)
     assert_error(await post(client, data, mask_png(raw_sized)), 422, "same size")
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_jpeg_decodes_upright_with_the_pixels_pillow_decodes(photo, orientation):
+    """OpenCV decodes RGB JPEGs (the fast path for phone photos): every EXIF orientation must
+    come out as Pillow's exif_transpose shows it, pixel for pixel."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encoded(photo, "JPEG", quality=92, exif=exif)
+    fast = decode_jpeg(data, Image.open(io.BytesIO(data)))
+    assert fast is not None and fast.flags.writeable
+    np.testing.assert_array_equal(fast, np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data)))))
+
+
+def test_what_opencv_should_not_decode_is_left_to_pillow(photo):
+    data = encoded(photo, "JPEG", quality=90)
+    truncated, with_trailer = data[: len(data) // 3], data + b"\0\0\0\x18ftypmp42"  # a motion photo's video
+    for other in (truncated, with_trailer, encoded(photo.convert("CMYK"), "JPEG"), encoded(photo, "PNG")):
+        assert decode_jpeg(other, Image.open(io.BytesIO(other))) is None
+
+
+async def test_a_jpeg_with_a_trailer_after_the_image_is_filled(client, photo, hole):
+    data = encoded(photo, "JPEG", quality=95) + b"\0\0\0\x18ftypmp42" + bytes(200)
+    assert_filled(await post(client, data, mask_png(hole)), np.asarray(Image.open(io.BytesIO(data))), hole)
 
 
 @pytest.mark.parametrize("out_format", ["png", "jpeg"])
