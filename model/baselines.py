@@ -69,7 +69,7 @@ def erase(image: np.ndarray, hole: np.ndarray) -> None:
     hole = np.asarray(hole, bool)
     box = hole_box(hole)
     if box is not None:
-        image[box][hole[box]] = 0
+        np.copyto(image[box], 0, where=hole[box][..., None] if image.ndim == 3 else hole[box])
 
 
 def opencv_fill(

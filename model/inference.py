@@ -430,6 +430,17 @@ def _telea_at(job: InpaintJob, ys: np.ndarray, xs: np.ndarray, margin: int = 8) 
     return crop[ys - y0, xs - x0]
 
 
+def _positions(flat: np.ndarray, pixels: np.ndarray) -> np.ndarray | slice:
+    """Where the sorted ``pixels`` (flat indices, all in ``flat``) sit in ``flat``: a slice when
+    they are a run of it, as a window over a whole blob gives, which numpy adds to many times
+    faster than to a gather of indices."""
+    start = int(np.searchsorted(flat, pixels[0]))
+    run = flat[start : start + len(pixels)]
+    if len(run) == len(pixels) and np.array_equal(run, pixels):
+        return slice(start, start + len(pixels))
+    return np.searchsorted(flat, pixels)
+
+
 def finish(job: InpaintJob, outputs: np.ndarray) -> np.ndarray:
     """Blend the windows' outputs into the hole pixels; (H, W, 3) uint8, exact outside the mask.
 
@@ -447,12 +458,14 @@ def finish(job: InpaintJob, outputs: np.ndarray) -> np.ndarray:
         for r0 in range(py0, py1, rows):
             r1 = min(py1, r0 + rows)
             band = win.weight[r0 - py0 : r1 - py0]
-            wy, wx = np.nonzero(band)
-            if not len(wy):
+            taken = band != 0
+            spots = np.flatnonzero(taken)
+            if not len(spots):
                 continue
-            idx = np.searchsorted(flat, (wy + r0).astype(np.int64) * width + wx + px0)
-            w = band[wy, wx]
-            total[idx] += _from_network(out, win, (r0, r1, px0, px1))[wy, wx] * w[:, None]
+            wy, wx = np.divmod(spots, px1 - px0)
+            idx = _positions(flat, (wy + r0) * width + wx + px0)
+            w = band[taken]
+            total[idx] += _from_network(out, win, (r0, r1, px0, px1))[taken] * w[:, None]
             weights[idx] += w
     for surface in job.smooth:
         idx = np.searchsorted(flat, surface.pixels(width))
