@@ -32,6 +32,8 @@ def test_a_config_refuses_flags_that_contradict_each_other() -> None:
         TrainConfig(data=Path("d"), out=Path("o"), mask="center", mix={"freeform": 1.0})
     with pytest.raises(ValueError, match="need --lr-decay cosine"):
         TrainConfig(data=Path("d"), out=Path("o"), warmup=5)
+    with pytest.raises(ValueError, match=r"--grid 1\.0 weighs a penalty"):
+        TrainConfig(data=Path("d"), out=Path("o"), grid=1.0)  # no adversary, no grid to fight
 
 
 def test_the_record_is_every_field_with_paths_as_text() -> None:

@@ -18,6 +18,7 @@ from model.data import load_eval_images
 from model.export import read_export
 from model.hole_samplers import MIXED_SHARES, center_mask, mixed_mask
 from model.inference import load_generator
+from model.metrics import hole_grid
 from model.networks import Generator, GeneratorConfig
 from model.tools import distributed
 from model.tools.checkpoint import optimiser_state_grown
@@ -77,20 +78,41 @@ def test_one_adversarial_step_changes_both_networks(photo_folder: Path, tmp_path
 
 def test_patch_adversary_with_feature_matching_trains_both_networks(photo_folder: Path, tmp_path: Path) -> None:
     config = _config(photo_folder, tmp_path, "--mask", "mixed", "--d-arch", "patch", "--d-width", "8", "--adv", "0.5",
-                 "--rec", "1", "--rec-norm", "l1", "--fm", "10", "--d-shift", "4", "--image-size", "128")  # fmt: skip
+                 "--rec", "1", "--rec-norm", "l1", "--fm", "10", "--d-shift", "4", "--image-size", "128",
+                 "--grid", "1")  # fmt: skip
     data, nets, progress = setup(config, CPU)
     training = run_meta(config, CPU, data, nets, progress).training
     assert (training["d_arch"], training["d_width"], training["d_norm"]) == ("patch", 8, "spectral")
     assert (training["lambda_adv"], training["lambda_fm"], training["rec_norm"]) == (0.5, 10, "l1")
+    assert training["lambda_grid"] == 1
     g_before = [p.detach().clone() for p in nets.G.parameters()]
     d_before = [p.detach().clone() for p in nets.D.parameters()]
     stats = _step(config, data, nets, progress)
-    assert {"rec", "adv", "d", "fm", "loss"} <= set(stats)
-    assert stats["fm"] > 0
+    assert {"rec", "adv", "d", "fm", "grid", "loss"} <= set(stats)
+    assert stats["fm"] > 0 and stats["grid"] > 0
     scores = validate(nets, data)  # the evaluation's texture measure, and the grid score, per hole kind
     assert 0 < scores["val_mixed_texture"] < 5 and 0 < scores["val_mixed_grid"] < 5
     assert any(not torch.equal(a, b) for a, b in zip(g_before, nets.G.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(d_before, nets.D.parameters(), strict=True))
+
+
+def test_the_grid_penalty_descends_towards_a_completion_without_a_grid() -> None:
+    """``--grid``'s penalty (``hole_grid``) has gradients that flatten an 8 px grid laid over a
+    smooth fill, the pattern a patch adversary teaches first."""
+    ramp = torch.linspace(0, 1, 64).expand(64, 64)
+    lattice = torch.zeros(64, 64)
+    lattice[::8] = lattice[:, ::8] = 0.3
+    images = (ramp + lattice).expand(2, 3, 64, 64).clone()
+    hole = torch.zeros(2, 1, 64, 64)
+    hole[:, :, 8:56, 8:56] = 1
+    scores = []
+    for _ in range(25):
+        images.requires_grad_(True)
+        score = hole_grid(images, hole).mean()
+        score.backward()
+        scores.append(score.item())
+        images = (images - 0.01 * images.grad / images.grad.abs().max()).detach()
+    assert scores[-1] < 0.3 * scores[0]
 
 
 def test_the_discriminator_warms_up_and_takes_extra_updates_alone(photo_folder: Path, tmp_path: Path) -> None:
@@ -420,7 +442,8 @@ def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_ch
              "device": "cpu", "precision": "auto", "threads": None, "seed": 0, "split_seed": 0, "resume": False,
              "retarget": False, "init_from": None, "log_every": 50, "sample_every": 500, "ckpt_every": 500,
              "no_progress": True}  # fmt: skip
-    assert state["args"] == flags | {"d_steps": 1, "d_warmup": 0, "coarse": None, "hole_noise": 0.0}  # added since
+    added_since = {"d_steps": 1, "d_warmup": 0, "coarse": None, "hole_noise": 0.0, "grid": 0.0}
+    assert state["args"] == flags | added_since
     torch.save({**state, "args": flags}, out / "checkpoint.pt")  # the record a Namespace-era checkpoint holds
     main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "2", "--resume"])
     assert read_export(out / "generator.pt")["training"]["steps"] == 2

@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="weight of feature matching on the patch discriminator's activations (0 = off; needs --d-arch patch)",
     )
     p.add_argument(
+        "--grid",
+        type=float,
+        help="weight of a penalty on the completion's grid: hole differences that fall unevenly on the 8 px "
+        "phases, the pattern a patch adversary teaches first (model.metrics.hole_grid; 0 = off)",
+    )
+    p.add_argument(
         "--d-norm",
         choices=("batch", "spectral"),
         help="discriminator normalisation: DCGAN batch norm (paper) or spectral norm (bounded gradients)",
@@ -441,6 +447,10 @@ def patch_adversarial_loss(
             fm = feature_matching_loss(real_feats, fake_feats)
             loss = loss + config.fm * fm
             stats["fm"] = fm.item()
+        if config.grid > 0:
+            grid = hole_grid(completed, hole).nanmean()
+            loss = loss + config.grid * grid
+            stats["grid"] = grid.item()
     d_plain.requires_grad_(True)
     return loss, stats
 
@@ -559,6 +569,7 @@ def run_meta(
             "lambda_rec": rec_weight(config),
             "lambda_adv": config.adv if joint else 0.0,
             "lambda_fm": config.fm if joint else 0.0,
+            "lambda_grid": config.grid if joint else 0.0,
             "rec_norm": config.rec_norm,
             "d_arch": config.d_arch if joint else None,
             "d_width": config.d_width if joint and config.d_arch == "patch" else None,

@@ -51,6 +51,7 @@ class TrainConfig:
     d_steps: int = 1  # patch discriminator updates per generator update
     d_warmup: int = 0  # patch discriminator updates before the first joint step
     fm: float = 0.0
+    grid: float = 0.0
     d_norm: str = "batch"
     d_shift: int = 0
     rec: float | None = None  # None: 1 - adv
@@ -91,6 +92,11 @@ class TrainConfig:
             raise ValueError(f"--min-crop {self.min_crop} is a share of the photo's side: above 0, at most 1")
         if self.fm > 0 and self.d_arch != "patch":
             raise ValueError("--fm matches the patch discriminator's features: it needs --d-arch patch")
+        if self.grid < 0 or (self.grid > 0 and not (self.d_arch == "patch" and self.adv > 0)):
+            raise ValueError(
+                f"--grid {self.grid} weighs a penalty on the grid the adversary teaches: it needs "
+                "--d-arch patch and --adv, and must not be negative"
+            )
         if self.d_steps < 1 or self.d_warmup < 0:
             raise ValueError(f"--d-steps {self.d_steps} must be at least 1 and --d-warmup {self.d_warmup} not negative")
         if (self.d_steps > 1 or self.d_warmup) and (self.d_arch != "patch" or not (self.adv > 0 or self.fm > 0)):
