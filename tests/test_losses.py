@@ -14,6 +14,7 @@ from model.losses import (
     masked_reconstruction,
     overlap_band,
     random_translate,
+    spectral_loss,
 )
 
 
@@ -150,3 +151,15 @@ def test_feature_matching_is_zero_for_the_photograph_and_has_no_gradient_into_it
     assert torch.isclose(loss, torch.tensor(1.0))
     loss.backward()
     assert real[0].grad is None and fake[0].grad is not None
+
+
+def test_the_spectral_loss_is_blind_to_where_detail_lies_but_not_to_how_much() -> None:
+    """A photograph's texture moved by a few pixels costs nothing; the same area smeared, or
+    crossed by a lattice it lacks, costs."""
+    photo = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    moved = torch.roll(photo, shifts=(3, 5), dims=(2, 3))  # the same detail elsewhere: amplitudes equal
+    smeared = torch.nn.functional.avg_pool2d(photo, 5, stride=1, padding=2, count_include_pad=False)
+    lattice = photo.clone()
+    lattice[..., ::4, :] = 1.0
+    assert spectral_loss(moved, photo) < 1e-4
+    assert spectral_loss(smeared, photo) > 0.3 and spectral_loss(lattice, photo) > 0.1

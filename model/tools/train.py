@@ -38,6 +38,7 @@ from model.losses import (
     joint_loss,
     masked_reconstruction,
     random_translate,
+    spectral_loss,
 )
 from model.metrics import hole_errors, hole_grid
 from model.networks import UPSAMPLE_MODES, Discriminator, Generator, GeneratorConfig, PatchDiscriminator
@@ -173,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="weight of a penalty on the completion's grid: hole differences that fall unevenly on the 8 px "
         "phases, the pattern a patch adversary teaches first (model.metrics.hole_grid; 0 = off)",
+    )
+    p.add_argument(
+        "--spectral",
+        type=float,
+        help="weight of the distance between the log amplitude spectra of each completion and its photograph: "
+        "the photograph's amount of detail at each frequency and orientation, wherever it lies (0 = off)",
     )
     p.add_argument(
         "--d-norm",
@@ -451,6 +458,10 @@ def patch_adversarial_loss(
             grid = hole_grid(completed, hole).nanmean()
             loss = loss + config.grid * grid
             stats["grid"] = grid.item()
+        if config.spectral > 0:
+            spectral = spectral_loss(completed, real)
+            loss = loss + config.spectral * spectral
+            stats["spectral"] = spectral.item()
     d_plain.requires_grad_(True)
     return loss, stats
 
@@ -570,6 +581,7 @@ def run_meta(
             "lambda_adv": config.adv if joint else 0.0,
             "lambda_fm": config.fm if joint else 0.0,
             "lambda_grid": config.grid if joint else 0.0,
+            "lambda_spectral": config.spectral if joint else 0.0,
             "rec_norm": config.rec_norm,
             "d_arch": config.d_arch if joint else None,
             "d_width": config.d_width if joint and config.d_arch == "patch" else None,

@@ -52,6 +52,7 @@ class TrainConfig:
     d_warmup: int = 0  # patch discriminator updates before the first joint step
     fm: float = 0.0
     grid: float = 0.0
+    spectral: float = 0.0
     d_norm: str = "batch"
     d_shift: int = 0
     rec: float | None = None  # None: 1 - adv
@@ -92,6 +93,11 @@ class TrainConfig:
             raise ValueError(f"--min-crop {self.min_crop} is a share of the photo's side: above 0, at most 1")
         if self.fm > 0 and self.d_arch != "patch":
             raise ValueError("--fm matches the patch discriminator's features: it needs --d-arch patch")
+        if self.spectral < 0 or (self.spectral > 0 and not (self.d_arch == "patch" and self.adv > 0)):
+            raise ValueError(
+                f"--spectral {self.spectral} joins the patch adversary's generator loss: it needs "
+                "--d-arch patch and --adv, and must not be negative"
+            )
         if self.grid < 0 or (self.grid > 0 and not (self.d_arch == "patch" and self.adv > 0)):
             raise ValueError(
                 f"--grid {self.grid} weighs a penalty on the grid the adversary teaches: it needs "
