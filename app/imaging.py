@@ -184,7 +184,7 @@ def read_upload(upload: UploadBytes, limits: DecodeLimits) -> Upload:
         image = decode(image, "image")
     size = image.size if photo is None else (photo.shape[1], photo.shape[0])
     if mask is None:
-        hole = transparent_hole(image) if photo is None else None
+        hole = transparent_hole(image)  # None for the JPEGs OpenCV decodes: RGB has no alpha
         if hole is None:
             raise ApiError(
                 422,

@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -157,11 +158,10 @@ def server_steps(header: str) -> dict[str, float]:
 
 def summed(steps: list[dict[str, float]]) -> dict[str, float]:
     """The steps of several requests (a fill the editor sent in parts), added up by name."""
-    total: dict[str, float] = {}
+    total: Counter[str] = Counter()
     for one in steps:
-        for name, seconds in one.items():
-            total[name] = total.get(name, 0.0) + seconds
-    return total
+        total.update(one)
+    return dict(total)
 
 
 def steps_text(steps: dict[str, float]) -> str:

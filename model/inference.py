@@ -468,7 +468,7 @@ def finish(job: InpaintJob, outputs: np.ndarray) -> np.ndarray:
             total[idx] += _from_network(out, win, (r0, r1, px0, px1))[taken] * w[:, None]
             weights[idx] += w
     for surface in job.smooth:
-        idx = np.searchsorted(flat, surface.pixels(width))
+        idx = _positions(flat, surface.pixels(width))
         total[idx] = surface.values()
         weights[idx] = 1.0
     total /= np.maximum(weights, 1e-6)[:, None]
