@@ -4,6 +4,8 @@ logits weighted by how much hole each patch holds, with feature matching."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -127,6 +129,19 @@ def spectral_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     photograph lacks costs as much as a smear."""
     amplitude = [torch.fft.rfft2(x.float().mean(dim=1), norm="ortho").abs() for x in (fake, real)]
     return (torch.log1p(amplitude[0] * 255) - torch.log1p(amplitude[1] * 255)).abs().mean()
+
+
+def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``images`` (B, C, H, W) blurred by a separable Gaussian of ``sigma`` px (radius 3 sigma,
+    mirrored edges)."""
+    radius = max(1, math.ceil(3 * sigma))
+    taps = torch.arange(-radius, radius + 1, device=images.device, dtype=torch.float32)
+    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+    kernel = (kernel / kernel.sum()).to(images.dtype)
+    channels = images.shape[1]
+    x = F.pad(images, (radius, radius, radius, radius), mode="reflect")
+    x = F.conv2d(x, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
+    return F.conv2d(x, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
 
 
 def joint_loss(

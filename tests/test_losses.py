@@ -8,6 +8,7 @@ import torch
 from model.losses import (
     PSNR_MSE_FLOOR,
     feature_matching_loss,
+    gaussian_blur,
     hinge_discriminator_loss,
     hinge_generator_loss,
     joint_loss,
@@ -163,3 +164,13 @@ def test_the_spectral_loss_is_blind_to_where_detail_lies_but_not_to_how_much() -
     lattice[..., ::4, :] = 1.0
     assert spectral_loss(moved, photo) < 1e-4
     assert spectral_loss(smeared, photo) > 0.3 and spectral_loss(lattice, photo) > 0.1
+
+
+def test_the_gaussian_blur_keeps_flat_colour_and_removes_fine_detail() -> None:
+    flat = torch.full((2, 3, 24, 24), 0.3)
+    assert torch.allclose(gaussian_blur(flat, 2.0), flat, atol=1e-6)  # mirrored edges: no dark rim
+    stripes = torch.zeros(1, 3, 32, 32)
+    stripes[..., ::2] = 1.0  # the finest detail a photo can hold
+    blurred = gaussian_blur(stripes, 2.0)
+    assert blurred.shape == stripes.shape
+    assert (blurred - 0.5).abs().max() < 0.01 and abs(float(blurred.mean()) - 0.5) < 1e-4

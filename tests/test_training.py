@@ -26,6 +26,7 @@ from model.tools.schedule import apply_cosine, cosine_factor, resumed_rates
 from model.tools.train import (
     main,
     parse_config,
+    reconstruction_loss,
     run_meta,
     save_samples,
     setup,
@@ -79,12 +80,12 @@ def test_one_adversarial_step_changes_both_networks(photo_folder: Path, tmp_path
 def test_patch_adversary_with_feature_matching_trains_both_networks(photo_folder: Path, tmp_path: Path) -> None:
     config = _config(photo_folder, tmp_path, "--mask", "mixed", "--d-arch", "patch", "--d-width", "8", "--adv", "0.5",
                  "--rec", "1", "--rec-norm", "l1", "--fm", "10", "--d-shift", "4", "--image-size", "128",
-                 "--grid", "1", "--spectral", "1")  # fmt: skip
+                 "--grid", "1", "--spectral", "1", "--rec-blur", "2")  # fmt: skip
     data, nets, progress = setup(config, CPU)
     training = run_meta(config, CPU, data, nets, progress).training
     assert (training["d_arch"], training["d_width"], training["d_norm"]) == ("patch", 8, "spectral")
     assert (training["lambda_adv"], training["lambda_fm"], training["rec_norm"]) == (0.5, 10, "l1")
-    assert training["lambda_grid"] == training["lambda_spectral"] == 1
+    assert training["lambda_grid"] == training["lambda_spectral"] == 1 and training["rec_blur"] == 2
     g_before = [p.detach().clone() for p in nets.G.parameters()]
     d_before = [p.detach().clone() for p in nets.D.parameters()]
     stats = _step(config, data, nets, progress)
@@ -94,6 +95,24 @@ def test_patch_adversary_with_feature_matching_trains_both_networks(photo_folder
     assert 0 < scores["val_mixed_texture"] < 5 and 0 < scores["val_mixed_grid"] < 5
     assert any(not torch.equal(a, b) for a, b in zip(g_before, nets.G.parameters(), strict=True))
     assert any(not torch.equal(a, b) for a, b in zip(d_before, nets.D.parameters(), strict=True))
+
+
+def test_a_low_pass_reconstruction_is_blind_to_detail_but_not_to_colour(photo_folder: Path, tmp_path: Path) -> None:
+    """``--rec-blur``: a fill with the truth's colours under a fine pattern it lacks costs almost
+    nothing, while the same pattern costs the plain reconstruction; a colour shift costs both."""
+    config = _config(photo_folder, tmp_path, "--d-arch", "patch", "--adv", "0.1", "--rec", "1", "--rec-norm", "l1",
+                     "--overlap", "0")  # fmt: skip
+    low_pass = replace(config, rec_blur=2.0)
+    real = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 0.5 + 0.25
+    hole = torch.zeros(2, 1, 64, 64)
+    hole[..., 16:48, 16:48] = 1
+    patterned = real.clone()
+    patterned[..., ::2] += 0.2
+    patterned[..., 1::2] -= 0.2
+    shifted = real + 0.2
+    assert float(reconstruction_loss(low_pass, real, patterned, hole)) < 0.01
+    assert float(reconstruction_loss(config, real, patterned, hole)) > 0.15
+    assert float(reconstruction_loss(low_pass, real, shifted, hole)) > 0.1
 
 
 def test_the_grid_penalty_descends_towards_a_completion_without_a_grid() -> None:
@@ -442,7 +461,15 @@ def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_ch
              "device": "cpu", "precision": "auto", "threads": None, "seed": 0, "split_seed": 0, "resume": False,
              "retarget": False, "init_from": None, "log_every": 50, "sample_every": 500, "ckpt_every": 500,
              "no_progress": True}  # fmt: skip
-    added_since = {"d_steps": 1, "d_warmup": 0, "coarse": None, "hole_noise": 0.0, "grid": 0.0, "spectral": 0.0}
+    added_since = {
+        "d_steps": 1,
+        "d_warmup": 0,
+        "coarse": None,
+        "hole_noise": 0.0,
+        "grid": 0.0,
+        "spectral": 0.0,
+        "rec_blur": 0.0,
+    }
     assert state["args"] == flags | added_since
     torch.save({**state, "args": flags}, out / "checkpoint.pt")  # the record a Namespace-era checkpoint holds
     main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "2", "--resume"])

@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 # repeating --overlap 0 once trained on another loss, and lost 0.07 dB of validation before it
 # was noticed). The rates, length, precision, threads and paths may change.
 RUN_DEFINING = (
-    "mask", "mix", "input", "adv", "rec", "rec_mean", "rec_norm", "overlap", "overlap_weight", "d_arch", "d_width",
-    "fm", "grid", "spectral", "d_norm", "d_shift", "ema", "smooth_share", "hole_noise",
+    "mask", "mix", "input", "adv", "rec", "rec_mean", "rec_norm", "rec_blur", "overlap", "overlap_weight", "d_arch",
+    "d_width", "fm", "grid", "spectral", "d_norm", "d_shift", "ema", "smooth_share", "hole_noise",
     "split_seed",  # another split would train on photographs the run validated on
 )  # fmt: skip
 # what runs checkpointed before an option existed trained with
@@ -39,6 +39,7 @@ BEFORE_OPTION = {
     "rec_mean": "pixels",
     "mix": None,
     "rec_norm": "l2",
+    "rec_blur": 0.0,
     "d_arch": "global",
     "d_width": 64,
     "fm": 0.0,

@@ -32,6 +32,7 @@ from model.losses import (
     REC_NORMS,
     discriminator_loss,
     feature_matching_loss,
+    gaussian_blur,
     generator_adversarial_loss,
     hinge_discriminator_loss,
     hinge_generator_loss,
@@ -180,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="weight of the distance between the log amplitude spectra of each completion and its photograph: "
         "the photograph's amount of detail at each frequency and orientation, wherever it lies (0 = off)",
+    )
+    p.add_argument(
+        "--rec-blur",
+        type=float,
+        help="reconstruct only the completion's low-pass band, blurred by this Gaussian sigma (px): the fine "
+        "detail is left to the adversary and the spectral term (0 = the whole fill; needs --d-arch patch)",
     )
     p.add_argument(
         "--d-norm",
@@ -343,9 +350,7 @@ def train_step(
     inputs = generator_inputs(real, hole, nets.generator.config, mean, prefilled)
     with autocast(real.device, config.precision):
         fake = nets.G(inputs)
-    rec = masked_reconstruction(
-        fake, real, hole, config.overlap, config.overlap_weight, config.rec_mean, config.rec_norm
-    )
+    rec = reconstruction_loss(config, real, fake, hole)
     stats = {"rec": rec.item()}
     loss = rec
     if nets.D is not None and config.d_arch == "patch":
@@ -376,6 +381,20 @@ def train_step(
     nets.opt_g.step()
     update_ema(nets, config.ema)
     return stats
+
+
+def reconstruction_loss(
+    config: TrainConfig, real: torch.Tensor, fake: torch.Tensor, hole: torch.Tensor
+) -> torch.Tensor:
+    """The masked reconstruction error of the fill, or with ``--rec-blur`` of the completion's
+    low-pass band only: a fill is then free to place its fine detail where the adversary and
+    the spectral term ask, instead of averaging every placement into a smear."""
+    if config.rec_blur > 0:
+        completed = real * (1 - hole) + fake.float() * hole
+        real, fake = gaussian_blur(real, config.rec_blur), gaussian_blur(completed, config.rec_blur)
+    return masked_reconstruction(
+        fake, real, hole, config.overlap, config.overlap_weight, config.rec_mean, config.rec_norm
+    )
 
 
 def _shifted(
@@ -583,6 +602,7 @@ def run_meta(
             "lambda_grid": config.grid if joint else 0.0,
             "lambda_spectral": config.spectral if joint else 0.0,
             "rec_norm": config.rec_norm,
+            "rec_blur": config.rec_blur if joint else 0.0,
             "d_arch": config.d_arch if joint else None,
             "d_width": config.d_width if joint and config.d_arch == "patch" else None,
             "d_norm": (config.d_norm if config.d_arch == "global" else "spectral") if joint else None,

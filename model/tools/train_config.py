@@ -57,6 +57,7 @@ class TrainConfig:
     d_shift: int = 0
     rec: float | None = None  # None: 1 - adv
     rec_norm: str = "l2"
+    rec_blur: float = 0.0  # > 0: reconstruct only the completion's low-pass band (Gaussian sigma, px)
     rec_mean: str = "pixels"
     overlap: int = DEFAULT_OVERLAP
     overlap_weight: float = DEFAULT_OVERLAP_WEIGHT
@@ -101,6 +102,11 @@ class TrainConfig:
         if self.grid < 0 or (self.grid > 0 and not (self.d_arch == "patch" and self.adv > 0)):
             raise ValueError(
                 f"--grid {self.grid} weighs a penalty on the grid the adversary teaches: it needs "
+                "--d-arch patch and --adv, and must not be negative"
+            )
+        if self.rec_blur < 0 or (self.rec_blur > 0 and not (self.d_arch == "patch" and self.adv > 0)):
+            raise ValueError(
+                f"--rec-blur {self.rec_blur} leaves the fine detail to the patch adversary: it needs "
                 "--d-arch patch and --adv, and must not be negative"
             )
         if self.d_steps < 1 or self.d_warmup < 0:
