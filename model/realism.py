@@ -8,6 +8,13 @@ well with a smear. These two measures say so instead.
   detailed as the photo; a smear scores well below 1, a flat fill 0). The hole's one-pixel rim
   is left out: there the differences straddle the seam with the context, which is no texture.
   Images whose truth is flat in the hole are skipped (NaN): the ratio says nothing there.
+- ``invented``: detail a fill adds where the photo has the least: over the quarter of the
+  hole's interior where the truth's local detail (its gradient magnitude averaged over
+  ``LOCAL_DETAIL_SIGMA`` px) is lowest, the fill's mean gradient magnitude less the truth's,
+  in units of the truth's mean over the whole interior. 0 = no more detail than the photo
+  where it is flat; a smear scores slightly below 0; a fill that paints one texture
+  everywhere (a hatching over the sky) scores well above. Texture alone cannot tell a fill
+  that places detail where the photo has it from one that spreads the same amount evenly.
 - ``patch FD``: the Fréchet distance (FID's formula) between two Gaussians fitted to fixed,
   hand-designed features of 16x16 patches inside the hole, one over the fills and one over the
   truth at the same patch positions, across a whole image set. 0 = the same statistics; blur,
@@ -46,6 +53,8 @@ ORIENTATIONS = 4  # 0, 45, 90, 135 degrees
 MARGIN = 16  # px of context filtered around the patches: more than the widest filter's 3 sigma
 FLOOR = 0.5  # Lab units (L in 0-100; ~1.3 grey levels): contrasts and energies below it count as flat
 FLAT_TRUTH = 1e-3  # mean gradient per px in [0, 1] units: a truth this flat has no texture to match
+LOCAL_DETAIL_SIGMA = 4.0  # px: the neighbourhood that decides where the photo is flat (``invented``)
+FLAT_SHARE = 0.25  # the flattest quarter of the hole's interior
 FD_EPS = 1e-6  # added to the covariances' diagonals so sqrtm stays finite on singular ones
 
 FEATURE_NAMES = (
@@ -79,6 +88,34 @@ def texture_ratio(fill: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> floa
 def texture_ratios(fills: np.ndarray, truths: np.ndarray, holes: np.ndarray) -> np.ndarray:
     """``texture_ratio`` of each image of (N, H, W, 3) fills and truths in [0, 1] with (N, H, W) holes."""
     return np.array([texture_ratio(f, t, h) for f, t, h in zip(fills, truths, holes, strict=True)])
+
+
+def _gradient_map(image: np.ndarray) -> np.ndarray:
+    gy, gx = np.gradient(np.asarray(image, np.float64).mean(axis=2))
+    return np.sqrt(gx**2 + gy**2)
+
+
+def invented_detail(fill: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    """``invented`` of one fill (images (H, W, 3) in [0, 1]): the fill's mean gradient magnitude
+    less the truth's over the ``FLAT_SHARE`` of ``hole_interior`` where the truth's local detail
+    is lowest, over the truth's mean gradient magnitude on the whole interior. NaN where
+    ``texture_ratio`` is (a flat truth, or no interior)."""
+    inside = hole_interior(np.asarray(hole, bool))
+    if not inside.any():
+        return float("nan")
+    truth_grad = _gradient_map(truth)
+    reference = float(truth_grad[inside].mean())
+    if reference < FLAT_TRUTH:
+        return float("nan")
+    local = cv2.GaussianBlur(truth_grad.astype(np.float32), (0, 0), LOCAL_DETAIL_SIGMA)[inside]
+    flattest = local <= np.quantile(local, FLAT_SHARE)
+    excess = _gradient_map(fill)[inside][flattest].mean() - truth_grad[inside][flattest].mean()
+    return float(excess / reference)
+
+
+def invented_details(fills: np.ndarray, truths: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """``invented_detail`` of each image of (N, H, W, 3) fills and truths in [0, 1] with (N, H, W) holes."""
+    return np.array([invented_detail(f, t, h) for f, t, h in zip(fills, truths, holes, strict=True)])
 
 
 def _patch_means(channels: np.ndarray) -> np.ndarray:

@@ -208,7 +208,8 @@ def test_cli_end_to_end_on_kodak(
     printed = capsys.readouterr().out
     assert "### kodak24 · center — 4 images, hole 25.0% of pixels, 196 hole patches" in printed
     assert "| mean (baseline) |" in printed and "| ce-test |" in printed and "| truth |" in printed
-    assert "| texture →1 | patch FD ↓ |" in printed and "| blur1 (reference: truth blurred σ=1) |" in printed
+    assert "| texture →1 | invented →0 | patch FD ↓ |" in printed
+    assert "| blur1 (reference: truth blurred σ=1) |" in printed
 
     doc = json.loads(out_json.read_text())
     assert {"settings", "models", "sets", "results", "tables", "grid", "protocol"} <= set(doc)
@@ -230,13 +231,14 @@ def test_cli_end_to_end_on_kodak(
         assert list(result["methods"]) == [*methods, "blur1"]
         assert result["kinds"]["blur1"] == "reference" and result["kinds"]["telea"] == "baseline"
         for m in result["methods"].values():
-            assert set(m) == {"l1", "l2", "psnr", "ssim", "sharpness", "texture", "patch_fd"}
+            assert set(m) == {"l1", "l2", "psnr", "ssim", "sharpness", "texture", "invented", "patch_fd"}
             assert 0 <= m["l1"] <= 1 and 0 <= m["l2"] <= 1 and 0 < m["psnr"] < 100
             assert 0 <= m["texture"] < 5 and m["patch_fd"] >= 0
         scores = result["methods"]
         # the flat mean fill has no texture (its seam with the context is not counted)
         assert scores["mean"]["texture"] == 0 and 0.3 < scores["blur1"]["texture"] < 1
         assert scores["blur1"]["patch_fd"] < scores["mean"]["patch_fd"]
+        assert scores["mean"]["invented"] <= 0 and scores["blur1"]["invented"] <= 0  # neither adds detail
     assert doc["results"][0]["patches"] == 4 * 49
     assert doc["results"][0]["hole_fraction"] == 0.25
     assert 0.05 <= doc["results"][1]["hole_fraction"] <= 0.40

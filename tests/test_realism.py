@@ -40,6 +40,23 @@ def test_texture_is_one_for_the_truth_and_lower_for_a_blur() -> None:
     assert math.isnan(realism.texture_ratio(truth, truth, hairline))
 
 
+def test_invented_detail_catches_one_texture_spread_over_flat_and_detailed_ground() -> None:
+    """A photo half sky, half grass: the truth and a smear invent nothing (a blurred ramp
+    keeps its slope); a fill with the photo's own amount of detail spread evenly over both
+    halves (texture near 1, so texture alone passes it) invents a lot where the sky is."""
+    grass = _noise().astype(np.float64) / 255
+    truth = grass.copy()
+    truth[:, : SIZE // 2] = np.linspace(0.3, 0.6, SIZE)[:, None, None]  # a smooth sky on the left
+    hole = center_mask(None, SIZE)
+    even = np.full_like(truth, 0.45) + (grass - 0.5) * 0.6  # half the grass's contrast, everywhere
+    smeared = cv2.GaussianBlur(truth, (0, 0), 3.0)
+    assert realism.invented_detail(truth, truth, hole) == pytest.approx(0.0)
+    assert -0.05 < realism.invented_detail(smeared, truth, hole) <= 1e-9
+    assert 0.8 < realism.texture_ratio(even, truth, hole) < 1.2
+    assert realism.invented_detail(even, truth, hole) > 0.5
+    assert math.isnan(realism.invented_detail(truth, np.full_like(truth, 0.5), hole))  # skipped as texture is
+
+
 def test_patches_are_the_grid_squares_mostly_inside_the_hole() -> None:
     grid = realism.patch_grid(center_mask(None, SIZE))  # 64 px square at 32..96
     assert grid.shape == (15, 15) and grid.sum() == 49  # 16 px patches at 32, 40, ..., 80

@@ -18,6 +18,8 @@ PROTOCOL = (
     "composited fill, metrics on hole pixels only (no overlap band); values in [0, 1]; "
     "psnr = mean of per-image PSNR; ssim = mean SSIM map over the hole; sharpness = mean gradient "
     "magnitude in the hole; texture = sharpness over the truth's, per image (1 = as detailed as the photo); "
+    "invented = the fill's gradient magnitude less the truth's over the flattest quarter of the hole, "
+    "over the truth's mean in the hole (0 = no detail invented where the photo is flat); "
     "patch_fd = Frechet distance of hand-made 16 px hole-patch features, fills vs truth, over the set "
     "(model.realism); blur1 = the truth blurred by 1 px, a reference, not a filler"
 )

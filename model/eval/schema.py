@@ -10,7 +10,7 @@ reads that field back (``ReleasedEvaluation.read``).
 Required are what every run records and the readers rely on: a result's image set, hole type,
 image count, methods and their kinds, and a settings block, when there is one, in full (a
 release accepts hand-made records with only these). Older records lack fields that came later
-(``texture``, ``patch_fd``, ``patches``, ``references``, a model's ``sha256``). A record is
+(``texture``, ``invented``, ``patch_fd``, ``patches``, ``references``, a model's ``sha256``). A record is
 written with the fields it was given (``Record.to_json``), so every file in docs/results/ and
 every shipped export loads and writes back unchanged. A measured number with nothing to measure
 (NaN: patch FD of holes too thin for a patch) is null: JSON has no NaN.
@@ -55,6 +55,7 @@ class Scores(Record):
     ssim: Measured = None
     sharpness: Measured = None  # mean gradient magnitude in the hole
     texture: Measured = None  # that sharpness over the truth's, per image (1 = as detailed as the photo)
+    invented: Measured = None  # detail added where the photo is flattest, in units of its detail (0 = none)
     patch_fd: Measured = None  # Fréchet distance of the fills' hole patches to the truth's (model.realism)
     seconds: Measured = None
 

@@ -3,7 +3,8 @@
 Values in [0, 1]; only hole pixels count (the overlap band is context the network saw). PSNR is
 the mean of per-image PSNR (the paper's convention), SSIM the mean of the SSIM map over the
 hole, sharpness the mean gradient magnitude in the hole, texture that sharpness over the
-truth's (1 = as detailed as the photo). ``patch_fd`` (``model.realism``) is measured on the
+truth's (1 = as detailed as the photo), invented the detail added where the photo is flattest
+(``model.realism``). ``patch_fd`` (``model.realism``) is measured on the
 whole set, not per image: the Fréchet distance of the fills' hole patches to the truth's.
 """
 
@@ -17,9 +18,9 @@ import torch
 
 from model.eval.schema import ProtocolResult
 from model.metrics import gradient_magnitude, hole_errors, hole_ssim
-from model.realism import texture_ratios
+from model.realism import invented_details, texture_ratios
 
-METRICS = ("l1", "l2", "psnr", "ssim", "sharpness", "texture")  # per image, then averaged
+METRICS = ("l1", "l2", "psnr", "ssim", "sharpness", "texture", "invented")  # per image, then averaged
 
 
 def composite(outputs: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> np.ndarray:
@@ -28,7 +29,7 @@ def composite(outputs: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> np.n
 
 
 def score(completed: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-image hole-only L1, L2, PSNR, SSIM, sharpness and texture of (N, H, W, 3) uint8 images."""
+    """Per-image hole-only L1, L2, PSNR, SSIM, sharpness, texture and invented detail of (N, H, W, 3) uint8 images."""
     pred = completed.astype(np.float64) / 255.0
     real = truth.astype(np.float64) / 255.0
 
@@ -40,6 +41,7 @@ def score(completed: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> dict[s
     errs["ssim"] = np.array([hole_ssim(p, t, h) for p, t, h in zip(pred, real, holes, strict=True)])
     errs["sharpness"] = np.array([gradient_magnitude(p, h) for p, h in zip(pred, holes, strict=True)])
     errs["texture"] = texture_ratios(pred, real, holes)
+    errs["invented"] = invented_details(pred, real, holes)
     return errs
 
 

@@ -7,7 +7,8 @@ measured on the HOLE ONLY (the overlap band is context and never counts). Values
 PSNR is the mean of per-image PSNR (the paper's convention), SSIM the mean of the SSIM map
 over hole pixels, sharpness the mean gradient magnitude in the hole next to the truth's own.
 Realism (``model.realism``, no learned weights): texture is that sharpness over the truth's per
-image (1 = as detailed as the photo), patch FD the Fréchet distance of the fills' hole patches
+image (1 = as detailed as the photo), invented the detail a fill adds where the photo is flattest
+(0 = none; one texture spread evenly scores well above), patch FD the Fréchet distance of the fills' hole patches
 to the truth's over the whole set (0 = the same statistics). Every model and baseline sees the
 same images and the same holes; the reference ``blur1`` (the truth blurred by 1 px, not a
 filler) shows what "slightly soft" scores.
