@@ -9,6 +9,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from model.realism import LOCAL_DETAIL_SIGMA
+
 DEFAULT_OVERLAP = 4
 DEFAULT_OVERLAP_WEIGHT = 10.0
 
@@ -129,6 +131,25 @@ def spectral_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     photograph lacks costs as much as a smear."""
     amplitude = [torch.fft.rfft2(x.float().mean(dim=1), norm="ortho").abs() for x in (fake, real)]
     return (torch.log1p(amplitude[0] * 255) - torch.log1p(amplitude[1] * 255)).abs().mean()
+
+
+def local_detail(images: torch.Tensor, sigma: float = LOCAL_DETAIL_SIGMA) -> torch.Tensor:
+    """(B, 1, H-1, W-1): the grey image's gradient magnitude averaged over a Gaussian of ``sigma``
+    px: how much detail each neighbourhood holds, whatever its phase."""
+    grey = images.float().mean(dim=1, keepdim=True)
+    dx, dy = grey[..., :-1, 1:] - grey[..., :-1, :-1], grey[..., 1:, :-1] - grey[..., :-1, :-1]
+    return gaussian_blur(torch.sqrt(dx * dx + dy * dy + 1e-8), sigma)
+
+
+def detail_loss(completed: torch.Tensor, real: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """The hole's distance between the completion's and the photograph's ``local_detail`` maps,
+    relative to the photograph's detail there. Blind to where within a few pixels detail lies,
+    so its best answer under uncertainty is the likely amount of detail, not a smear; and it
+    asks for detail where the photograph has it (grass), not where it is flat (sky)."""
+    weight = hole[..., :-1, :-1].float()
+    target = local_detail(real)
+    gap = (local_detail(completed) - target).abs()
+    return (gap * weight).sum() / (target * weight).sum().clamp_min(1e-6)
 
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -53,7 +53,9 @@ ORIENTATIONS = 4  # 0, 45, 90, 135 degrees
 MARGIN = 16  # px of context filtered around the patches: more than the widest filter's 3 sigma
 FLOOR = 0.5  # Lab units (L in 0-100; ~1.3 grey levels): contrasts and energies below it count as flat
 FLAT_TRUTH = 1e-3  # mean gradient per px in [0, 1] units: a truth this flat has no texture to match
-LOCAL_DETAIL_SIGMA = 4.0  # px: the neighbourhood that decides where the photo is flat (``invented``)
+# px: the neighbourhood whose detail counts as one amount: where the photo is flat for ``invented``,
+# and how far detail may move before training's ``detail_loss`` counts it as misplaced
+LOCAL_DETAIL_SIGMA = 4.0
 FLAT_SHARE = 0.25  # the flattest quarter of the hole's interior
 FD_EPS = 1e-6  # added to the covariances' diagonals so sqrtm stays finite on singular ones
 

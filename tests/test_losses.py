@@ -7,6 +7,7 @@ import torch
 
 from model.losses import (
     PSNR_MSE_FLOOR,
+    detail_loss,
     feature_matching_loss,
     gaussian_blur,
     hinge_discriminator_loss,
@@ -174,3 +175,21 @@ def test_the_gaussian_blur_keeps_flat_colour_and_removes_fine_detail() -> None:
     blurred = gaussian_blur(stripes, 2.0)
     assert blurred.shape == stripes.shape
     assert (blurred - 0.5).abs().max() < 0.01 and abs(float(blurred.mean()) - 0.5) < 1e-4
+
+
+def test_the_detail_loss_asks_for_detail_where_the_photo_has_it_wherever_it_lies() -> None:
+    """Grass on the right half, a flat sky on the left, the hole over both: other grass of the
+    same kind costs little, a smear costs, and the same amount of detail spread over the sky
+    costs as well."""
+    rng = torch.Generator().manual_seed(0)
+    photo = torch.full((1, 3, 64, 64), 0.5)
+    photo[..., 32:] += (torch.rand(1, 1, 64, 32, generator=rng) - 0.5) * 0.4
+    other_grass = photo.clone()
+    other_grass[..., 32:] = 0.5 + (torch.rand(1, 1, 64, 32, generator=rng) - 0.5) * 0.4
+    spread = torch.full_like(photo, 0.5) + (torch.rand(1, 1, 64, 64, generator=rng) - 0.5) * 0.28
+    hole = torch.zeros(1, 1, 64, 64)
+    hole[..., 8:56, 8:56] = 1
+    assert detail_loss(photo, photo, hole) < 1e-6
+    assert detail_loss(other_grass, photo, hole) < 0.1
+    assert detail_loss(gaussian_blur(photo, 2.0), photo, hole) > 0.5
+    assert detail_loss(spread, photo, hole) > 0.5

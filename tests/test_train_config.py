@@ -36,6 +36,8 @@ def test_a_config_refuses_flags_that_contradict_each_other() -> None:
         TrainConfig(data=Path("d"), out=Path("o"), grid=1.0)  # no adversary, no grid to fight
     with pytest.raises(ValueError, match=r"--rec-blur 2\.0 leaves the fine detail to the patch adversary"):
         TrainConfig(data=Path("d"), out=Path("o"), rec_blur=2.0)  # nothing would shape the detail
+    with pytest.raises(ValueError, match=r"--detail 1\.0 joins the patch adversary"):
+        TrainConfig(data=Path("d"), out=Path("o"), detail=1.0)
 
 
 def test_the_record_is_every_field_with_paths_as_text() -> None:

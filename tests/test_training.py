@@ -80,17 +80,18 @@ def test_one_adversarial_step_changes_both_networks(photo_folder: Path, tmp_path
 def test_patch_adversary_with_feature_matching_trains_both_networks(photo_folder: Path, tmp_path: Path) -> None:
     config = _config(photo_folder, tmp_path, "--mask", "mixed", "--d-arch", "patch", "--d-width", "8", "--adv", "0.5",
                  "--rec", "1", "--rec-norm", "l1", "--fm", "10", "--d-shift", "4", "--image-size", "128",
-                 "--grid", "1", "--spectral", "1", "--rec-blur", "2")  # fmt: skip
+                 "--grid", "1", "--spectral", "1", "--rec-blur", "2", "--detail", "1")  # fmt: skip
     data, nets, progress = setup(config, CPU)
     training = run_meta(config, CPU, data, nets, progress).training
     assert (training["d_arch"], training["d_width"], training["d_norm"]) == ("patch", 8, "spectral")
     assert (training["lambda_adv"], training["lambda_fm"], training["rec_norm"]) == (0.5, 10, "l1")
-    assert training["lambda_grid"] == training["lambda_spectral"] == 1 and training["rec_blur"] == 2
+    assert training["lambda_grid"] == training["lambda_spectral"] == training["lambda_detail"] == 1
+    assert training["rec_blur"] == 2
     g_before = [p.detach().clone() for p in nets.G.parameters()]
     d_before = [p.detach().clone() for p in nets.D.parameters()]
     stats = _step(config, data, nets, progress)
-    assert {"rec", "adv", "d", "fm", "grid", "spectral", "loss"} <= set(stats)
-    assert stats["fm"] > 0 and stats["grid"] > 0 and stats["spectral"] > 0
+    assert {"rec", "adv", "d", "fm", "grid", "spectral", "detail", "loss"} <= set(stats)
+    assert stats["fm"] > 0 and stats["grid"] > 0 and stats["spectral"] > 0 and stats["detail"] > 0
     scores = validate(nets, data)  # the evaluation's texture measure, and the grid score, per hole kind
     assert 0 < scores["val_mixed_texture"] < 5 and 0 < scores["val_mixed_grid"] < 5
     assert any(not torch.equal(a, b) for a, b in zip(g_before, nets.G.parameters(), strict=True))
@@ -469,6 +470,7 @@ def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_ch
         "grid": 0.0,
         "spectral": 0.0,
         "rec_blur": 0.0,
+        "detail": 0.0,
     }
     assert state["args"] == flags | added_since
     torch.save({**state, "args": flags}, out / "checkpoint.pt")  # the record a Namespace-era checkpoint holds

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # was noticed). The rates, length, precision, threads and paths may change.
 RUN_DEFINING = (
     "mask", "mix", "input", "adv", "rec", "rec_mean", "rec_norm", "rec_blur", "overlap", "overlap_weight", "d_arch",
-    "d_width", "fm", "grid", "spectral", "d_norm", "d_shift", "ema", "smooth_share", "hole_noise",
+    "d_width", "fm", "grid", "spectral", "detail", "d_norm", "d_shift", "ema", "smooth_share", "hole_noise",
     "split_seed",  # another split would train on photographs the run validated on
 )  # fmt: skip
 # what runs checkpointed before an option existed trained with
@@ -45,6 +45,7 @@ BEFORE_OPTION = {
     "fm": 0.0,
     "grid": 0.0,
     "spectral": 0.0,
+    "detail": 0.0,
     "smooth_share": 0.0,
     "hole_noise": 0.0,
 }

@@ -30,6 +30,7 @@ from model.hole_samplers import MASK_TYPES, MIXED_SHARES, parse_shares
 from model.losses import (
     REC_MEANS,
     REC_NORMS,
+    detail_loss,
     discriminator_loss,
     feature_matching_loss,
     gaussian_blur,
@@ -181,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="weight of the distance between the log amplitude spectra of each completion and its photograph: "
         "the photograph's amount of detail at each frequency and orientation, wherever it lies (0 = off)",
+    )
+    p.add_argument(
+        "--detail",
+        type=float,
+        help="weight of the distance between the completion's and the photograph's local amount of detail "
+        "(gradient magnitude over 4 px, wherever it lies within them): detail where the photo has it (0 = off)",
     )
     p.add_argument(
         "--rec-blur",
@@ -481,6 +488,10 @@ def patch_adversarial_loss(
             spectral = spectral_loss(completed, real)
             loss = loss + config.spectral * spectral
             stats["spectral"] = spectral.item()
+        if config.detail > 0:
+            detail = detail_loss(completed, real, hole)
+            loss = loss + config.detail * detail
+            stats["detail"] = detail.item()
     d_plain.requires_grad_(True)
     return loss, stats
 
@@ -601,6 +612,7 @@ def run_meta(
             "lambda_fm": config.fm if joint else 0.0,
             "lambda_grid": config.grid if joint else 0.0,
             "lambda_spectral": config.spectral if joint else 0.0,
+            "lambda_detail": config.detail if joint else 0.0,
             "rec_norm": config.rec_norm,
             "rec_blur": config.rec_blur if joint else 0.0,
             "d_arch": config.d_arch if joint else None,

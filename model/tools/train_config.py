@@ -53,6 +53,7 @@ class TrainConfig:
     fm: float = 0.0
     grid: float = 0.0
     spectral: float = 0.0
+    detail: float = 0.0
     d_norm: str = "batch"
     d_shift: int = 0
     rec: float | None = None  # None: 1 - adv
@@ -102,6 +103,11 @@ class TrainConfig:
         if self.grid < 0 or (self.grid > 0 and not (self.d_arch == "patch" and self.adv > 0)):
             raise ValueError(
                 f"--grid {self.grid} weighs a penalty on the grid the adversary teaches: it needs "
+                "--d-arch patch and --adv, and must not be negative"
+            )
+        if self.detail < 0 or (self.detail > 0 and not (self.d_arch == "patch" and self.adv > 0)):
+            raise ValueError(
+                f"--detail {self.detail} joins the patch adversary's generator loss: it needs "
                 "--d-arch patch and --adv, and must not be negative"
             )
         if self.rec_blur < 0 or (self.rec_blur > 0 and not (self.d_arch == "patch" and self.adv > 0)):
