@@ -43,12 +43,16 @@ def hole_ssim(prediction: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> fl
     return float(ssim_map.mean(axis=2)[hole].mean())
 
 
+def gradient_map(image: np.ndarray) -> np.ndarray:
+    """(H, W) central-difference gradient magnitude of the grey of an (H, W, 3) image."""
+    gy, gx = np.gradient(np.asarray(image, np.float64).mean(axis=2))
+    return np.sqrt(gx**2 + gy**2)
+
+
 def gradient_magnitude(image: np.ndarray, hole: np.ndarray) -> float:
     """Mean finite-difference gradient magnitude inside the hole: a sharpness measure
     (blurry fills score below the truth's)."""
-    gray = np.asarray(image, np.float64).mean(axis=2)
-    gy, gx = np.gradient(gray)
-    return float(np.sqrt(gx**2 + gy**2)[hole].mean())
+    return float(gradient_map(image)[hole].mean())
 
 
 def hole_grid(images: torch.Tensor, hole: torch.Tensor, period: int = 8) -> torch.Tensor:

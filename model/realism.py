@@ -43,7 +43,7 @@ import numpy as np
 import scipy.linalg
 import scipy.ndimage
 
-from model.metrics import gradient_magnitude
+from model.metrics import gradient_magnitude, gradient_map
 
 PATCH = 16  # px: patch side
 STRIDE = 8  # px: patch grid step (PATCH is a multiple of it: patches are averages of blocks)
@@ -92,11 +92,6 @@ def texture_ratios(fills: np.ndarray, truths: np.ndarray, holes: np.ndarray) -> 
     return np.array([texture_ratio(f, t, h) for f, t, h in zip(fills, truths, holes, strict=True)])
 
 
-def _gradient_map(image: np.ndarray) -> np.ndarray:
-    gy, gx = np.gradient(np.asarray(image, np.float64).mean(axis=2))
-    return np.sqrt(gx**2 + gy**2)
-
-
 def invented_detail(fill: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
     """``invented`` of one fill (images (H, W, 3) in [0, 1]): the fill's mean gradient magnitude
     less the truth's over the ``FLAT_SHARE`` of ``hole_interior`` where the truth's local detail
@@ -105,13 +100,13 @@ def invented_detail(fill: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> fl
     inside = hole_interior(np.asarray(hole, bool))
     if not inside.any():
         return float("nan")
-    truth_grad = _gradient_map(truth)
+    truth_grad = gradient_map(truth)
     reference = float(truth_grad[inside].mean())
     if reference < FLAT_TRUTH:
         return float("nan")
     local = cv2.GaussianBlur(truth_grad.astype(np.float32), (0, 0), LOCAL_DETAIL_SIGMA)[inside]
     flattest = local <= np.quantile(local, FLAT_SHARE)
-    excess = _gradient_map(fill)[inside][flattest].mean() - truth_grad[inside][flattest].mean()
+    excess = gradient_map(fill)[inside][flattest].mean() - truth_grad[inside][flattest].mean()
     return float(excess / reference)
 
 

@@ -95,26 +95,15 @@ class TrainConfig:
             raise ValueError(f"--min-crop {self.min_crop} is a share of the photo's side: above 0, at most 1")
         if self.fm > 0 and self.d_arch != "patch":
             raise ValueError("--fm matches the patch discriminator's features: it needs --d-arch patch")
-        if self.spectral < 0 or (self.spectral > 0 and not (self.d_arch == "patch" and self.adv > 0)):
-            raise ValueError(
-                f"--spectral {self.spectral} joins the patch adversary's generator loss: it needs "
-                "--d-arch patch and --adv, and must not be negative"
-            )
-        if self.grid < 0 or (self.grid > 0 and not (self.d_arch == "patch" and self.adv > 0)):
-            raise ValueError(
-                f"--grid {self.grid} weighs a penalty on the grid the adversary teaches: it needs "
-                "--d-arch patch and --adv, and must not be negative"
-            )
-        if self.detail < 0 or (self.detail > 0 and not (self.d_arch == "patch" and self.adv > 0)):
-            raise ValueError(
-                f"--detail {self.detail} joins the patch adversary's generator loss: it needs "
-                "--d-arch patch and --adv, and must not be negative"
-            )
-        if self.rec_blur < 0 or (self.rec_blur > 0 and not (self.d_arch == "patch" and self.adv > 0)):
-            raise ValueError(
-                f"--rec-blur {self.rec_blur} leaves the fine detail to the patch adversary: it needs "
-                "--d-arch patch and --adv, and must not be negative"
-            )
+        adversary_terms = (
+            ("--spectral", self.spectral, "joins the patch adversary's generator loss"),
+            ("--grid", self.grid, "weighs a penalty on the grid the adversary teaches"),
+            ("--detail", self.detail, "joins the patch adversary's generator loss"),
+            ("--rec-blur", self.rec_blur, "leaves the fine detail to the patch adversary"),
+        )
+        for flag, weight, role in adversary_terms:
+            if weight < 0 or (weight > 0 and not (self.d_arch == "patch" and self.adv > 0)):
+                raise ValueError(f"{flag} {weight} {role}: it needs --d-arch patch and --adv, and must not be negative")
         if self.d_steps < 1 or self.d_warmup < 0:
             raise ValueError(f"--d-steps {self.d_steps} must be at least 1 and --d-warmup {self.d_warmup} not negative")
         if (self.d_steps > 1 or self.d_warmup) and (self.d_arch != "patch" or not (self.adv > 0 or self.fm > 0)):
