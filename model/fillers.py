@@ -135,7 +135,7 @@ class GeneratorFiller(Filler[InpaintJob]):
 def fill_through(model: InpaintModel, windows: np.ndarray, holes: np.ndarray, runner: Runner) -> np.ndarray:
     """``model.fill`` with each forward pass handed to ``runner``, in pieces of the size it asks
     for before each call."""
-    pieces, start = [windows[:0]], 0
+    pieces, start = [windows[:0, ..., :3]], 0  # a refiner's windows carry a fourth channel
     while start < len(windows):
         end = start + model.chunk_size(runner.piece)
         pieces.append(runner(partial(model.fill_chunk, windows[start:end], holes[start:end])))

@@ -90,13 +90,13 @@ class InpaintModel:
 
     def fill(self, windows: np.ndarray, holes: np.ndarray) -> np.ndarray:
         """Run the generator on (N, S, S, 3) uint8 windows with (N, S, S) bool holes, chunk by
-        chunk in this thread.
+        chunk in this thread (a refiner's windows have a fourth channel: ``model.refine``).
 
         Returns (N, S, S, 3) uint8 generator outputs (the whole window, not yet composited).
         What was under the holes is never read: the input is built from the known pixels only.
         """
         if len(windows) == 0:
-            return windows.copy()
+            return windows[..., :3].copy()
         return np.concatenate([self.fill_chunk(pixels, hole) for pixels, hole in self.chunks(windows, holes)])
 
     def chunk_size(self, most: int | None = None) -> int:
@@ -116,18 +116,20 @@ class InpaintModel:
         """One forward pass: ``fill`` for windows that fit one chunk."""
         cfg = self.generator.config
         h = torch.from_numpy(np.ascontiguousarray(hole)).to(self.device).unsqueeze(1).float()
-        if cfg.in_channels == 4:
+        if cfg.in_channels >= 4:
             # the pre-fill keeps every known pixel, so it already is generator_input's RGB part.
             # It stays here, in the compute thread, though it is OpenCV work: pre-filling in the
             # caller's (batcher) thread instead measured no faster for the wire and slower for a
             # light request beside two heavy ones (p50 62-69 vs 61-62 ms, 130-153 vs 127-129 ms
             # at 4 clients): on 2 cores that thread steals a core from the forward pass's OpenMP
-            # team, and the heavy lane's pauses no longer cover its pre-fill
-            filled = pixels if self.refines else telea_prefill(pixels, hole)
-            inp = torch.cat([_to_unit(filled, self.device), h], dim=1)
+            # team, and the heavy lane's pauses no longer cover its pre-fill.
+            # A refiner's windows carry the coarse fill and, fourth, the detail hint.
+            filled = pixels[..., :3] if self.refines else telea_prefill(pixels, hole)
+            hint = [_to_unit(pixels[..., 3:4], self.device)] if cfg.in_channels == 5 else []
+            inp = torch.cat([_to_unit(filled, self.device), h, *hint], dim=1)
         else:
             mean = torch.tensor(self.meta.mean_colour, device=self.device) * 2 - 1
-            inp = generator_input(_to_unit(pixels, self.device), h, cfg, mean, None)
+            inp = generator_input(_to_unit(pixels[..., :3], self.device), h, cfg, mean, None)
         y = self.generator(inp.contiguous(memory_format=torch.channels_last)).float()
         return ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 

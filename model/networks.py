@@ -167,8 +167,8 @@ class Generator(nn.Module):
             raise ValueError("image_size must be divisible by 2**len(encoder_widths)")
         if len(cfg.decoder_widths) + 1 != len(cfg.encoder_widths):
             raise ValueError("the decoder needs one up-convolution per encoder stage")
-        if cfg.in_channels not in (3, 4):
-            raise ValueError("in_channels must be 3 (RGB) or 4 (RGB + hole mask)")
+        if cfg.in_channels not in (3, 4, 5):
+            raise ValueError("in_channels must be 3 (RGB), 4 (RGB + hole mask) or 5 (+ detail hint)")
         if cfg.upsample not in UPSAMPLE_MODES:
             raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, not {cfg.upsample!r}")
         self.encoder = Encoder(cfg.encoder_widths, cfg.in_channels)
@@ -247,17 +247,17 @@ NOISE_SEED = 0  # every inference window gets the same noise: a fill does not de
 
 
 def with_hole_noise(x: torch.Tensor, std: float, fresh: bool) -> torch.Tensor:
-    """``x`` (B, 4, S, S: pre-filled photo and hole) with Gaussian noise of ``std`` added to the
-    photo's hole pixels: drawn afresh when ``fresh`` (training), else one seeded pattern for
-    every window, so the same photo and mask always give the same fill."""
-    if std <= 0 or x.shape[1] != 4:
+    """``x`` (B, 4 or 5, S, S: pre-filled photo, hole, maybe the detail hint) with Gaussian noise
+    of ``std`` added to the photo's hole pixels: drawn afresh when ``fresh`` (training), else one
+    seeded pattern for every window, so the same photo and mask always give the same fill."""
+    if std <= 0 or x.shape[1] < 4:
         return x
     if fresh:
         noise = torch.randn_like(x[:, :3])
     else:
         seeded = torch.Generator(device=x.device).manual_seed(NOISE_SEED)
         noise = torch.randn((1, 3, *x.shape[2:]), generator=seeded, device=x.device, dtype=x.dtype)
-    return torch.cat([x[:, :3] + std * noise * x[:, 3:], x[:, 3:]], dim=1)
+    return torch.cat([x[:, :3] + std * noise * x[:, 3:4], x[:, 3:]], dim=1)
 
 
 def generator_input(
@@ -267,13 +267,18 @@ def generator_input(
 
     3 channels: the hole painted in the dataset ``mean`` colour (the paper). 4 channels: the
     hole taken from ``prefill`` (a classical fill of the same images) plus the hole itself.
-    Known pixels always come from ``images``; nothing of what is under the hole is used.
+    5 channels (a refiner): also ``prefill``'s fourth channel, the detail hint
+    (``model.detail_hint``). Known pixels always come from ``images``; nothing of what is under
+    the hole is used.
     """
     if config.in_channels == 3:
         return images * (1 - hole) + mean.view(1, 3, 1, 1) * hole
     if prefill is None:
-        raise ValueError("a 4-channel generator needs the pre-filled images")
-    return torch.cat([images * (1 - hole) + prefill * hole, hole], dim=1)
+        raise ValueError(f"a {config.in_channels}-channel generator needs the pre-filled images")
+    if config.in_channels == 5 and prefill.shape[1] != 4:
+        raise ValueError("a 5-channel generator needs the detail hint as the pre-fill's fourth channel")
+    extra = [prefill[:, 3:4]] if config.in_channels == 5 else []
+    return torch.cat([images * (1 - hole) + prefill[:, :3] * hole, hole, *extra], dim=1)
 
 
 class Discriminator(nn.Module):

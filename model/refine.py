@@ -8,7 +8,9 @@ fill as its pre-fill instead of Telea's and paints the detail the shrunk window 
 Only hole pixels whose fill came mostly from windows shrunk by more than ``SHRINK`` are
 refined, with native ``size`` px windows tiled over them (``model.inference``'s tiling and
 blending); pixels outside that part of the hole keep the coarse fill, pixels outside the hole
-never change, and the refiner sees nothing of what was erased, only the coarse fill.
+never change, and the refiner sees nothing of what was erased, only the coarse fill and a map
+of how much detail the context around the hole holds (``model.detail_hint``), which tells a
+tile deep inside a big hole whether to paint a sky or grass.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from model.detail_hint import detail_hint
 from model.holes import hole_box
 from model.inference import (
     MAX_WINDOWS,
@@ -66,13 +69,19 @@ def plan_refinement(region: np.ndarray, size: int, max_windows: int = MAX_WINDOW
     return _prune(_tile(labels, stats, list(range(1, count)), size, max(region.shape), max_windows))
 
 
-def refinement_job(coarse: np.ndarray, region: np.ndarray, size: int, max_windows: int = MAX_WINDOWS) -> InpaintJob:
-    """The refiner's windows over ``region`` of the coarse result ``coarse`` ((H, W, 3) uint8)."""
+def refinement_job(
+    coarse: np.ndarray, mask: np.ndarray, region: np.ndarray, size: int, max_windows: int = MAX_WINDOWS
+) -> InpaintJob:
+    """The refiner's windows over ``region`` of the coarse result ``coarse`` ((H, W, 3) uint8)
+    of filling ``mask``: (N, size, size, 4) inputs, the coarse fill and the detail hint
+    (``model.detail_hint``, from the pixels outside ``mask`` only)."""
     windows = plan_refinement(region, size, max_windows)
-    inputs = np.zeros((len(windows), size, size, 3), np.uint8)
+    hint = detail_hint(coarse, mask, region)
+    inputs = np.zeros((len(windows), size, size, 4), np.uint8)
     holes = np.zeros((len(windows), size, size), bool)
     for i, win in enumerate(windows):
-        inputs[i] = _to_network(coarse, win, size, cv2.INTER_AREA)
+        inputs[i, ..., :3] = _to_network(coarse, win, size, cv2.INTER_AREA)
+        inputs[i, ..., 3] = _to_network(hint, win, size, cv2.INTER_AREA)
         holes[i] = _to_network(region, win, size, cv2.INTER_AREA, np.float32) > 0
     return InpaintJob(coarse, region, windows, inputs, holes, separate_holes=0)
 
@@ -89,5 +98,5 @@ def refine(
     region = coarse_share(job)
     if not region.any():
         return coarse
-    second = refinement_job(coarse, region, refiner.size)
+    second = refinement_job(coarse, job.mask, region, refiner.size)
     return finish(second, (fill or refiner.fill)(second.inputs, second.holes))

@@ -471,6 +471,7 @@ def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_ch
         "spectral": 0.0,
         "rec_blur": 0.0,
         "detail": 0.0,
+        "hint": False,
     }
     assert state["args"] == flags | added_since
     torch.save({**state, "args": flags}, out / "checkpoint.pt")  # the record a Namespace-era checkpoint holds

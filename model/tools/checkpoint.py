@@ -32,10 +32,11 @@ log = logging.getLogger(__name__)
 RUN_DEFINING = (
     "mask", "mix", "input", "adv", "rec", "rec_mean", "rec_norm", "rec_blur", "overlap", "overlap_weight", "d_arch",
     "d_width", "fm", "grid", "spectral", "detail", "d_norm", "d_shift", "ema", "smooth_share", "hole_noise",
-    "split_seed",  # another split would train on photographs the run validated on
+    "hint", "split_seed",  # another split would train on photographs the run validated on
 )  # fmt: skip
 # what runs checkpointed before an option existed trained with
 BEFORE_OPTION = {
+    "hint": False,
     "rec_mean": "pixels",
     "mix": None,
     "rec_norm": "l2",
@@ -189,6 +190,7 @@ def load_grown(generator: nn.Module, weights: dict) -> list[str]:
     """Load ``weights`` into ``generator``, which may have grown skips or the refinement since
     (both start at zero, so it is the same function); any other mismatch is an error. Returns
     the grown parameters' names."""
+    weights = with_grown_inputs(generator, weights)
     missing, unexpected = generator.load_state_dict(weights, strict=False)
     grown = [k for k in missing if k.startswith(GROWN_PARTS)]
     if unexpected or len(grown) != len(missing):
@@ -197,6 +199,19 @@ def load_grown(generator: nn.Module, weights: dict) -> list[str]:
         log.info("grown parts (their output starts at zero): %s", ", ".join(grown))
     parameters = {name for name, _ in generator.named_parameters()}
     return [k for k in grown if k in parameters]
+
+
+def with_grown_inputs(generator: nn.Module, weights: dict) -> dict:
+    """``weights`` with the first convolution's missing input channels (a refiner grown a detail
+    hint, ``--hint``) added at zero, so the grown generator starts as the same function."""
+    first = "encoder.layers.0.0.weight"
+    target = generator.state_dict().get(first)
+    saved = weights.get(first)
+    if target is None or saved is None or saved.shape[1] >= target.shape[1] or saved.shape[2:] != target.shape[2:]:
+        return weights
+    pad = saved.new_zeros(saved.shape[0], target.shape[1] - saved.shape[1], *saved.shape[2:])
+    log.info("grown input channels (their weights start at zero): %d -> %d", saved.shape[1], target.shape[1])
+    return {**weights, first: torch.cat([saved, pad], dim=1)}
 
 
 def optimiser_state_grown(saved: dict, generator: nn.Module, grown: list[str]) -> dict:

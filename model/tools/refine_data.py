@@ -30,11 +30,13 @@ log = logging.getLogger(__name__)
 
 HOLES_PER_PHOTO = 4  # drawn holes per photograph, alternately an object silhouette and a blob
 TILES_PER_HOLE = 4  # refinement windows kept per hole (at random)
+LAYOUT = "rgb+hint"  # what a cached coarse tile holds (older caches, RGB only, are not reused)
 
 
 @dataclass
 class RefinementExamples:
-    """(N, S, S, 3) uint8 truths and coarse fills, (N, S, S) bool holes to repaint."""
+    """(N, S, S, 3) uint8 truths, (N, S, S, 4) coarse fills with their detail hint (what the
+    refiner's windows hold at inference), (N, S, S) bool holes to repaint."""
 
     truth: np.ndarray
     coarse: np.ndarray
@@ -57,7 +59,7 @@ def photo_examples(
         if not region.any():
             continue  # filled at (almost) native scale already: nothing for the refiner
         filled = finish(job, coarse.fill(job.inputs, job.holes))
-        second = refinement_job(filled, region, coarse.size)
+        second = refinement_job(filled, mask, region, coarse.size)
         for i in rng.permutation(len(second.windows))[:TILES_PER_HOLE]:
             truth = _to_network(photo, second.windows[i], coarse.size, cv2.INTER_AREA)
             out.append((truth, second.inputs[i], second.holes[i]))
@@ -80,7 +82,7 @@ def refinement_examples(
     size = coarse.size
     if not tiles:
         empty = np.zeros((0, size, size, 3), np.uint8)
-        return RefinementExamples(empty, empty.copy(), np.zeros((0, size, size), bool))
+        return RefinementExamples(empty, np.zeros((0, size, size, 4), np.uint8), np.zeros((0, size, size), bool))
     truth, filled, hole = (np.stack(parts) for parts in zip(*tiles, strict=True))
     return RefinementExamples(truth, filled, hole)
 
@@ -91,7 +93,7 @@ def _cache_key(files: Sequence[Path], coarse: InpaintModel, seed: int) -> str:
     digest = hashlib.sha256(sha256_of(coarse.path).encode())
     for f in files:
         digest.update(f"{f.resolve()}|{sha256_of(f)}\n".encode())
-    digest.update(f"{seed} {HOLES_PER_PHOTO} {TILES_PER_HOLE}".encode())
+    digest.update(f"{seed} {HOLES_PER_PHOTO} {TILES_PER_HOLE} {LAYOUT}".encode())
     return digest.hexdigest()[:16]
 
 

@@ -116,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(zero-initialised; --resume or --init-from may grow them onto a run without)",
     )
     p.add_argument(
+        "--hint",
+        action="store_true",
+        help="with --input coarse: a fifth input channel, how much detail the context around the hole holds, "
+        "spread into it (model.detail_hint), so a tile inside a big hole knows sky from grass "
+        "(--init-from a 4-channel export grows it, starting at zero)",
+    )
+    p.add_argument(
         "--upsample",
         choices=UPSAMPLE_MODES,
         help="the decoder's 2x upsampling before each convolution: nearest (the paper's) or bilinear, which "
@@ -289,7 +296,7 @@ def generator_config(config: TrainConfig) -> GeneratorConfig:
     correction = config.input in ("telea", "coarse")
     return GeneratorConfig(
         image_size=config.image_size,
-        in_channels=4 if correction else 3,
+        in_channels=5 if config.hint else 4 if correction else 3,
         residual=correction,
         skips=config.skips,
         refine=config.refine,

@@ -37,6 +37,7 @@ class TrainConfig:
     coarse: Path | None = None  # with input "coarse": the export whose shrunk-window fills are refined
     skips: bool = False
     refine: bool = False
+    hint: bool = False  # with input "coarse": the detail hint as a fifth input channel
     upsample: str = "nearest"
     hole_noise: float = 0.0
     # the schedule and the moving average
@@ -112,6 +113,8 @@ class TrainConfig:
             )
         if (self.input == "coarse") != (self.coarse is not None):
             raise ValueError("--input coarse trains a refiner of --coarse EXPORT's fills: give both or neither")
+        if self.hint and self.input != "coarse":
+            raise ValueError("--hint gives a refiner the context's detail map: it needs --input coarse")
         if self.mix is not None and self.mask != "mixed":
             raise ValueError(f"--mix reweights mixed holes: it needs --mask mixed, not --mask {self.mask}")
 

@@ -1,0 +1,74 @@
+"""Where a hole should hold detail: the context's local amount of detail, carried into the hole.
+
+A refiner tile deep inside a big hole holds nothing but the smooth coarse fill, so the refiner
+cannot tell whether the photograph was sky or grass there, and paints the same detail on both.
+This map tells it: the photograph's local detail (gradient magnitude averaged over a few
+pixels, as ``ce-train --detail`` and the evaluation's ``invented`` measure it) around the hole,
+spread into the hole by normalised convolution, finest scale first. Only known pixels count;
+nothing under the mask reaches it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from model.holes import hole_box
+
+STEP = 4  # the map is built on a grid this many px apart (the detail is averaged over as much)
+SCALES = (2.0, 8.0, 32.0, 128.0)  # normalised-convolution widths, in grid cells (8-512 px)
+ENOUGH = 0.2  # a scale answers where at least this share of its weight fell on known pixels
+FULL = 0.25  # local detail (grey-level gradient per px, in 0-1 units) that the map's 255 stands for
+MARGIN = 256  # context, in px, read around the region's bounding box
+
+
+def local_detail_grid(image: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The grey image's gradient magnitude averaged over ``STEP`` px cells, over known pixels only
+    (a difference that touches a hole pixel is left out), and each cell's known share."""
+    grey = image.astype(np.float32).mean(axis=2) / 255.0
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+    usable = cv2.erode(known.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
+    magnitude = np.sqrt(gx * gx + gy * gy) * usable
+    cells = (max(1, image.shape[1] // STEP), max(1, image.shape[0] // STEP))
+    share = cv2.resize(usable, cells, interpolation=cv2.INTER_AREA)
+    total = cv2.resize(magnitude, cells, interpolation=cv2.INTER_AREA)
+    return total / np.maximum(share, 1e-6), share
+
+
+def spread(values: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """``values`` where ``share`` is whole, and elsewhere their weighted average over the
+    narrowest Gaussian of ``SCALES`` that reaches enough known cells (the widest otherwise)."""
+    weighted = values * share
+    out = np.zeros_like(values)
+    todo = np.ones(values.shape, bool)
+    for i, sigma in enumerate(SCALES):
+        num = cv2.GaussianBlur(weighted, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+        den = cv2.GaussianBlur(share, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+        take = todo & ((den >= ENOUGH) | (i == len(SCALES) - 1))
+        out[take] = num[take] / np.maximum(den[take], 1e-6)
+        todo &= ~take
+    whole = share >= 0.999
+    out[whole] = values[whole]
+    return out
+
+
+def detail_hint(image: np.ndarray, mask: np.ndarray, region: np.ndarray | None = None) -> np.ndarray:
+    """(H, W) uint8: the expected local detail at every pixel around and inside ``region``
+    (default the mask), 255 = ``FULL``; zero outside that area. ``image`` (H, W, 3) uint8 is
+    read only where ``mask`` (the erased pixels) is False."""
+    hint = np.zeros(mask.shape, np.uint8)
+    box = hole_box(mask if region is None else region)
+    if box is None:
+        return hint
+    h, w = mask.shape
+    ys = slice(max(0, box[0].start - MARGIN), min(h, box[0].stop + MARGIN))
+    xs = slice(max(0, box[1].start - MARGIN), min(w, box[1].stop + MARGIN))
+    values, share = local_detail_grid(image[ys, xs], ~mask[ys, xs])
+    if share.max() <= 0:
+        return hint  # no known pixel near the region: nothing to say
+    grid = spread(values, share)
+    size = (xs.stop - xs.start, ys.stop - ys.start)
+    full = cv2.resize(grid, size, interpolation=cv2.INTER_LINEAR)
+    hint[ys, xs] = np.clip(np.round(full * (255.0 / FULL)), 0, 255).astype(np.uint8)
+    return hint

@@ -1,0 +1,86 @@
+"""The refiner's detail hint: detail where the context has it, none where it is flat, nothing
+read from under the mask; and a refiner grown to read it starts as the same function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from model.detail_hint import FULL, detail_hint, local_detail_grid
+from model.export import DEFAULT_WEIGHTS, GeneratorMeta, export_generator
+from model.inference import finish, load_generator, prepare
+from model.networks import Generator, GeneratorConfig
+from model.refine import coarse_share, refine, refinement_job
+from model.tools.checkpoint import load_grown
+
+SIZE = 128
+
+
+def _sky_over_grass(h: int = 600, w: int = 800) -> tuple[np.ndarray, np.ndarray]:
+    """A flat blue top half over a noisy green bottom half, and a tall hole across both."""
+    rng = np.random.default_rng(0)
+    image = np.empty((h, w, 3), np.uint8)
+    image[: h // 2] = (110, 160, 220)
+    grass = 90 + rng.normal(0, 30, (h - h // 2, w, 1)) * np.array([0.5, 1.0, 0.4])
+    image[h // 2 :] = np.clip(grass, 0, 255).astype(np.uint8)
+    hole = np.zeros((h, w), bool)
+    hole[100:500, 250:550] = True
+    return image, hole
+
+
+def test_the_hint_asks_for_detail_where_the_context_has_it() -> None:
+    image, hole = _sky_over_grass()
+    hint = detail_hint(image, hole).astype(np.float32) * FULL / 255
+    sky, grass = hint[100:200, 250:550], hint[400:500, 250:550]  # the hole's parts by each side
+    own, _ = local_detail_grid(image[520:], np.ones((80, image.shape[1]), bool))  # the grass outside
+    assert sky.mean() < 0.005, "flat context: (almost) no detail asked for"
+    assert 0.7 * own.mean() < grass.mean() < 1.3 * own.mean(), "noisy context: as much detail as it has"
+    assert grass.mean() > 10 * sky.mean()
+    flat = np.full_like(image, 128)
+    assert detail_hint(flat, hole).max() == 0
+
+
+def test_the_hint_reads_nothing_under_the_mask() -> None:
+    image, hole = _sky_over_grass()
+    erased = image.copy()
+    erased[hole] = np.random.default_rng(1).integers(0, 256, (int(hole.sum()), 3))
+    assert np.array_equal(detail_hint(image, hole), detail_hint(erased, hole))
+
+
+def test_a_grown_hint_channel_starts_at_zero() -> None:
+    torch.manual_seed(0)
+    four = Generator(GeneratorConfig(in_channels=4, residual=True, skips=True)).eval()
+    five = Generator(GeneratorConfig(in_channels=5, residual=True, skips=True)).eval()
+    load_grown(five, four.state_dict())
+    x = torch.rand(2, 4, SIZE, SIZE) * 2 - 1
+    hint = torch.rand(2, 1, SIZE, SIZE) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(four(x), five(torch.cat([x, hint], dim=1)), atol=1e-5)
+
+
+def test_a_hint_refiner_repaints_by_the_hint_and_reads_nothing_erased(photo_path: Path, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    path = tmp_path / "refiner.pt"
+    meta = GeneratorMeta(mask_type="mixed", mean_colour=[0.5] * 3, training={"input": "coarse"})
+    export_generator(Generator(GeneratorConfig(in_channels=5)).eval(), meta, path)  # not residual: not zero
+    refiner, coarse_model = load_generator(path), load_generator(DEFAULT_WEIGHTS)
+    assert refiner.refines
+    photo = np.asarray(Image.open(photo_path).convert("RGB"))
+    ys, xs = np.ogrid[: photo.shape[0], : photo.shape[1]]
+    hole = (ys - 250) ** 2 + (xs - 380) ** 2 <= 150**2
+    results = []
+    for erased in (photo, np.where(hole[..., None], 255 - photo, photo).astype(np.uint8)):
+        job = prepare(erased, hole, SIZE)
+        coarse = finish(job, coarse_model.fill(job.inputs, job.holes))
+        refined = refine(job, coarse, refiner)
+        assert np.array_equal(refined[~hole], photo[~hole])
+        results.append(refined)
+    assert np.array_equal(*results), "what was under the hole never reaches the fill"
+    second = refinement_job(coarse, hole, coarse_share(job), SIZE)
+    assert second.inputs.shape[-1] == 4 and second.inputs[..., 3].any()
+    blind = second.inputs.copy()
+    blind[..., 3] = 0
+    assert not np.array_equal(refiner.fill(second.inputs, second.holes), refiner.fill(blind, second.holes))
