@@ -20,20 +20,38 @@ SCALES = (2.0, 8.0, 32.0, 128.0)  # normalised-convolution widths, in grid cells
 ENOUGH = 0.2  # a scale answers where at least this share of its weight fell on known pixels
 FULL = 0.25  # local detail (grey-level gradient per px, in 0-1 units) that the map's 255 stands for
 MARGIN = 256  # context, in px, read around the region's bounding box
+BAND = 1 << 21  # pixels of the photo whose gradients are held at once
 
 
 def local_detail_grid(image: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The grey image's gradient magnitude averaged over ``STEP`` px cells, over known pixels only
-    (a difference that touches a hole pixel is left out), and each cell's known share."""
-    grey = image.astype(np.float32).mean(axis=2) / 255.0
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
-    usable = cv2.erode(known.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
-    magnitude = np.sqrt(gx * gx + gy * gy) * usable
-    cells = (max(1, image.shape[1] // STEP), max(1, image.shape[0] // STEP))
-    share = cv2.resize(usable, cells, interpolation=cv2.INTER_AREA)
-    total = cv2.resize(magnitude, cells, interpolation=cv2.INTER_AREA)
-    return total / np.maximum(share, 1e-6), share
+    (a difference that touches a hole pixel is left out), and each cell's known share. Works in
+    bands of ``BAND`` rows, so a 48-megapixel photo costs a band's floats, not the photo's."""
+    h, w = known.shape
+    cells_y, cells_x = -(-h // STEP), -(-w // STEP)
+    values = np.zeros((cells_y, cells_x), np.float32)
+    share = np.zeros((cells_y, cells_x), np.float32)
+    rows = max(STEP, BAND // max(1, w) // STEP * STEP)
+    for r0 in range(0, h, rows):
+        r1 = min(h, r0 + rows)
+        a0, a1 = max(0, r0 - 1), min(h, r1 + 1)  # one row of context each side for the differences
+        grey = image[a0:a1].astype(np.float32).mean(axis=2) / 255.0
+        gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+        gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+        usable = cv2.erode(known[a0:a1].astype(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
+        usable = usable[r0 - a0 : r1 - a0].astype(np.float32)
+        magnitude = np.sqrt(gx * gx + gy * gy)[r0 - a0 : r1 - a0] * usable
+        c0 = r0 // STEP
+        values[c0 : c0 + -(-(r1 - r0) // STEP)] = _cell_means(magnitude)
+        share[c0 : c0 + -(-(r1 - r0) // STEP)] = _cell_means(usable)
+    return values / np.maximum(share, 1e-6), share
+
+
+def _cell_means(array: np.ndarray) -> np.ndarray:
+    """Means over ``STEP`` x ``STEP`` cells (the last row and column of cells may be partial)."""
+    h, w = array.shape
+    padded = np.pad(array, ((0, -h % STEP), (0, -w % STEP)), mode="edge")
+    return padded.reshape(padded.shape[0] // STEP, STEP, -1, STEP).mean(axis=(1, 3))
 
 
 def spread(values: np.ndarray, share: np.ndarray) -> np.ndarray:
@@ -67,8 +85,6 @@ def detail_hint(image: np.ndarray, mask: np.ndarray, region: np.ndarray | None =
     values, share = local_detail_grid(image[ys, xs], ~mask[ys, xs])
     if share.max() <= 0:
         return hint  # no known pixel near the region: nothing to say
-    grid = spread(values, share)
-    size = (xs.stop - xs.start, ys.stop - ys.start)
-    full = cv2.resize(grid, size, interpolation=cv2.INTER_LINEAR)
-    hint[ys, xs] = np.clip(np.round(full * (255.0 / FULL)), 0, 255).astype(np.uint8)
+    grid = np.clip(np.round(spread(values, share) * (255.0 / FULL)), 0, 255).astype(np.uint8)
+    hint[ys, xs] = cv2.resize(grid, (xs.stop - xs.start, ys.stop - ys.start), interpolation=cv2.INTER_LINEAR)
     return hint
