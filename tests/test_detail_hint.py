@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
+import model.detail_hint as detail_hint_module
 from model.detail_hint import FULL, detail_hint, local_detail_grid
 from model.export import DEFAULT_WEIGHTS, GeneratorMeta, export_generator
 from model.inference import finish, load_generator, prepare
@@ -27,7 +29,7 @@ def _sky_over_grass(h: int = 600, w: int = 800) -> tuple[np.ndarray, np.ndarray]
     grass = 90 + rng.normal(0, 30, (h - h // 2, w, 1)) * np.array([0.5, 1.0, 0.4])
     image[h // 2 :] = np.clip(grass, 0, 255).astype(np.uint8)
     hole = np.zeros((h, w), bool)
-    hole[100:500, 250:550] = True
+    hole[h // 6 : h * 5 // 6, w * 5 // 16 : w * 11 // 16] = True
     return image, hole
 
 
@@ -84,3 +86,10 @@ def test_a_hint_refiner_repaints_by_the_hint_and_reads_nothing_erased(photo_path
     blind = second.inputs.copy()
     blind[..., 3] = 0
     assert not np.array_equal(refiner.fill(second.inputs, second.holes), refiner.fill(blind, second.holes))
+
+
+def test_the_hint_is_the_same_in_bands(monkeypatch: pytest.MonkeyPatch) -> None:
+    image, hole = _sky_over_grass(301, 403)  # sizes that are no multiple of the cell
+    whole = detail_hint(image, hole)
+    monkeypatch.setattr(detail_hint_module, "BAND", 403 * 10)  # bands of 8 rows
+    assert np.array_equal(detail_hint(image, hole), whole)
