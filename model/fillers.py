@@ -144,11 +144,21 @@ def fill_through(model: InpaintModel, windows: np.ndarray, holes: np.ndarray, ru
 
 
 @dataclass
+class FirstPass:
+    """A refined filler's output from ``run``: the coarse windows' outputs, and the runner the
+    second pass's forward passes go through (the lane's own: the server's compute thread)."""
+
+    outputs: np.ndarray
+    runner: Runner
+
+
+@dataclass
 class RefinedFiller(GeneratorFiller):
     """A generator whose fills from windows shrunk by more than 1.5x are painted again at the
-    photo's own scale by a native-scale refiner (``model.refine``). The second pass needs the
-    first one's blended result, so ``run`` does both (each forward pass through the runner)
-    and ``finish`` has nothing left to do."""
+    photo's own scale by a native-scale refiner (``model.refine``). ``run`` does only the first
+    pass's forward passes, batched like any generator's, so a server's batcher thread is free
+    again at once; ``finish`` blends them, plans the second pass and runs its forward passes
+    through the same runner, then blends those: in the caller's thread, per image."""
 
     refiner: InpaintModel = field(kw_only=True)
 
@@ -156,13 +166,12 @@ class RefinedFiller(GeneratorFiller):
     def export(self) -> InpaintModel:
         return self.refiner
 
-    def run(self, works: list[InpaintJob], runner: Runner = IN_PLACE) -> list[np.ndarray]:
-        fill = partial(fill_through, self.refiner, runner=runner)
-        outputs = super().run(works, runner)
-        return [refine(w, inference.finish(w, out), self.refiner, fill) for w, out in zip(works, outputs, strict=True)]
+    def run(self, works: list[InpaintJob], runner: Runner = IN_PLACE) -> list[FirstPass]:
+        return [FirstPass(out, runner) for out in super().run(works, runner)]
 
-    def finish(self, work: InpaintJob, output: np.ndarray) -> np.ndarray:
-        return output
+    def finish(self, work: InpaintJob, output: FirstPass) -> np.ndarray:
+        fill = partial(fill_through, self.refiner, runner=output.runner)
+        return refine(work, inference.finish(work, output.outputs), self.refiner, fill)
 
 
 CLASSICAL_TITLES = {"telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes"}
