@@ -4,8 +4,9 @@ A refiner tile deep inside a big hole holds nothing but the smooth coarse fill, 
 cannot tell whether the photograph was sky or grass there, and paints the same detail on both.
 This map tells it: the photograph's local detail (gradient magnitude averaged over a few
 pixels, as ``ce-train --detail`` and the evaluation's ``invented`` measure it) around the hole,
-spread into the hole by normalised convolution, finest scale first. Only known pixels count;
-nothing under the mask reaches it.
+spread into the hole by normalised convolution, the finest scale that reaches known pixels
+taking over smoothly from the coarser ones. Only known pixels count; nothing under the mask
+reaches it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from model.holes import hole_box
 
 STEP = 4  # the map is built on a grid this many px apart (the detail is averaged over as much)
 SCALES = (2.0, 8.0, 32.0, 128.0)  # normalised-convolution widths, in grid cells (8-512 px)
-ENOUGH = 0.2  # a scale answers where at least this share of its weight fell on known pixels
+ENOUGH = 0.2  # a scale answers alone where at least this share of its weight fell on known pixels
 FULL = 0.25  # local detail (grey-level gradient per px, in 0-1 units) that the map's 255 stands for
 MARGIN = 256  # context, in px, read around the region's bounding box
 BAND = 1 << 21  # pixels of the photo whose gradients are held at once
@@ -55,20 +56,18 @@ def _cell_means(array: np.ndarray) -> np.ndarray:
 
 
 def spread(values: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """``values`` where ``share`` is whole, and elsewhere their weighted average over the
-    narrowest Gaussian of ``SCALES`` that reaches enough known cells (the widest otherwise)."""
+    """``values`` where ``share`` is whole, and elsewhere their weighted averages over Gaussians
+    of ``SCALES``, each finer one taking over as its known weight reaches ``ENOUGH``. The blend
+    is continuous: a hard switch between scales draws a step along a contour of the hole, and a
+    network fed the map paints that step as a line."""
     weighted = values * share
-    out = np.zeros_like(values)
-    todo = np.ones(values.shape, bool)
-    for i, sigma in enumerate(SCALES):
+    out = np.full_like(values, weighted.sum() / max(float(share.sum()), 1e-6))  # far from anything known
+    for sigma in reversed(SCALES):
         num = cv2.GaussianBlur(weighted, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
         den = cv2.GaussianBlur(share, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
-        take = todo & ((den >= ENOUGH) | (i == len(SCALES) - 1))
-        out[take] = num[take] / np.maximum(den[take], 1e-6)
-        todo &= ~take
-    whole = share >= 0.999
-    out[whole] = values[whole]
-    return out
+        confident = np.clip(den / ENOUGH, 0.0, 1.0)
+        out = confident * (num / np.maximum(den, 1e-6)) + (1 - confident) * out
+    return share * values + (1 - share) * out
 
 
 def detail_hint(image: np.ndarray, mask: np.ndarray, region: np.ndarray | None = None) -> np.ndarray:

@@ -116,3 +116,16 @@ def test_on_photographs_the_hint_predicts_the_detail_under_the_hole(shared_data:
         mean_error.append(np.mean((inside - np.log(outside + 1e-3)) ** 2))
     assert np.mean(correlations) > 0.2
     assert np.mean(hint_error) < 0.85 * np.mean(mean_error)
+
+
+def test_the_hint_has_no_steps_inside_a_hole(photo_path: Path) -> None:
+    """A step in the map (a hard switch between spreading scales) follows a contour of the hole,
+    and a refiner paints it as a line: inside the hole the map changes by a few levels at most
+    from one pixel to the next."""
+    image = np.asarray(Image.open(photo_path).convert("RGB"))
+    ys, xs = np.ogrid[: image.shape[0], : image.shape[1]]
+    hole = (ys - 250) ** 2 + ((xs - 380) / 1.5) ** 2 <= 180**2
+    hint = detail_hint(image, hole).astype(int)
+    inner = cv2.erode(hole.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    steps = np.maximum(np.abs(np.diff(hint, axis=0))[:, :-1], np.abs(np.diff(hint, axis=1))[:-1, :])
+    assert steps[inner[:-1, :-1]].max() <= 4, "a hard switch between scales steps by 7 levels a pixel here"
