@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 HOLES_PER_PHOTO = 4  # drawn holes per photograph, alternately an object silhouette and a blob
 TILES_PER_HOLE = 4  # refinement windows kept per hole (at random)
-LAYOUT = "rgb+hint"  # what a cached coarse tile holds (older caches, RGB only, are not reused)
+LAYOUT = "rgb+hint v2"  # what a cached tile holds: a new value (a new hint) makes new caches
 
 
 @dataclass
