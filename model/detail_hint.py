@@ -3,7 +3,8 @@
 A refiner tile deep inside a big hole holds nothing but the smooth coarse fill, so the refiner
 cannot tell whether the photograph was sky or grass there, and paints the same detail on both.
 This map tells it: the photograph's local detail (gradient magnitude averaged over a few
-pixels, as ``ce-train --detail`` and the evaluation's ``invented`` measure it) around the hole,
+pixels, as ``ce-train --detail`` and the evaluation's ``invented`` measure it, here from
+Sobel-smoothed differences so that it can be computed in bands) around the hole,
 spread into the hole by normalised convolution, the finest scale that reaches known pixels
 taking over smoothly from the coarser ones. Only known pixels count; nothing under the mask
 reaches it.
@@ -42,9 +43,8 @@ def local_detail_grid(image: np.ndarray, known: np.ndarray) -> tuple[np.ndarray,
         usable = cv2.erode(known[a0:a1].astype(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
         usable = usable[r0 - a0 : r1 - a0].astype(np.float32)
         magnitude = np.sqrt(gx * gx + gy * gy)[r0 - a0 : r1 - a0] * usable
-        c0 = r0 // STEP
-        values[c0 : c0 + -(-(r1 - r0) // STEP)] = _cell_means(magnitude)
-        share[c0 : c0 + -(-(r1 - r0) // STEP)] = _cell_means(usable)
+        cells = slice(r0 // STEP, r0 // STEP + -(-(r1 - r0) // STEP))
+        values[cells], share[cells] = _cell_means(magnitude), _cell_means(usable)
     return values / np.maximum(share, 1e-6), share
 
 

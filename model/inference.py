@@ -88,6 +88,11 @@ class InpaintModel:
         filled by a coarse generator, so they are not pre-filled by Telea."""
         return self.meta.training.get("input") == "coarse"
 
+    @property
+    def reads_hint(self) -> bool:
+        """A refiner trained with ``--hint``: its windows carry the detail hint as a fourth channel."""
+        return self.refines and self.generator.config.in_channels == 5
+
     def fill(self, windows: np.ndarray, holes: np.ndarray) -> np.ndarray:
         """Run the generator on (N, S, S, 3) uint8 windows with (N, S, S) bool holes, chunk by
         chunk in this thread (a refiner's windows have a fourth channel: ``model.refine``).

@@ -70,18 +70,25 @@ def plan_refinement(region: np.ndarray, size: int, max_windows: int = MAX_WINDOW
 
 
 def refinement_job(
-    coarse: np.ndarray, mask: np.ndarray, region: np.ndarray, size: int, max_windows: int = MAX_WINDOWS
+    coarse: np.ndarray,
+    mask: np.ndarray,
+    region: np.ndarray,
+    size: int,
+    max_windows: int = MAX_WINDOWS,
+    hint: bool = True,
 ) -> InpaintJob:
     """The refiner's windows over ``region`` of the coarse result ``coarse`` ((H, W, 3) uint8)
     of filling ``mask``: (N, size, size, 4) inputs, the coarse fill and the detail hint
-    (``model.detail_hint``, from the pixels outside ``mask`` only)."""
+    (``model.detail_hint``, from the pixels outside ``mask`` only); without ``hint`` (a refiner
+    that does not read it) only the coarse fill, and the hint is not computed."""
     windows = plan_refinement(region, size, max_windows)
-    hint = detail_hint(coarse, mask, region)
-    inputs = np.zeros((len(windows), size, size, 4), np.uint8)
+    detail = detail_hint(coarse, mask, region) if hint else None
+    inputs = np.zeros((len(windows), size, size, 4 if hint else 3), np.uint8)
     holes = np.zeros((len(windows), size, size), bool)
     for i, win in enumerate(windows):
         inputs[i, ..., :3] = _to_network(coarse, win, size, cv2.INTER_AREA)
-        inputs[i, ..., 3] = _to_network(hint, win, size, cv2.INTER_AREA)
+        if detail is not None:
+            inputs[i, ..., 3] = _to_network(detail, win, size, cv2.INTER_AREA)
         holes[i] = _to_network(region, win, size, cv2.INTER_AREA, np.float32) > 0
     return InpaintJob(coarse, region, windows, inputs, holes, separate_holes=0)
 
@@ -98,5 +105,5 @@ def refine(
     region = coarse_share(job)
     if not region.any():
         return coarse
-    second = refinement_job(coarse, job.mask, region, refiner.size)
+    second = refinement_job(coarse, job.mask, region, refiner.size, hint=refiner.reads_hint)
     return finish(second, (fill or refiner.fill)(second.inputs, second.holes))

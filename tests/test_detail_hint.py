@@ -86,7 +86,8 @@ def test_a_hint_refiner_repaints_by_the_hint_and_reads_nothing_erased(photo_path
         results.append(refined)
     assert np.array_equal(*results), "what was under the hole never reaches the fill"
     second = refinement_job(coarse, hole, coarse_share(job), SIZE)
-    assert second.inputs.shape[-1] == 4 and second.inputs[..., 3].any()
+    assert second.inputs.shape[-1] == 4 and second.inputs[..., 3].any() and refiner.reads_hint
+    assert refinement_job(coarse, hole, coarse_share(job), SIZE, hint=False).inputs.shape[-1] == 3
     blind = second.inputs.copy()
     blind[..., 3] = 0
     assert not np.array_equal(refiner.fill(second.inputs, second.holes), refiner.fill(blind, second.holes))
