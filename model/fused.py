@@ -11,8 +11,9 @@ forward pass) and runs each convolution at a quarter of the pixels with four tim
 output channels, which oneDNN executes faster. The result equals the training form to float
 rounding (a test checks it).
 
-A generator with bilinear upsampling (``GeneratorConfig.upsample``) has no phase form: its
-stages keep the upsample and only fold the batch norm.
+A generator with bilinear upsampling (``GeneratorConfig.upsample``) or reflect padding
+(``GeneratorConfig.padding``) has no phase form: its stages keep the upsample and only fold the
+batch norm.
 
 The first stage (4x4 -> 8x8) stays as it is: at 4x4 its cost is reading the weights, and the
 phase form would read four times as many. Activations and skip additions run in place: at
@@ -51,8 +52,9 @@ class PhaseUpsampleConv(nn.Module):
 
     def __init__(self, conv: nn.Conv2d, batch_norm: nn.BatchNorm2d | None, relu: bool) -> None:
         super().__init__()
-        if conv.kernel_size != (3, 3) or conv.padding != (1, 1) or conv.stride != (1, 1):
-            raise ValueError("only 3x3, stride 1, padding 1 convolutions have a phase form")
+        shape = (conv.kernel_size, conv.padding, conv.stride, conv.padding_mode)
+        if shape != ((3, 3), (1, 1), (1, 1), "zeros"):
+            raise ValueError("only 3x3, stride 1, zero padding 1 convolutions have a phase form")
         conv = _folded(conv, batch_norm)
         weight = conv.weight.detach()
         bias = conv.bias.detach()
@@ -85,9 +87,10 @@ def _conv_of(stage: nn.Sequential) -> nn.Conv2d:
     return _folded(conv, next((m for m in stage if isinstance(m, nn.BatchNorm2d)), None))
 
 
-class BilinearUpsampleConv(nn.Module):
-    """``upsample(2, bilinear) -> conv3x3 [-> batch norm] [-> ReLU]`` with the batch norm folded:
-    a bilinear map has no phase form, so only the fold is gained."""
+class UpsampleConv(nn.Module):
+    """``upsample(2) -> conv3x3 [-> batch norm] [-> ReLU]`` with the batch norm folded, for the
+    stages with no phase form: a bilinear map has none, and neither has a reflect-padded
+    convolution (the upsampled map's edge reflects other pixels than the small map's)."""
 
     def __init__(self, upsample: nn.Upsample, conv: nn.Conv2d, batch_norm: nn.BatchNorm2d | None, relu: bool) -> None:
         super().__init__()
@@ -100,14 +103,14 @@ class BilinearUpsampleConv(nn.Module):
         return y.relu_() if self.relu else y
 
 
-def _decoder_stage(stage: nn.Sequential) -> PhaseUpsampleConv | BilinearUpsampleConv:
+def _decoder_stage(stage: nn.Sequential) -> PhaseUpsampleConv | UpsampleConv:
     upsample, conv, *rest = stage
     if not (isinstance(upsample, nn.Upsample) and upsample.scale_factor == 2 and upsample.mode in UPSAMPLE_MODES):
         raise ValueError("a decoder stage must start with a 2x nearest or bilinear upsample")
     batch_norm = next((m for m in rest if isinstance(m, nn.BatchNorm2d)), None)
     relu = any(isinstance(m, nn.ReLU) for m in rest)
-    if upsample.mode == "bilinear":
-        return BilinearUpsampleConv(upsample, conv, batch_norm, relu)
+    if upsample.mode == "bilinear" or conv.padding_mode != "zeros":
+        return UpsampleConv(upsample, conv, batch_norm, relu)
     return PhaseUpsampleConv(conv, batch_norm, relu)
 
 

@@ -50,6 +50,11 @@ class GeneratorConfig:
     # a deterministic network has nothing to draw sand or foliage from but its context, and
     # paints streaks continuing it; noise gives an adversary a source of variation to shape
     hole_noise: float = 0.0
+    # what every convolution reads beyond the map's edge. zeros (every export before this field):
+    # the edge of a window is a step in each input channel, so a refiner whose window lies inside
+    # a big hole can anchor a pattern to its own frame (it drew rings a few px inside it).
+    # reflect: the frame looks like more of the same content, as it is on the photo
+    padding: str = "zeros"
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -67,6 +72,7 @@ class GeneratorConfig:
             refine=bool(data.get("refine", False)),
             upsample=str(data.get("upsample", "nearest")),
             hole_noise=float(data.get("hole_noise", 0.0)),
+            padding=str(data.get("padding", "zeros")),
         )
 
     @property
@@ -120,6 +126,7 @@ def _down_stack(widths: tuple[int, ...], in_channels: int = 3) -> list[nn.Sequen
 
 
 UPSAMPLE_MODES = ("nearest", "bilinear")
+PADDING_MODES = ("zeros", "reflect")
 
 
 def _upsample(mode: str) -> nn.Upsample:
@@ -171,6 +178,8 @@ class Generator(nn.Module):
             raise ValueError("in_channels must be 3 (RGB), 4 (RGB + hole mask) or 5 (+ detail hint)")
         if cfg.upsample not in UPSAMPLE_MODES:
             raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, not {cfg.upsample!r}")
+        if cfg.padding not in PADDING_MODES:
+            raise ValueError(f"padding must be one of {PADDING_MODES}, not {cfg.padding!r}")
         self.encoder = Encoder(cfg.encoder_widths, cfg.in_channels)
         code = self.encoder.out_channels
         self.channel_fc = ChannelWiseFC(code, cfg.bottleneck_size)
@@ -204,6 +213,7 @@ class Generator(nn.Module):
             else None
         )
         init_dcgan_(self)
+        _set_padding_(self, cfg.padding)
         if self.refine is not None:
             # zero: a generator grown by it (--resume, --init-from) starts as the same function
             nn.init.zeros_(self.refine[-1].weight)
@@ -376,6 +386,14 @@ def init_dcgan_(module: nn.Module) -> None:
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+def _set_padding_(module: nn.Module, mode: str) -> None:
+    """Every padded convolution of ``module`` pads with ``mode`` (no parameter changes, so an
+    export trained with zero padding loads into either)."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d) and any(p > 0 for p in m.padding):
+            m.padding_mode = mode
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -187,6 +189,8 @@ def test_the_inference_form_computes_what_the_trained_generator_computes() -> No
         GeneratorConfig(in_channels=4, residual=True, skips=True, refine=True),
         GeneratorConfig(in_channels=4, residual=True, skips=True, upsample="bilinear"),
         GeneratorConfig(in_channels=4, residual=True, skips=True, upsample="bilinear", hole_noise=0.1),
+        GeneratorConfig(in_channels=5, residual=True, skips=True, upsample="bilinear", padding="reflect"),
+        GeneratorConfig(in_channels=4, residual=True, skips=True, refine=True, padding="reflect"),  # no phase form
     ):
         trained = randomised_generator(config)
         fused = fuse_for_inference(trained)
@@ -241,6 +245,30 @@ def test_bilinear_upsampling_is_part_of_the_config_and_changes_the_function() ->
     assert all(m.mode == "bilinear" for m in bilinear.modules() if isinstance(m, torch.nn.Upsample))
     with pytest.raises(ValueError, match="upsample"):
         Generator(GeneratorConfig(upsample="bicubic"))
+
+
+def test_reflect_padding_makes_a_windows_frame_no_edge() -> None:
+    """A reflect-padded generator reads its window's edge as more of the same content: a flat
+    window stays flat through every convolution (a zero-padded one steps at the frame, which a
+    refiner inside a big hole learnt to draw rings along). The weights are the same tensors, so
+    a zero-padded export starts one."""
+    config = GeneratorConfig(in_channels=5, residual=True, skips=True, upsample="bilinear", padding="reflect")
+    assert GeneratorConfig.from_dict(config.to_dict()) == config
+    legacy = {k: v for k, v in config.to_dict().items() if k != "padding"}
+    assert GeneratorConfig.from_dict(legacy).padding == "zeros"
+    zeros = randomised_generator(replace(config, padding="zeros"))
+    reflect = Generator(config).eval()
+    reflect.load_state_dict(zeros.state_dict())
+    padded = [m for m in reflect.modules() if isinstance(m, torch.nn.Conv2d) and m.padding != (0, 0)]
+    assert padded and all(m.padding_mode == "reflect" for m in padded)
+    flat = torch.full((1, 5, 128, 128), 0.3)
+    with torch.no_grad():
+        for name, generator in (("reflect", reflect), ("zeros", zeros)):
+            h = generator.encoder.layers[0](flat)
+            frame_step = (h[..., 0, :] - h[..., 32, :]).abs().max()
+            assert (frame_step < 1e-5) == (name == "reflect"), name
+    with pytest.raises(ValueError, match="padding"):
+        Generator(GeneratorConfig(padding="circular"))
 
 
 def test_hole_noise_is_fresh_in_training_seeded_at_inference_and_only_in_the_hole() -> None:

@@ -472,6 +472,7 @@ def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_ch
         "rec_blur": 0.0,
         "detail": 0.0,
         "hint": False,
+        "padding": "zeros",
     }
     assert state["args"] == flags | added_since
     torch.save({**state, "args": flags}, out / "checkpoint.pt")  # the record a Namespace-era checkpoint holds
@@ -496,6 +497,9 @@ def test_resuming_with_another_loss_is_refused_with_a_message(photo_folder: Path
     with pytest.raises(SystemExit, match=r"--rec-norm l1 \(the run's: l2\)"):  # another reconstruction loss
         main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "3", "--resume",
               "--rec-norm", "l1"])  # fmt: skip
+    with pytest.raises(SystemExit, match=r"--padding reflect \(the run's: zeros\)"):  # no parameter, another network
+        main([*_argv(photo_folder, out), "--adv", "0", "--overlap", "0", "--steps", "3", "--resume",
+              "--padding", "reflect"])  # fmt: skip
     main([*_argv(photo_folder, out), "--adv", "0", "--mask", "center", "--steps", "3", "--resume", "--retarget"])
     assert read_export(out / "generator.pt")["mask_type"] == "center"
     # a run checkpointed before --rec-mean existed averaged over pixels: psnr is a change of loss

@@ -32,11 +32,13 @@ log = logging.getLogger(__name__)
 RUN_DEFINING = (
     "mask", "mix", "input", "adv", "rec", "rec_mean", "rec_norm", "rec_blur", "overlap", "overlap_weight", "d_arch",
     "d_width", "fm", "grid", "spectral", "detail", "d_norm", "d_shift", "ema", "smooth_share", "hole_noise",
-    "hint", "split_seed",  # another split would train on photographs the run validated on
+    "hint", "upsample", "padding",  # not parameters: a resume that forgot them would train another network
+    "split_seed",  # another split would train on photographs the run validated on
 )  # fmt: skip
 # what runs checkpointed before an option existed trained with
 BEFORE_OPTION = {
     "hint": False,
+    "padding": "zeros",
     "rec_mean": "pixels",
     "mix": None,
     "rec_norm": "l2",

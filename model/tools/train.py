@@ -43,7 +43,7 @@ from model.losses import (
     spectral_loss,
 )
 from model.metrics import hole_errors, hole_grid
-from model.networks import UPSAMPLE_MODES, Discriminator, Generator, GeneratorConfig, PatchDiscriminator
+from model.networks import PADDING_MODES, UPSAMPLE_MODES, Discriminator, Generator, GeneratorConfig, PatchDiscriminator
 from model.realism import texture_ratios
 from model.tools import distributed
 from model.tools.checkpoint import (
@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=UPSAMPLE_MODES,
         help="the decoder's 2x upsampling before each convolution: nearest (the paper's) or bilinear, which "
         "leaves an adversary no pixel phase to paint an 8 px grid on (--init-from a nearest export works)",
+    )
+    p.add_argument(
+        "--padding",
+        choices=PADDING_MODES,
+        help="what the generator's convolutions read beyond a window's edge: zeros (every export before) or "
+        "reflect, which makes a refiner's tile frame no edge it could draw a pattern along",
     )
     p.add_argument(
         "--hole-noise",
@@ -301,6 +307,7 @@ def generator_config(config: TrainConfig) -> GeneratorConfig:
         skips=config.skips,
         refine=config.refine,
         upsample=config.upsample,
+        padding=config.padding,
         hole_noise=config.hole_noise,
     )
 

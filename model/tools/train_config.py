@@ -39,6 +39,7 @@ class TrainConfig:
     refine: bool = False
     hint: bool = False  # with input "coarse": the detail hint as a fifth input channel
     upsample: str = "nearest"
+    padding: str = "zeros"
     hole_noise: float = 0.0
     # the schedule and the moving average
     lr_decay: str = "none"
