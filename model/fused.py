@@ -29,7 +29,14 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from model.networks import UPSAMPLE_MODES, ChannelWiseFC, Generator, GeneratorConfig, with_hole_noise
+from model.networks import (
+    UPSAMPLE_MODES,
+    ChannelWiseFC,
+    Generator,
+    GeneratorConfig,
+    bottleneck_code,
+    with_hole_noise,
+)
 
 # For output phase p (0: even row, 1: odd row) of a 3x3 convolution over a nearest-2x-upsampled
 # map, the source rows (offsets -1, 0, +1 around the phase's source pixel) each 3x3 row lands on.
@@ -137,7 +144,7 @@ class InferenceGenerator(nn.Module):
         for conv in self.encoder:
             h = F.leaky_relu(conv(h), 0.2, inplace=True)
             features.append(h)
-        h = self.channel_mix(self.channel_fc(h)).relu_()
+        h = self.channel_mix(bottleneck_code(self.channel_fc, h, self.config.pooled_code)).relu_()
         h = self.first_up(self.first_upsample(h)).relu_()
         for i, stage in enumerate(self.decoder):
             if self.skips is not None:

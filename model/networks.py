@@ -55,6 +55,10 @@ class GeneratorConfig:
     # a big hole can anchor a pattern to its own frame (it drew rings a few px inside it).
     # reflect: the frame looks like more of the same content, as it is on the photo
     padding: str = "zeros"
+    # average the 4x4 code over its positions before decoding (one vector per map): a refiner
+    # paints texture, which should not depend on where in its window a pixel lies, and with the
+    # full code a refiner told its windows' positions apart and drew the same arcs in each one
+    pooled_code: bool = False
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -73,6 +77,7 @@ class GeneratorConfig:
             upsample=str(data.get("upsample", "nearest")),
             hole_noise=float(data.get("hole_noise", 0.0)),
             padding=str(data.get("padding", "zeros")),
+            pooled_code=bool(data.get("pooled_code", False)),
         )
 
     @property
@@ -235,14 +240,14 @@ class Generator(nn.Module):
         """
         x = with_hole_noise(x, self.config.hole_noise, self.training)
         if self.skips is None:
-            delta = self.decoder(self.channel_mix(self.channel_fc(self.encoder(x))))
+            delta = self.decoder(self.channel_mix(self.code(self.encoder(x))))
         else:
             features = []
             h = x
             for down in self.encoder.layers:
                 h = down(h)
                 features.append(h)
-            h = self.decoder[0](self.channel_mix(self.channel_fc(h)))
+            h = self.decoder[0](self.channel_mix(self.code(h)))
             for skip, up, feature in zip(self.skips, self.decoder[1:], features[-2::-1], strict=True):
                 h = up(h + skip(feature))
             delta = h
@@ -251,6 +256,17 @@ class Generator(nn.Module):
         if self.config.residual:
             return x[:, :3] + delta
         return torch.tanh(delta)
+
+    def code(self, encoded: torch.Tensor) -> torch.Tensor:
+        """The channel-wise fully-connected bottleneck, averaged over positions if ``pooled_code``."""
+        return bottleneck_code(self.channel_fc, encoded, self.config.pooled_code)
+
+
+def bottleneck_code(channel_fc: ChannelWiseFC, encoded: torch.Tensor, pooled: bool) -> torch.Tensor:
+    """``channel_fc(encoded)``; ``pooled``: its mean over the positions, at every position (the
+    decoder then learns nothing that depends on where in the window it paints)."""
+    code = channel_fc(encoded)
+    return code.mean(dim=(2, 3), keepdim=True).expand_as(code) if pooled else code
 
 
 NOISE_SEED = 0  # every inference window gets the same noise: a fill does not depend on the batching

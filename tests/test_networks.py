@@ -191,6 +191,9 @@ def test_the_inference_form_computes_what_the_trained_generator_computes() -> No
         GeneratorConfig(in_channels=4, residual=True, skips=True, upsample="bilinear", hole_noise=0.1),
         GeneratorConfig(in_channels=5, residual=True, skips=True, upsample="bilinear", padding="reflect"),
         GeneratorConfig(in_channels=4, residual=True, skips=True, refine=True, padding="reflect"),  # no phase form
+        GeneratorConfig(
+            in_channels=5, residual=True, skips=True, upsample="bilinear", padding="reflect", pooled_code=True
+        ),
     ):
         trained = randomised_generator(config)
         fused = fuse_for_inference(trained)
@@ -269,6 +272,26 @@ def test_reflect_padding_makes_a_windows_frame_no_edge() -> None:
             assert (frame_step < 1e-5) == (name == "reflect"), name
     with pytest.raises(ValueError, match="padding"):
         Generator(GeneratorConfig(padding="circular"))
+
+
+def test_a_pooled_code_tells_the_decoder_nothing_about_position() -> None:
+    """With ``pooled_code`` the bottleneck hands the decoder one vector per map: the same at every
+    position, so a skip-free, reflect-padded generator turns a flat window into a flat output
+    (the channel-wise fully-connected code alone varies across it). Same parameters as without."""
+    config = GeneratorConfig(in_channels=5, residual=True, padding="reflect", pooled_code=True)
+    assert GeneratorConfig.from_dict(config.to_dict()) == config
+    legacy = {k: v for k, v in config.to_dict().items() if k != "pooled_code"}
+    assert GeneratorConfig.from_dict(legacy).pooled_code is False
+    positional = randomised_generator(replace(config, pooled_code=False))
+    pooled = Generator(config).eval()
+    pooled.load_state_dict(positional.state_dict())
+    flat = torch.full((1, 5, 128, 128), 0.3)
+    with torch.no_grad():
+        for generator, position_free in ((pooled, True), (positional, False)):
+            code = generator.code(generator.encoder(flat))
+            out = generator(flat)
+            assert (code.std(dim=(2, 3)).max() < 1e-6) == position_free
+            assert (out.std(dim=(2, 3)).max() < 1e-4) == position_free
 
 
 def test_hole_noise_is_fresh_in_training_seeded_at_inference_and_only_in_the_hole() -> None:

@@ -473,6 +473,7 @@ def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_ch
         "detail": 0.0,
         "hint": False,
         "padding": "zeros",
+        "pooled_code": False,
     }
     assert state["args"] == flags | added_since
     torch.save({**state, "args": flags}, out / "checkpoint.pt")  # the record a Namespace-era checkpoint holds

@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
         "reflect, which makes a refiner's tile frame no edge it could draw a pattern along",
     )
     p.add_argument(
+        "--pooled-code",
+        action="store_true",
+        help="average the 4x4 bottleneck code over its positions before decoding, so nothing the decoder paints "
+        "depends on where in its window it lies (a refiner paints texture; parameters unchanged)",
+    )
+    p.add_argument(
         "--hole-noise",
         type=float,
         help="std of Gaussian noise added to the hole of the pre-fill (training: fresh; inference: one seeded "
@@ -308,6 +314,7 @@ def generator_config(config: TrainConfig) -> GeneratorConfig:
         refine=config.refine,
         upsample=config.upsample,
         padding=config.padding,
+        pooled_code=config.pooled_code,
         hole_noise=config.hole_noise,
     )
 

@@ -40,6 +40,7 @@ class TrainConfig:
     hint: bool = False  # with input "coarse": the detail hint as a fifth input channel
     upsample: str = "nearest"
     padding: str = "zeros"
+    pooled_code: bool = False
     hole_noise: float = 0.0
     # the schedule and the moving average
     lr_decay: str = "none"
