@@ -89,9 +89,10 @@ class InpaintModel:
         return self.meta.training.get("input") == "coarse"
 
     @property
-    def reads_hint(self) -> bool:
-        """A refiner trained with ``--hint``: its windows carry the detail hint as a fourth channel."""
-        return self.refines and self.generator.config.in_channels == 5
+    def window_channels(self) -> int:
+        """Channels of the windows it reads: 3 (RGB); a refiner trained with ``--hint`` also the
+        detail hint (4), with ``--mirror`` also the mirror fill's RGB (7)."""
+        return max(3, self.generator.config.in_channels - 1) if self.refines else 3
 
     def fill(self, windows: np.ndarray, holes: np.ndarray) -> np.ndarray:
         """Run the generator on (N, S, S, 3) uint8 windows with (N, S, S) bool holes, chunk by
@@ -128,10 +129,10 @@ class InpaintModel:
             # light request beside two heavy ones (p50 62-69 vs 61-62 ms, 130-153 vs 127-129 ms
             # at 4 clients): on 2 cores that thread steals a core from the forward pass's OpenMP
             # team, and the heavy lane's pauses no longer cover its pre-fill.
-            # A refiner's windows carry the coarse fill and, fourth, the detail hint.
+            # A refiner's windows carry the coarse fill and maybe the detail hint and mirror fill.
             filled = pixels[..., :3] if self.refines else telea_prefill(pixels, hole)
-            hint = [_to_unit(pixels[..., 3:4], self.device)] if cfg.in_channels == 5 else []
-            inp = torch.cat([_to_unit(filled, self.device), h, *hint], dim=1)
+            extra = [_to_unit(pixels[..., 3 : cfg.in_channels - 1], self.device)] if cfg.in_channels > 4 else []
+            inp = torch.cat([_to_unit(filled, self.device), h, *extra], dim=1)
         else:
             mean = torch.tensor(self.meta.mean_colour, device=self.device) * 2 - 1
             inp = generator_input(_to_unit(pixels[..., :3], self.device), h, cfg, mean, None)

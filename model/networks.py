@@ -28,7 +28,8 @@ class GeneratorConfig:
     decoder_widths: tuple[int, ...] = (256, 128, 64, 64)
     # 3: the photo with its hole in the mean colour (the paper's input). 4: the photo with its
     # hole pre-filled by a classical filler, plus the hole mask, so the network can tell a hole
-    # from a flat grey area.
+    # from a flat grey area. A refiner (model.refine) also reads its windows' further channels:
+    # 5 with the detail hint, 8 with the hint and the mirror fill.
     in_channels: int = 3
     # predict a correction added to the pre-filled input instead of the whole image; the last
     # layer starts at zero, so an untrained network already returns the classical fill
@@ -130,6 +131,7 @@ def _down_stack(widths: tuple[int, ...], in_channels: int = 3) -> list[nn.Sequen
     return [_down(channels[i], channels[i + 1], batch_norm=i > 0) for i in range(len(widths))]
 
 
+IN_CHANNELS = (3, 4, 5, 8)
 UPSAMPLE_MODES = ("nearest", "bilinear")
 PADDING_MODES = ("zeros", "reflect")
 
@@ -179,8 +181,8 @@ class Generator(nn.Module):
             raise ValueError("image_size must be divisible by 2**len(encoder_widths)")
         if len(cfg.decoder_widths) + 1 != len(cfg.encoder_widths):
             raise ValueError("the decoder needs one up-convolution per encoder stage")
-        if cfg.in_channels not in (3, 4, 5):
-            raise ValueError("in_channels must be 3 (RGB), 4 (RGB + hole mask) or 5 (+ detail hint)")
+        if cfg.in_channels not in IN_CHANNELS:
+            raise ValueError("in_channels must be 3 (RGB), 4 (RGB + hole mask), 5 (+ detail hint) or 8 (+ mirror fill)")
         if cfg.upsample not in UPSAMPLE_MODES:
             raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, not {cfg.upsample!r}")
         if cfg.padding not in PADDING_MODES:
@@ -293,18 +295,18 @@ def generator_input(
 
     3 channels: the hole painted in the dataset ``mean`` colour (the paper). 4 channels: the
     hole taken from ``prefill`` (a classical fill of the same images) plus the hole itself.
-    5 channels (a refiner): also ``prefill``'s fourth channel, the detail hint
-    (``model.detail_hint``). Known pixels always come from ``images``; nothing of what is under
-    the hole is used.
+    More (a refiner): also ``prefill``'s further channels, as many as the generator reads: the
+    detail hint (``model.detail_hint``), then the mirror fill (``model.mirror_fill``). Known
+    pixels always come from ``images``; nothing of what is under the hole is used.
     """
     if config.in_channels == 3:
         return images * (1 - hole) + mean.view(1, 3, 1, 1) * hole
     if prefill is None:
         raise ValueError(f"a {config.in_channels}-channel generator needs the pre-filled images")
-    if config.in_channels == 5 and prefill.shape[1] != 4:
-        raise ValueError("a 5-channel generator needs the detail hint as the pre-fill's fourth channel")
-    extra = [prefill[:, 3:4]] if config.in_channels == 5 else []
-    return torch.cat([images * (1 - hole) + prefill[:, :3] * hole, hole, *extra], dim=1)
+    if prefill.shape[1] < config.in_channels - 1:
+        raise ValueError(f"a {config.in_channels}-channel generator needs {config.in_channels - 1} pre-fill channels")
+    extra = prefill[:, 3 : config.in_channels - 1]
+    return torch.cat([images * (1 - hole) + prefill[:, :3] * hole, hole, extra], dim=1)
 
 
 class Discriminator(nn.Module):

@@ -8,9 +8,10 @@ fill as its pre-fill instead of Telea's and paints the detail the shrunk window 
 Only hole pixels whose fill came mostly from windows shrunk by more than ``SHRINK`` are
 refined, with native ``size`` px windows tiled over them (``model.inference``'s tiling and
 blending); pixels outside that part of the hole keep the coarse fill, pixels outside the hole
-never change, and the refiner sees nothing of what was erased, only the coarse fill and a map
-of how much detail the context around the hole holds (``model.detail_hint``), which tells a
-tile deep inside a big hole whether to paint a sky or grass.
+never change, and the refiner sees nothing of what was erased, only the coarse fill, a map of
+how much detail the context around the hole holds (``model.detail_hint``), which tells a tile
+deep inside a big hole whether to paint a sky or grass, and the context mirrored into the hole
+(``model.mirror_fill``), whose texture it can take instead of inventing one.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from model.inference import (
     finish,
     label_in_box,
 )
+from model.mirror_fill import mirror_fill
 
 SHRINK = 1.5  # windows shrunk by more than this fill their holes too coarsely for 100 % zoom
+WINDOW_CHANNELS = 7  # coarse fill RGB, detail hint, mirror fill RGB: what training tiles hold
 
 
 def coarse_share(job: InpaintJob, shrink: float = SHRINK) -> np.ndarray:
@@ -75,20 +78,24 @@ def refinement_job(
     region: np.ndarray,
     size: int,
     max_windows: int = MAX_WINDOWS,
-    hint: bool = True,
+    channels: int = WINDOW_CHANNELS,
 ) -> InpaintJob:
     """The refiner's windows over ``region`` of the coarse result ``coarse`` ((H, W, 3) uint8)
-    of filling ``mask``: (N, size, size, 4) inputs, the coarse fill and the detail hint
-    (``model.detail_hint``, from the pixels outside ``mask`` only); without ``hint`` (a refiner
-    that does not read it) only the coarse fill, and the hint is not computed."""
+    of filling ``mask``: (N, size, size, ``channels``) inputs, the coarse fill, then the detail
+    hint (4) and the mirror fill (7), both from the pixels outside ``mask`` only. A refiner
+    that reads fewer gets fewer, and what it does not read is not computed."""
+    if channels not in (3, 4, WINDOW_CHANNELS):
+        raise ValueError(f"refinement windows hold 3, 4 or {WINDOW_CHANNELS} channels, not {channels}")
     windows = plan_refinement(region, size, max_windows)
-    detail = detail_hint(coarse, mask, region) if hint else None
-    inputs = np.zeros((len(windows), size, size, 4 if hint else 3), np.uint8)
+    maps = []
+    if channels > 3:
+        maps.append(detail_hint(coarse, mask, region))
+    if channels > 4:
+        maps.append(mirror_fill(coarse, mask, region))
+    inputs = np.zeros((len(windows), size, size, channels), np.uint8)
     holes = np.zeros((len(windows), size, size), bool)
     for i, win in enumerate(windows):
-        inputs[i, ..., :3] = _to_network(coarse, win, size, cv2.INTER_AREA)
-        if detail is not None:
-            inputs[i, ..., 3] = _to_network(detail, win, size, cv2.INTER_AREA)
+        inputs[i] = np.dstack([_to_network(m, win, size, cv2.INTER_AREA) for m in (coarse, *maps)])
         holes[i] = _to_network(region, win, size, cv2.INTER_AREA, np.float32) > 0
     return InpaintJob(coarse, region, windows, inputs, holes, separate_holes=0)
 
@@ -105,5 +112,5 @@ def refine(
     region = coarse_share(job)
     if not region.any():
         return coarse
-    second = refinement_job(coarse, job.mask, region, refiner.size, hint=refiner.reads_hint)
+    second = refinement_job(coarse, job.mask, region, refiner.size, channels=refiner.window_channels)
     return finish(second, (fill or refiner.fill)(second.inputs, second.holes))

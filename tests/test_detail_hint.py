@@ -85,9 +85,9 @@ def test_a_hint_refiner_repaints_by_the_hint_and_reads_nothing_erased(photo_path
         assert np.array_equal(refined[~hole], photo[~hole])
         results.append(refined)
     assert np.array_equal(*results), "what was under the hole never reaches the fill"
-    second = refinement_job(coarse, hole, coarse_share(job), SIZE)
-    assert second.inputs.shape[-1] == 4 and second.inputs[..., 3].any() and refiner.reads_hint
-    assert refinement_job(coarse, hole, coarse_share(job), SIZE, hint=False).inputs.shape[-1] == 3
+    second = refinement_job(coarse, hole, coarse_share(job), SIZE, channels=refiner.window_channels)
+    assert second.inputs.shape[-1] == 4 and second.inputs[..., 3].any() and refiner.window_channels == 4
+    assert refinement_job(coarse, hole, coarse_share(job), SIZE, channels=3).inputs.shape[-1] == 3
     blind = second.inputs.copy()
     blind[..., 3] = 0
     assert not np.array_equal(refiner.fill(second.inputs, second.holes), refiner.fill(blind, second.holes))

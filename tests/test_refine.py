@@ -84,10 +84,11 @@ def test_examples_are_native_tiles_of_coarse_fills(photo: np.ndarray, tiny_weigh
     tiles = photo_examples(photo, coarse_model, None, np.random.default_rng(0))
     assert tiles
     for truth, filled, hole in tiles:
-        assert truth.shape == (SIZE, SIZE, 3) and filled.shape == (SIZE, SIZE, 4) and hole.shape == (SIZE, SIZE)
+        assert truth.shape == (SIZE, SIZE, 3) and filled.shape == (SIZE, SIZE, 7) and hole.shape == (SIZE, SIZE)
         assert hole.any() and np.array_equal(truth[~hole], filled[~hole, :3]), "context is the photo's own"
         assert not np.array_equal(truth[hole], filled[hole, :3])
         assert filled[..., 3].any(), "the fourth channel is the detail hint"
+        assert np.array_equal(filled[~hole, 4:], truth[~hole]), "then the mirror fill, the photo where known"
 
 
 def test_a_tiny_refiner_trains_on_native_photographs(shared_data: Path, tmp_path: Path, tiny_weights: Path) -> None:
@@ -98,11 +99,11 @@ def test_a_tiny_refiner_trains_on_native_photographs(shared_data: Path, tmp_path
     out = tmp_path / "run"
     main(["--data", str(photos), "--out", str(out), "--input", "coarse", "--coarse", str(tiny_weights),
           "--batch-size", "4", "--steps", "2", "--val-count", "0", "--device", "cpu", "--no-progress",
-          "--adv", "0.1", "--d-arch", "patch", "--d-width", "8", "--fm", "1", "--rec-norm", "l1", "--hint",
+          "--adv", "0.1", "--d-arch", "patch", "--d-width", "8", "--fm", "1", "--rec-norm", "l1", "--hint", "--mirror",
           "--detail", "0.5", "--ckpt-every", "2", "--sample-every", "2"])  # fmt: skip
     export = read_export(out / "generator.pt")
     assert export["training"]["input"] == "coarse" and export["training"]["coarse"] == str(tiny_weights)
-    assert export["config"]["in_channels"] == 5, "--hint: the detail hint is the fifth input channel"
+    assert export["config"]["in_channels"] == 8, "--hint --mirror: the detail hint and the mirror fill follow the mask"
     validation = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert any("val_native_texture" in r for r in validation)
     assert load_generator(out / "generator.pt").refines

@@ -38,6 +38,8 @@ def test_a_config_refuses_flags_that_contradict_each_other() -> None:
         TrainConfig(data=Path("d"), out=Path("o"), rec_blur=2.0)  # nothing would shape the detail
     with pytest.raises(ValueError, match=r"--detail 1\.0 joins the patch adversary"):
         TrainConfig(data=Path("d"), out=Path("o"), detail=1.0)
+    with pytest.raises(ValueError, match="--mirror adds the mirror fill to the refiner's hint channels"):
+        TrainConfig(data=Path("d"), out=Path("o"), input="coarse", coarse=Path("c.pt"), mirror=True)
 
 
 def test_the_record_is_every_field_with_paths_as_text() -> None:

@@ -472,6 +472,7 @@ def test_the_checkpoint_stores_the_config_as_the_flags_were_stored_and_such_a_ch
         "rec_blur": 0.0,
         "detail": 0.0,
         "hint": False,
+        "mirror": False,
         "padding": "zeros",
         "pooled_code": False,
     }

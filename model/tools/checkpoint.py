@@ -32,12 +32,13 @@ log = logging.getLogger(__name__)
 RUN_DEFINING = (
     "mask", "mix", "input", "adv", "rec", "rec_mean", "rec_norm", "rec_blur", "overlap", "overlap_weight", "d_arch",
     "d_width", "fm", "grid", "spectral", "detail", "d_norm", "d_shift", "ema", "smooth_share", "hole_noise",
-    "hint", "upsample", "padding", "pooled_code",  # no parameters: a forgotten flag trains another network
+    "hint", "mirror", "upsample", "padding", "pooled_code",  # no parameters: a forgotten flag trains another network
     "split_seed",  # another split would train on photographs the run validated on
 )  # fmt: skip
 # what runs checkpointed before an option existed trained with
 BEFORE_OPTION = {
     "hint": False,
+    "mirror": False,
     "padding": "zeros",
     "pooled_code": False,
     "rec_mean": "pixels",

@@ -24,19 +24,19 @@ from model.eval.holes import blobs_mask, objects_mask
 from model.files import atomic_open, sha256_of
 from model.hole_samplers import ShapeBank
 from model.inference import InpaintModel, _to_network, finish, prepare
-from model.refine import coarse_share, refinement_job
+from model.refine import WINDOW_CHANNELS, coarse_share, refinement_job
 
 log = logging.getLogger(__name__)
 
 HOLES_PER_PHOTO = 4  # drawn holes per photograph, alternately an object silhouette and a blob
 TILES_PER_HOLE = 4  # refinement windows kept per hole (at random)
-LAYOUT = "rgb+hint v2"  # what a cached tile holds: a new value (a new hint) makes new caches
+LAYOUT = "rgb+hint+mirror v3"  # what a cached tile holds: a new value (a new hint) makes new caches
 
 
 @dataclass
 class RefinementExamples:
-    """(N, S, S, 3) uint8 truths, (N, S, S, 4) coarse fills with their detail hint (what the
-    refiner's windows hold at inference), (N, S, S) bool holes to repaint."""
+    """(N, S, S, 3) uint8 truths, (N, S, S, 7) coarse fills with their detail hint and mirror
+    fill (what the refiner's windows hold at inference), (N, S, S) bool holes to repaint."""
 
     truth: np.ndarray
     coarse: np.ndarray
@@ -82,7 +82,9 @@ def refinement_examples(
     size = coarse.size
     if not tiles:
         empty = np.zeros((0, size, size, 3), np.uint8)
-        return RefinementExamples(empty, np.zeros((0, size, size, 4), np.uint8), np.zeros((0, size, size), bool))
+        return RefinementExamples(
+            empty, np.zeros((0, size, size, WINDOW_CHANNELS), np.uint8), np.zeros((0, size, size), bool)
+        )
     truth, filled, hole = (np.stack(parts) for parts in zip(*tiles, strict=True))
     return RefinementExamples(truth, filled, hole)
 

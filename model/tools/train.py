@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(--init-from a 4-channel export grows it, starting at zero)",
     )
     p.add_argument(
+        "--mirror",
+        action="store_true",
+        help="with --hint: three more input channels, the context mirrored into the hole across its nearest "
+        "edge (model.mirror_fill): the photo's own texture for a tile inside a big hole to take "
+        "(--init-from a smaller export grows them, starting at zero)",
+    )
+    p.add_argument(
         "--upsample",
         choices=UPSAMPLE_MODES,
         help="the decoder's 2x upsampling before each convolution: nearest (the paper's) or bilinear, which "
@@ -308,7 +315,7 @@ def generator_config(config: TrainConfig) -> GeneratorConfig:
     correction = config.input in ("telea", "coarse")
     return GeneratorConfig(
         image_size=config.image_size,
-        in_channels=5 if config.hint else 4 if correction else 3,
+        in_channels=8 if config.mirror else 5 if config.hint else 4 if correction else 3,
         residual=correction,
         skips=config.skips,
         refine=config.refine,

@@ -38,6 +38,7 @@ class TrainConfig:
     skips: bool = False
     refine: bool = False
     hint: bool = False  # with input "coarse": the detail hint as a fifth input channel
+    mirror: bool = False  # with hint: the mirror fill as three more input channels
     upsample: str = "nearest"
     padding: str = "zeros"
     pooled_code: bool = False
@@ -117,6 +118,8 @@ class TrainConfig:
             raise ValueError("--input coarse trains a refiner of --coarse EXPORT's fills: give both or neither")
         if self.hint and self.input != "coarse":
             raise ValueError("--hint gives a refiner the context's detail map: it needs --input coarse")
+        if self.mirror and not self.hint:
+            raise ValueError("--mirror adds the mirror fill to the refiner's hint channels: it needs --hint")
         if self.mix is not None and self.mask != "mixed":
             raise ValueError(f"--mix reweights mixed holes: it needs --mask mixed, not --mask {self.mask}")
 

@@ -81,7 +81,7 @@ class TrainingData:
     sample_kind: str = "mixed"  # the validation holes the sample grids show
     # a refiner's (--input coarse): each tile's hole to repaint and the coarse fill it starts from
     holes: torch.Tensor | None = None  # (N, S, S) bool
-    prefills: torch.Tensor | None = None  # (N, S, S, 4) uint8: coarse fill and detail hint
+    prefills: torch.Tensor | None = None  # (N, S, S, 7) uint8: coarse fill, detail hint, mirror fill
     mean_input: torch.Tensor = field(init=False)  # ``mean`` in the network's [-1, 1] range
 
     def __post_init__(self) -> None:
@@ -263,7 +263,8 @@ def refinement_batch(
     stacked = torch.rot90(stacked, turns, dims=(2, 3))
     if bool(torch.randint(2, (1,), generator=gen)):
         stacked = stacked.flip(3)
-    images, hole, prefill = (t.contiguous(memory_format=torch.channels_last) for t in stacked.split([3, 1, 4], dim=1))
+    parts = stacked.split([3, 1, data.prefills.shape[-1]], dim=1)
+    images, hole, prefill = (t.contiguous(memory_format=torch.channels_last) for t in parts)
     return images, hole, prefill
 
 
