@@ -96,7 +96,7 @@ class InpaintModel:
 
     def fill(self, windows: np.ndarray, holes: np.ndarray) -> np.ndarray:
         """Run the generator on (N, S, S, 3) uint8 windows with (N, S, S) bool holes, chunk by
-        chunk in this thread (a refiner's windows have a fourth channel: ``model.refine``).
+        chunk in this thread (a refiner's windows may carry more: ``window_channels``).
 
         Returns (N, S, S, 3) uint8 generator outputs (the whole window, not yet composited).
         What was under the holes is never read: the input is built from the known pixels only.
@@ -131,7 +131,8 @@ class InpaintModel:
             # team, and the heavy lane's pauses no longer cover its pre-fill.
             # A refiner's windows carry the coarse fill and maybe the detail hint and mirror fill.
             filled = pixels[..., :3] if self.refines else telea_prefill(pixels, hole)
-            extra = [_to_unit(pixels[..., 3 : cfg.in_channels - 1], self.device)] if cfg.in_channels > 4 else []
+            reads = self.window_channels
+            extra = [_to_unit(pixels[..., 3:reads], self.device)] if reads > 3 else []
             inp = torch.cat([_to_unit(filled, self.device), h, *extra], dim=1)
         else:
             mean = torch.tensor(self.meta.mean_colour, device=self.device) * 2 - 1
